@@ -1,0 +1,1 @@
+//! The optl command line (being written).

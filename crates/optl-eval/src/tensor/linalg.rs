@@ -1,0 +1,263 @@
+//! Linear algebra: matrix products (NumPy `matmul`/`dot` rules), outer product, transpose.
+
+use ndarray::{ArrayView2, Ix2};
+
+use super::{
+    TResult, Tensor, TensorError, broadcast_shapes, check_limit, contiguous, from_vec, scalar,
+    shape_str, zip_with,
+};
+
+/// Reverses the order of the axes (a no-op for 0-d and 1-d tensors).
+pub fn transpose(t: &Tensor) -> Tensor {
+    t.t().as_standard_layout().into_owned()
+}
+
+/// Outer product of the flattened `a` and `b`: shape `[a.len(), b.len()]`.
+pub fn outer(a: &Tensor, b: &Tensor, limit: usize) -> TResult<Tensor> {
+    let shape = [a.len(), b.len()];
+    check_limit(&shape, limit)?;
+    let bd = contiguous(b);
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for &x in a.iter() {
+        out.extend(bd.iter().map(|&y| x * y));
+    }
+    from_vec(&shape, out)
+}
+
+/// NumPy's `dot`: inner product of two 1-d tensors (a 0-d result), plain
+/// multiplication when either operand is 0-d, otherwise [`matmul`].
+pub fn dot(a: &Tensor, b: &Tensor, limit: usize) -> TResult<Tensor> {
+    if a.ndim() == 0 || b.ndim() == 0 {
+        return zip_with(a, b, limit, |x, y| x * y);
+    }
+    if a.ndim() == 1 && b.ndim() == 1 {
+        if a.len() != b.len() {
+            return Err(TensorError::Shape(format!(
+                "dot: shapes {} and {} are not aligned",
+                shape_str(a.shape()),
+                shape_str(b.shape())
+            )));
+        }
+        let s = a.iter().zip(b.iter()).fold(0.0, |acc, (x, y)| acc + x * y);
+        return Ok(scalar(s));
+    }
+    matmul(a, b, limit)
+}
+
+/// NumPy's `matmul` (`@`): 2-d @ 2-d is the matrix product; a 1-d left operand is a
+/// row vector and a 1-d right operand a column vector, whose axis is dropped from
+/// the result (so 1-d @ 1-d is a 0-d inner product); operands with more than two
+/// axes are stacks of matrices whose leading axes broadcast. 0-d operands are errors.
+pub fn matmul(a: &Tensor, b: &Tensor, limit: usize) -> TResult<Tensor> {
+    if a.ndim() == 0 || b.ndim() == 0 {
+        return Err(TensorError::Shape(format!(
+            "matmul needs operands with at least one axis, got shapes {} and {}",
+            shape_str(a.shape()),
+            shape_str(b.shape())
+        )));
+    }
+    // Promote vectors to matrices.
+    let mut ash = a.shape().to_vec();
+    let mut bsh = b.shape().to_vec();
+    let a_vec = ash.len() == 1;
+    let b_vec = bsh.len() == 1;
+    if a_vec {
+        ash.insert(0, 1);
+    }
+    if b_vec {
+        bsh.push(1);
+    }
+    let (m, k) = (ash[ash.len() - 2], ash[ash.len() - 1]);
+    let (k2, n) = (bsh[bsh.len() - 2], bsh[bsh.len() - 1]);
+    if k != k2 {
+        return Err(TensorError::Shape(format!(
+            "matmul: shapes {} and {} are not aligned ({} != {})",
+            shape_str(a.shape()),
+            shape_str(b.shape()),
+            k,
+            k2
+        )));
+    }
+    let a_batch = &ash[..ash.len() - 2];
+    let b_batch = &bsh[..bsh.len() - 2];
+    let batch = broadcast_shapes(a_batch, b_batch).map_err(|_| {
+        TensorError::Shape(format!(
+            "matmul: cannot broadcast the stacks of shapes {} and {}",
+            shape_str(a.shape()),
+            shape_str(b.shape())
+        ))
+    })?;
+    let mut out_shape = batch.clone();
+    if !a_vec {
+        out_shape.push(m);
+    }
+    if !b_vec {
+        out_shape.push(n);
+    }
+    check_limit(&out_shape, limit)?;
+    let nbatch: usize = batch.iter().product();
+    let ad = contiguous(a);
+    let bd = contiguous(b);
+    let mut out = Vec::with_capacity(nbatch * m * n);
+    let mut idx = vec![0usize; batch.len()];
+    for _ in 0..nbatch {
+        let ao = batch_offset(&idx, &batch, a_batch) * m * k;
+        let bo = batch_offset(&idx, &batch, b_batch) * k * n;
+        let am = matrix(&ad, ao, m, k)?;
+        let bm = matrix(&bd, bo, k, n)?;
+        out.extend(am.dot(&bm).iter().copied());
+        // Advance the batch odometer.
+        for (i, d) in idx.iter_mut().zip(&batch).rev() {
+            *i += 1;
+            if *i < *d {
+                break;
+            }
+            *i = 0;
+        }
+    }
+    from_vec(&out_shape, out)
+}
+
+/// Row-major offset (in matrices) of the batch index `idx` of `batch` within a
+/// stack whose (right-aligned, broadcastable) batch shape is `own`.
+fn batch_offset(idx: &[usize], batch: &[usize], own: &[usize]) -> usize {
+    let pad = batch.len() - own.len();
+    let mut off = 0;
+    for (j, &d) in own.iter().enumerate() {
+        let i = if d == 1 { 0 } else { idx[pad + j] };
+        off = off * d + i;
+    }
+    off
+}
+
+fn matrix(data: &[f64], offset: usize, rows: usize, cols: usize) -> TResult<ArrayView2<'_, f64>> {
+    let slice = data
+        .get(offset..offset + rows * cols)
+        .ok_or_else(|| TensorError::Shape("matmul: internal shape error".into()))?;
+    ArrayView2::from_shape((rows, cols), slice)
+        .map_err(|e| TensorError::Shape(format!("matmul: {e}")))?
+        .into_dimensionality::<Ix2>()
+        .map_err(|e| TensorError::Shape(format!("matmul: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::super::zeros;
+    use super::*;
+
+    #[test]
+    fn matmul_2d_2d() {
+        let a = iota(&[2, 3]);
+        let b = iota(&[3, 2]);
+        let r = matmul(&a, &b, BIG).unwrap();
+        assert_eq!(r.shape(), &[2, 2]);
+        assert_eq!(vals(&r), vec![10.0, 13.0, 28.0, 40.0]);
+        let r = matmul(&b, &a, BIG).unwrap();
+        assert_eq!(r.shape(), &[3, 3]);
+        assert_eq!(r[[2, 2]], 4.0 * 2.0 + 5.0 * 5.0);
+    }
+
+    #[test]
+    fn matmul_with_vectors() {
+        let a = iota(&[2, 3]);
+        let x = t(&[3], &[1.0, 1.0, 1.0]);
+        let r = matmul(&a, &x, BIG).unwrap();
+        assert_eq!(r.shape(), &[2]);
+        assert_eq!(vals(&r), vec![3.0, 12.0]);
+        let y = t(&[2], &[1.0, -1.0]);
+        let r = matmul(&y, &a, BIG).unwrap();
+        assert_eq!(r.shape(), &[3]);
+        assert_eq!(vals(&r), vec![-3.0, -3.0, -3.0]);
+        let r = matmul(&x, &x, BIG).unwrap();
+        assert_eq!(r.ndim(), 0);
+        assert_eq!(vals(&r), vec![3.0]);
+    }
+
+    #[test]
+    fn matmul_errors() {
+        let a = iota(&[2, 3]);
+        assert_eq!(
+            matmul(&a, &iota(&[2, 3]), BIG),
+            Err(TensorError::Shape(
+                "matmul: shapes [2, 3] and [2, 3] are not aligned (3 != 2)".into()
+            ))
+        );
+        assert!(matches!(matmul(&a, &iota(&[4]), BIG), Err(TensorError::Shape(_))));
+        assert!(matches!(matmul(&iota(&[3]), &a, BIG), Err(TensorError::Shape(_))));
+        assert!(matches!(matmul(&scalar(2.0), &a, BIG), Err(TensorError::Shape(_))));
+        assert!(matches!(
+            matmul(&iota(&[2, 2, 2]), &iota(&[3, 2, 2]), BIG),
+            Err(TensorError::Shape(_))
+        ));
+        assert!(matches!(
+            matmul(&iota(&[100, 1]), &iota(&[1, 100]), 9_999),
+            Err(TensorError::TooLarge { elements: 10_000, .. })
+        ));
+    }
+
+    #[test]
+    fn matmul_empty_dims() {
+        let r = matmul(&zeros(&[2, 0], BIG).unwrap(), &zeros(&[0, 3], BIG).unwrap(), BIG).unwrap();
+        assert_eq!(r.shape(), &[2, 3]);
+        assert!(r.iter().all(|&x| x == 0.0));
+        let r = matmul(&zeros(&[0, 2], BIG).unwrap(), &iota(&[2, 3]), BIG).unwrap();
+        assert_eq!(r.shape(), &[0, 3]);
+        let r = matmul(&zeros(&[0], BIG).unwrap(), &zeros(&[0], BIG).unwrap(), BIG).unwrap();
+        assert_eq!(vals(&r), vec![0.0]);
+    }
+
+    #[test]
+    fn matmul_batched() {
+        let a = iota(&[2, 2, 3]);
+        let b = iota(&[3, 2]);
+        let r = matmul(&a, &b, BIG).unwrap();
+        assert_eq!(r.shape(), &[2, 2, 2]);
+        assert_eq!(vals(&r)[..4], [10.0, 13.0, 28.0, 40.0]);
+        assert_eq!(vals(&r)[4..], [46.0, 67.0, 64.0, 94.0]);
+        let r = matmul(&iota(&[3]), &iota(&[2, 3, 1]), BIG).unwrap();
+        assert_eq!(r.shape(), &[2, 1]);
+        assert_eq!(vals(&r), vec![5.0, 14.0]);
+        let r = matmul(&iota(&[2, 1, 1, 2]), &iota(&[3, 2, 1]), BIG).unwrap();
+        assert_eq!(r.shape(), &[2, 3, 1, 1]);
+        assert_eq!(vals(&r), vec![1.0, 3.0, 5.0, 3.0, 13.0, 23.0]);
+    }
+
+    #[test]
+    fn matmul_transposed_input() {
+        let at = iota(&[3, 2]).t().to_owned(); // [[0,2,4],[1,3,5]]
+        let r = matmul(&at, &t(&[3], &[1.0, 1.0, 1.0]), BIG).unwrap();
+        assert_eq!(vals(&r), vec![6.0, 9.0]);
+    }
+
+    #[test]
+    fn dot_rules() {
+        let x = t(&[3], &[1.0, 2.0, 3.0]);
+        let r = dot(&x, &x, BIG).unwrap();
+        assert_eq!(r.ndim(), 0);
+        assert_eq!(vals(&r), vec![14.0]);
+        assert!(matches!(dot(&x, &iota(&[4]), BIG), Err(TensorError::Shape(_))));
+        assert_eq!(vals(&dot(&scalar(2.0), &x, BIG).unwrap()), vec![2.0, 4.0, 6.0]);
+        assert_eq!(vals(&dot(&iota(&[2, 3]), &x, BIG).unwrap()), vec![8.0, 26.0]);
+    }
+
+    #[test]
+    fn outer_and_transpose() {
+        let r = outer(&t(&[2], &[1.0, 2.0]), &t(&[3], &[1.0, 10.0, 100.0]), BIG).unwrap();
+        assert_eq!(r.shape(), &[2, 3]);
+        assert_eq!(vals(&r), vec![1.0, 10.0, 100.0, 2.0, 20.0, 200.0]);
+        assert_eq!(outer(&iota(&[2, 2]), &scalar(3.0), BIG).unwrap().shape(), &[4, 1]);
+        assert!(matches!(
+            outer(&iota(&[1000]), &iota(&[1000]), 999_999),
+            Err(TensorError::TooLarge { .. })
+        ));
+        let m = transpose(&iota(&[2, 3]));
+        assert_eq!(m.shape(), &[3, 2]);
+        assert!(m.as_slice().is_some());
+        assert_eq!(vals(&m), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        assert_eq!(transpose(&iota(&[2, 3, 4])).shape(), &[4, 3, 2]);
+        assert_eq!(transpose(&iota(&[2, 3, 4]))[[3, 1, 0]], 7.0);
+        assert_eq!(transpose(&scalar(1.0)).ndim(), 0);
+        assert_eq!(vals(&transpose(&iota(&[3]))), vec![0.0, 1.0, 2.0]);
+    }
+}

@@ -1,0 +1,266 @@
+//! A stable, readable text form of the AST (S-expressions), used by `optl parse`
+//! and the parse snapshots.
+
+use crate::ast::*;
+use std::fmt::Write;
+
+/// Prints a whole program, one top-level statement per line.
+pub fn program_to_sexpr(p: &Program) -> String {
+    let mut out = String::new();
+    for s in &p.stmts {
+        stmt(&mut out, s);
+        out.push('\n');
+    }
+    out
+}
+
+/// Prints one expression on one line.
+pub fn expr_to_sexpr(e: &Expr) -> String {
+    let mut out = String::new();
+    expr(&mut out, e);
+    out
+}
+
+fn stmt(o: &mut String, s: &Stmt) {
+    match &s.kind {
+        StmtKind::Import(ImportPath::Std(path)) => {
+            let names: Vec<&str> = path.iter().map(|i| &*i.name).collect();
+            let _ = write!(o, "(import {})", names.join("."));
+        }
+        StmtKind::Import(ImportPath::File(p, _)) => {
+            let _ = write!(o, "(import {p:?})");
+        }
+        StmtKind::Let(n, e) => {
+            let _ = write!(o, "(let {} ", n.name);
+            expr(o, e);
+            o.push(')');
+        }
+        StmtKind::Fn(f) => {
+            let _ = write!(o, "(fn {} ", f.name.name);
+            params(o, &f.params);
+            o.push(' ');
+            expr(o, &f.body);
+            o.push(')');
+        }
+        StmtKind::Problem(d) | StmtKind::Rule(d) => {
+            let kw = if matches!(s.kind, StmtKind::Problem(_)) {
+                "problem"
+            } else {
+                "rule"
+            };
+            let _ = write!(o, "({kw} {}", d.name.name);
+            if let Some(p) = &d.params {
+                o.push(' ');
+                params(o, p);
+            }
+            for st in d.body.iter() {
+                o.push_str("\n  ");
+                stmt(o, st);
+            }
+            o.push(')');
+        }
+        StmtKind::Var(v) => {
+            let _ = write!(o, "(var {}", v.name.name);
+            if let Some(d) = &v.dims {
+                o.push_str(" (shape");
+                for e in d {
+                    o.push(' ');
+                    expr(o, e);
+                }
+                o.push(')');
+            }
+            if let Some((lo, hi)) = &v.bounds {
+                o.push_str(" (in ");
+                expr(o, lo);
+                o.push(' ');
+                expr(o, hi);
+                o.push(')');
+            }
+            if let Some(i) = &v.init {
+                o.push_str(" (init ");
+                expr(o, i);
+                o.push(')');
+            }
+            o.push(')');
+        }
+        StmtKind::Minimize(e) => tagged(o, "minimize", e),
+        StmtKind::Maximize(e) => tagged(o, "maximize", e),
+        StmtKind::SubjectTo(e) => tagged(o, "subject-to", e),
+        StmtKind::State(n, e) => {
+            let _ = write!(o, "(state {} ", n.name);
+            expr(o, e);
+            o.push(')');
+        }
+        StmtKind::Assign(n, e) => {
+            let _ = write!(o, "(set {} ", n.name);
+            expr(o, e);
+            o.push(')');
+        }
+        StmtKind::Expr(e) => expr(o, e),
+        StmtKind::Error => o.push_str("(error)"),
+    }
+}
+
+fn tagged(o: &mut String, tag: &str, e: &Expr) {
+    let _ = write!(o, "({tag} ");
+    expr(o, e);
+    o.push(')');
+}
+
+fn params(o: &mut String, ps: &[Param]) {
+    o.push('(');
+    for (i, p) in ps.iter().enumerate() {
+        if i > 0 {
+            o.push(' ');
+        }
+        match &p.default {
+            None => o.push_str(&p.name.name),
+            Some(d) => {
+                let _ = write!(o, "({} ", p.name.name);
+                expr(o, d);
+                o.push(')');
+            }
+        }
+    }
+    o.push(')');
+}
+
+fn opt(o: &mut String, e: &Option<Expr>) {
+    match e {
+        Some(e) => expr(o, e),
+        None => o.push('_'),
+    }
+}
+
+fn expr(o: &mut String, e: &Expr) {
+    match &e.kind {
+        ExprKind::Int(n) => {
+            let _ = write!(o, "{n}");
+        }
+        ExprKind::Float(x) => {
+            let _ = write!(o, "{x:?}");
+        }
+        ExprKind::Str(s) => {
+            let _ = write!(o, "{s:?}");
+        }
+        ExprKind::Bool(b) => {
+            let _ = write!(o, "{b}");
+        }
+        ExprKind::Name(n) => o.push_str(n),
+        ExprKind::List(items) => {
+            o.push_str("(list");
+            for i in items {
+                o.push(' ');
+                expr(o, i);
+            }
+            o.push(')');
+        }
+        ExprKind::Record(fields) => {
+            o.push_str("(record");
+            for (n, v) in fields {
+                let _ = write!(o, " ({} ", n.name);
+                expr(o, v);
+                o.push(')');
+            }
+            o.push(')');
+        }
+        ExprKind::Block(stmts, last) => {
+            o.push_str("(block");
+            for s in stmts.iter() {
+                o.push(' ');
+                stmt(o, s);
+            }
+            o.push(' ');
+            expr(o, last);
+            o.push(')');
+        }
+        ExprKind::Unary(op, x) => {
+            o.push_str(match op {
+                UnOp::Neg => "(neg ",
+                UnOp::Not => "(not ",
+            });
+            expr(o, x);
+            o.push(')');
+        }
+        ExprKind::Binary(op, a, b) => {
+            let _ = write!(o, "({} ", op.symbol());
+            expr(o, a);
+            o.push(' ');
+            expr(o, b);
+            o.push(')');
+        }
+        ExprKind::If(c, a, b) => {
+            o.push_str("(if ");
+            expr(o, c);
+            o.push(' ');
+            expr(o, a);
+            o.push(' ');
+            expr(o, b);
+            o.push(')');
+        }
+        ExprKind::Lambda(ps, body) => {
+            o.push_str("(lambda ");
+            params(o, ps);
+            o.push(' ');
+            expr(o, body);
+            o.push(')');
+        }
+        ExprKind::Call(f, args) => {
+            o.push_str("(call ");
+            expr(o, f);
+            for a in args {
+                o.push(' ');
+                if let Some(n) = &a.name {
+                    let _ = write!(o, "{}=", n.name);
+                }
+                expr(o, &a.value);
+            }
+            o.push(')');
+        }
+        ExprKind::Index(x, items) => {
+            o.push_str("(index ");
+            expr(o, x);
+            for it in items {
+                o.push(' ');
+                match it {
+                    IndexItem::At(e) => expr(o, e),
+                    IndexItem::Slice { start, stop, step } => {
+                        o.push_str("(slice ");
+                        opt(o, start);
+                        o.push(' ');
+                        opt(o, stop);
+                        o.push(' ');
+                        opt(o, step);
+                        o.push(')');
+                    }
+                }
+            }
+            o.push(')');
+        }
+        ExprKind::Field(x, n) => {
+            o.push_str("(. ");
+            expr(o, x);
+            let _ = write!(o, " {})", n.name);
+        }
+        ExprKind::Comprehension(body, clauses) => {
+            o.push_str("(comprehension ");
+            expr(o, body);
+            for c in clauses {
+                match c {
+                    Clause::For(n, e) => {
+                        let _ = write!(o, " (for {} ", n.name);
+                        expr(o, e);
+                        o.push(')');
+                    }
+                    Clause::If(e) => {
+                        o.push_str(" (if ");
+                        expr(o, e);
+                        o.push(')');
+                    }
+                }
+            }
+            o.push(')');
+        }
+        ExprKind::Error => o.push_str("(error)"),
+    }
+}

@@ -1,0 +1,1 @@
+//! The OptL facade crate.

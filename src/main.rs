@@ -1,0 +1,2 @@
+//! The optl binary.
+fn main() {}
