@@ -29,7 +29,7 @@ pub fn fmt_g(x: f64) -> String {
     let Ok(exp) = exp.parse::<i32>() else {
         return sci;
     };
-    if exp < -4 || exp >= PRECISION {
+    if !(-4..PRECISION).contains(&exp) {
         let sign = if exp < 0 { '-' } else { '+' };
         format!(
             "{}e{sign}{:02}",
@@ -75,7 +75,11 @@ pub fn fmt_tensor(t: &Tensor, elem: impl Fn(f64) -> String) -> String {
         None => data.iter().copied().collect(),
     };
     let shape = t.shape();
-    let summarise = data.len() > SUMMARY_THRESHOLD;
+    // Count empty axes as 1 so that a long stack of empty rows is summarised too.
+    let slots = shape
+        .iter()
+        .fold(1u128, |acc, &d| acc.saturating_mul(d.max(1) as u128));
+    let summarise = slots > SUMMARY_THRESHOLD as u128;
     let mut out = String::new();
     let cx = Ctx {
         data: &data,
@@ -170,8 +174,8 @@ mod tests {
         (1.7976931348623157e308, "1.79769e+308"),
         (5e-324, "4.94066e-324"),
         (2.2250738585072014e-308, "2.22507e-308"),
-        (3.14159265358979, "3.14159"),
-        (-2.718281828459045, "-2.71828"),
+        (std::f64::consts::PI, "3.14159"),
+        (-std::f64::consts::E, "-2.71828"),
         (12345.678, "12345.7"),
         (123456.7, "123457"),
         (0.5, "0.5"),
@@ -295,6 +299,14 @@ mod tests {
         assert!(s.starts_with("[[0, 1], [2, 3], [4, 5], ..., [3994, 3995]"));
         let s = g(&seq(&[1, 1001]));
         assert_eq!(s, "[[0, 1, 2, ..., 998, 999, 1000]]");
+    }
+
+    #[test]
+    fn long_empty_stacks_are_summarised() {
+        let t = zeros(&[1 << 40, 0], 10).expect("tensor");
+        assert_eq!(g(&t), "[[], [], [], ..., [], [], []]");
+        let t = zeros(&[1000, 0], 10).expect("tensor");
+        assert_eq!(g(&t).matches("[]").count(), 1000);
     }
 
     #[test]

@@ -1,4 +1,22 @@
-//! The OptL evaluator: turns checked syntax trees into values.
+//! The OptL evaluator: static checking, values, tensors, the prelude, and the
+//! `Interpreter` session that embedding programs, the CLI and the REPL drive.
+//!
+//! **Architecture invariant:** nothing here prints; output goes to a sink chosen by
+//! the host, and errors are returned as diagnostics.
 
+pub mod builtins;
+pub mod check;
+pub mod convert;
+pub mod env;
 pub mod format;
+pub mod interp;
+pub mod interpreter;
+pub mod limits;
+pub mod signature;
+pub mod suggest;
 pub mod tensor;
+pub mod value;
+
+pub use interpreter::{Error, Interpreter, Stage};
+pub use limits::Limits;
+pub use value::Value;

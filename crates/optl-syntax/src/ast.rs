@@ -295,9 +295,10 @@ fn take_children(kind: &mut ExprKind, stack: &mut Vec<ExprKind>) {
             for item in items {
                 match item {
                     IndexItem::At(e) => take(e),
-                    IndexItem::Slice { start, stop, step } => {
-                        [start, stop, step].into_iter().flatten().for_each(&mut take)
-                    }
+                    IndexItem::Slice { start, stop, step } => [start, stop, step]
+                        .into_iter()
+                        .flatten()
+                        .for_each(&mut take),
                 }
             }
         }

@@ -99,7 +99,10 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
-    let Some(anchor) = d.primary_span().or_else(|| d.labels.first().map(|l| l.span)) else {
+    let Some(anchor) = d
+        .primary_span()
+        .or_else(|| d.labels.first().map(|l| l.span))
+    else {
         // Without a location there is nothing to draw: a plain line suffices.
         let mut text = format!("error[{}]: {}\n", d.code.id, d.message);
         for h in &d.hints {

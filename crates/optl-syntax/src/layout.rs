@@ -53,10 +53,8 @@ pub fn layout(src: &str, file: FileId) -> Layout {
             },
         };
         if tok == Tok::Newline {
-            let inside_parens = matches!(
-                brackets.last(),
-                Some((Tok::LParen | Tok::LBracket, _, _))
-            );
+            let inside_parens =
+                matches!(brackets.last(), Some((Tok::LParen | Tok::LBracket, _, _)));
             let after_continuation = out.tokens.last().is_none_or(|(_, t, _)| t.continues_line());
             if !inside_parens && !after_continuation && pending_newline.is_none() {
                 pending_newline = Some((start, end));
@@ -146,8 +144,11 @@ fn recover(problem: LexProblem, text: &str, span: Span) -> (Diagnostic, Option<T
                 }
             });
             (
-                Diagnostic::error(codes::UNEXPECTED_CHAR, format!("unexpected character `{shown}`"))
-                    .at(span, "not part of any OptL token"),
+                Diagnostic::error(
+                    codes::UNEXPECTED_CHAR,
+                    format!("unexpected character `{shown}`"),
+                )
+                .at(span, "not part of any OptL token"),
                 None,
             )
         }
@@ -158,9 +159,12 @@ fn recover(problem: LexProblem, text: &str, span: Span) -> (Diagnostic, Option<T
             Some(Tok::Str(String::new())),
         ),
         LexProblem::InvalidEscape(esc) => (
-            Diagnostic::error(codes::INVALID_ESCAPE, format!("invalid escape `{esc}` in string"))
-                .at(span, "in this string")
-                .hint("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`"),
+            Diagnostic::error(
+                codes::INVALID_ESCAPE,
+                format!("invalid escape `{esc}` in string"),
+            )
+            .at(span, "in this string")
+            .hint("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`"),
             Some(Tok::Str(String::new())),
         ),
         LexProblem::IntOutOfRange => (

@@ -88,7 +88,9 @@ pub fn parse(src: &str, file: FileId) -> Parsed {
         && diagnostics
             .iter()
             .all(|d| d.code == codes::UNEXPECTED_EOF || d.code == codes::UNTERMINATED_STRING)
-        && !diagnostics.iter().any(|d| d.code == codes::UNTERMINATED_STRING);
+        && !diagnostics
+            .iter()
+            .any(|d| d.code == codes::UNTERMINATED_STRING);
     Parsed {
         program,
         diagnostics,
@@ -113,8 +115,10 @@ fn syntax_diagnostic(e: ParseError<usize, Tok, ParseErr>, file: FileId, len: usi
             } else {
                 format!("unexpected {tok}")
             };
-            let mut d = Diagnostic::error(codes::UNEXPECTED_TOKEN, what)
-                .at(Span::new(file, s, e), format!("expected {}", describe_expected(&expected)));
+            let mut d = Diagnostic::error(codes::UNEXPECTED_TOKEN, what).at(
+                Span::new(file, s, e),
+                format!("expected {}", describe_expected(&expected)),
+            );
             if let Some(h) = hint_for(&tok, &expected) {
                 d = d.hint(h);
             }
@@ -188,11 +192,13 @@ fn hint_for(tok: &Tok, expected: &[String]) -> Option<&'static str> {
         Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::NotEq if !has("\"<\"") => {
             Some("comparisons do not chain: write `a < b and b < c`")
         }
-        Tok::If | Tok::Fn => Some("`if` and `fn` expressions need parentheses when used as operands"),
-        Tok::Newline if has("\"else\"") => Some("`if` needs an `else` branch"),
-        Tok::Plus | Tok::Minus | Tok::Star | Tok::Slash | Tok::Caret => {
-            Some("a line that starts with an operator does not continue the previous one; end the previous line with the operator instead")
+        Tok::If | Tok::Fn => {
+            Some("`if` and `fn` expressions need parentheses when used as operands")
         }
+        Tok::Newline if has("\"else\"") => Some("`if` needs an `else` branch"),
+        Tok::Plus | Tok::Minus | Tok::Star | Tok::Slash | Tok::Caret => Some(
+            "a line that starts with an operator does not continue the previous one; end the previous line with the operator instead",
+        ),
         _ => None,
     }
 }
@@ -260,9 +266,12 @@ impl Builder {
             other => {
                 let at = other.as_ref().map_or(span, |s| s.span);
                 self.diagnostics.borrow_mut().push(
-                    Diagnostic::error(codes::BLOCK_WITHOUT_VALUE, "block does not end with an expression")
-                        .at(at, "the last statement of a block gives its value")
-                        .hint("end the block with the expression whose value it has"),
+                    Diagnostic::error(
+                        codes::BLOCK_WITHOUT_VALUE,
+                        "block does not end with an expression",
+                    )
+                    .at(at, "the last statement of a block gives its value")
+                    .hint("end the block with the expression whose value it has"),
                 );
                 stmts.extend(other);
                 Expr::new(ExprKind::Error, span)

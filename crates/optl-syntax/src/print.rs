@@ -264,3 +264,187 @@ fn expr(o: &mut String, e: &Expr) {
         ExprKind::Error => o.push_str("(error)"),
     }
 }
+
+/// Prints an expression back as OptL source, with parentheses only where precedence
+/// needs them (used to show default values and canonical forms).
+pub fn expr_to_source(e: &Expr) -> String {
+    let mut out = String::new();
+    source(&mut out, e, 0);
+    out
+}
+
+/// Binding strength of an expression's top operator (higher binds tighter).
+fn level(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Lambda(..) | ExprKind::If(..) => 1,
+        ExprKind::Binary(BinOp::Or, ..) => 2,
+        ExprKind::Binary(BinOp::And, ..) => 3,
+        ExprKind::Unary(UnOp::Not, _) => 4,
+        ExprKind::Binary(
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge,
+            ..,
+        ) => 5,
+        ExprKind::Binary(BinOp::Add | BinOp::Sub, ..) => 6,
+        ExprKind::Binary(BinOp::Mul | BinOp::Div | BinOp::Rem | BinOp::MatMul, ..) => 7,
+        ExprKind::Unary(UnOp::Neg, _) => 8,
+        ExprKind::Binary(BinOp::Pow, ..) => 9,
+        _ => 10,
+    }
+}
+
+fn source(o: &mut String, e: &Expr, min: u8) {
+    let lv = level(e);
+    let paren = lv < min;
+    if paren {
+        o.push('(');
+    }
+    match &e.kind {
+        ExprKind::Int(n) => {
+            let _ = write!(o, "{n}");
+        }
+        ExprKind::Float(x) => {
+            let _ = write!(o, "{x:?}");
+        }
+        ExprKind::Str(s) => {
+            let _ = write!(o, "{s:?}");
+        }
+        ExprKind::Bool(b) => {
+            let _ = write!(o, "{b}");
+        }
+        ExprKind::Name(n) => o.push_str(n),
+        ExprKind::List(items) => {
+            o.push('[');
+            comma_list(o, items);
+            o.push(']');
+        }
+        ExprKind::Record(fields) => {
+            o.push('{');
+            for (i, (n, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                let _ = write!(o, "{}: ", n.name);
+                source(o, v, 1);
+            }
+            o.push('}');
+        }
+        ExprKind::Block(..) => o.push_str("{ ... }"),
+        ExprKind::Unary(UnOp::Neg, x) => {
+            o.push('-');
+            source(o, x, 8);
+        }
+        ExprKind::Unary(UnOp::Not, x) => {
+            o.push_str("not ");
+            source(o, x, 4);
+        }
+        ExprKind::Binary(op, a, b) => {
+            // Left-associative operators keep their left operand at the same level;
+            // `^` is right-associative and comparisons do not associate.
+            let (l, r) = match op {
+                BinOp::Pow => (10, 8),
+                BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => (6, 6),
+                _ => (lv, lv + 1),
+            };
+            source(o, a, l);
+            let _ = write!(o, " {} ", op.symbol());
+            source(o, b, r);
+        }
+        ExprKind::If(c, a, b) => {
+            o.push_str("if ");
+            source(o, c, 1);
+            o.push_str(" then ");
+            source(o, a, 1);
+            o.push_str(" else ");
+            source(o, b, 1);
+        }
+        ExprKind::Lambda(ps, body) => {
+            o.push_str("fn(");
+            for (i, p) in ps.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                o.push_str(&p.name.name);
+                if let Some(d) = &p.default {
+                    o.push_str(" = ");
+                    source(o, d, 1);
+                }
+            }
+            o.push_str(") = ");
+            source(o, body, 1);
+        }
+        ExprKind::Call(f, args) => {
+            source(o, f, 10);
+            o.push('(');
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                if let Some(n) = &a.name {
+                    let _ = write!(o, "{} = ", n.name);
+                }
+                source(o, &a.value, 1);
+            }
+            o.push(')');
+        }
+        ExprKind::Index(x, items) => {
+            source(o, x, 10);
+            o.push('[');
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                match it {
+                    IndexItem::At(e) => source(o, e, 1),
+                    IndexItem::Slice { start, stop, step } => {
+                        if let Some(s) = start {
+                            source(o, s, 1);
+                        }
+                        o.push(':');
+                        if let Some(s) = stop {
+                            source(o, s, 1);
+                        }
+                        if let Some(s) = step {
+                            o.push(':');
+                            source(o, s, 1);
+                        }
+                    }
+                }
+            }
+            o.push(']');
+        }
+        ExprKind::Field(x, n) => {
+            source(o, x, 10);
+            let _ = write!(o, ".{}", n.name);
+        }
+        ExprKind::Comprehension(body, clauses) => {
+            o.push('[');
+            source(o, body, 1);
+            for c in clauses {
+                match c {
+                    Clause::For(n, e) => {
+                        let _ = write!(o, " for {} in ", n.name);
+                        source(o, e, 2);
+                    }
+                    Clause::If(e) => {
+                        o.push_str(" if ");
+                        source(o, e, 2);
+                    }
+                }
+            }
+            o.push(']');
+        }
+        ExprKind::Error => o.push_str("<error>"),
+    }
+    if paren {
+        o.push(')');
+    }
+}
+
+fn comma_list(o: &mut String, items: &[Expr]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            o.push_str(", ");
+        }
+        source(o, item, 1);
+    }
+}

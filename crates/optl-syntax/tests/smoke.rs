@@ -10,7 +10,11 @@ fn sexpr(src: &str) -> String {
 }
 
 fn codes(src: &str) -> Vec<&'static str> {
-    parse(src, FileId(0)).diagnostics.iter().map(|d| d.code.id).collect()
+    parse(src, FileId(0))
+        .diagnostics
+        .iter()
+        .map(|d| d.code.id)
+        .collect()
 }
 
 #[test]
@@ -29,14 +33,20 @@ fn newlines() {
     assert_eq!(sexpr("f(1,\n2)"), "(call f 1 2)\n");
     assert_eq!(sexpr("x\n- 2"), "x\n(neg 2)\n");
     assert_eq!(codes("x\n+ 2"), vec!["E0007"]);
-    assert_eq!(sexpr("let y = if a\n then b\n else c"), "(let y (if a b c))\n");
+    assert_eq!(
+        sexpr("let y = if a\n then b\n else c"),
+        "(let y (if a b c))\n"
+    );
 }
 
 #[test]
 fn records_and_blocks() {
     assert_eq!(sexpr("{}"), "(record)\n");
     assert_eq!(sexpr("{a: 1, b: 2,}"), "(record (a 1) (b 2))\n");
-    assert_eq!(sexpr("{ let y = 1\n y + 1 }"), "(block (let y 1) (+ y 1))\n");
+    assert_eq!(
+        sexpr("{ let y = 1\n y + 1 }"),
+        "(block (let y 1) (+ y 1))\n"
+    );
     assert_eq!(sexpr("{ x; }"), "(block x)\n");
     assert_eq!(codes("{ let y = 1 }"), vec!["E0010"]);
 }

@@ -228,8 +228,17 @@ mod tests {
         assert_eq!(r.ndim(), 0);
         assert_eq!(vals(&r), vec![7.0]);
         assert!(matches!(
-            zip3_with(&iota(&[100, 1]), &iota(&[100]), &scalar(0.0), 9_999, |a, _, _| a),
-            Err(TensorError::TooLarge { elements: 10_000, .. })
+            zip3_with(
+                &iota(&[100, 1]),
+                &iota(&[100]),
+                &scalar(0.0),
+                9_999,
+                |a, _, _| a
+            ),
+            Err(TensorError::TooLarge {
+                elements: 10_000,
+                ..
+            })
         ));
     }
 

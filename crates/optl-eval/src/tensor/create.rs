@@ -141,18 +141,21 @@ mod tests {
     fn identity() {
         let e = eye(3, BIG).unwrap();
         assert_eq!(e.shape(), &[3, 3]);
-        assert_eq!(
-            vals(&e),
-            vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-        );
+        assert_eq!(vals(&e), vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
         assert_eq!(eye(0, BIG).unwrap().shape(), &[0, 0]);
     }
 
     #[test]
     fn arange_lengths() {
-        assert_eq!(vals(&arange(0.0, 5.0, 1.0, BIG).unwrap()), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            vals(&arange(0.0, 5.0, 1.0, BIG).unwrap()),
+            vec![0.0, 1.0, 2.0, 3.0, 4.0]
+        );
         assert_eq!(vals(&arange(1.0, 2.0, 0.5, BIG).unwrap()), vec![1.0, 1.5]);
-        assert_eq!(vals(&arange(5.0, 0.0, -2.0, BIG).unwrap()), vec![5.0, 3.0, 1.0]);
+        assert_eq!(
+            vals(&arange(5.0, 0.0, -2.0, BIG).unwrap()),
+            vec![5.0, 3.0, 1.0]
+        );
         assert_eq!(arange(5.0, 0.0, 1.0, BIG).unwrap().shape(), &[0]);
         assert_eq!(arange(0.0, 0.0, 1.0, BIG).unwrap().shape(), &[0]);
         // ceil((1 - 0) / 0.1) = 10 values, as in NumPy
@@ -164,9 +167,18 @@ mod tests {
 
     #[test]
     fn arange_errors() {
-        assert!(matches!(arange(0.0, 1.0, 0.0, BIG), Err(TensorError::Domain(_))));
-        assert!(matches!(arange(0.0, f64::INFINITY, 1.0, BIG), Err(TensorError::Domain(_))));
-        assert!(matches!(arange(f64::NAN, 1.0, 1.0, BIG), Err(TensorError::Domain(_))));
+        assert!(matches!(
+            arange(0.0, 1.0, 0.0, BIG),
+            Err(TensorError::Domain(_))
+        ));
+        assert!(matches!(
+            arange(0.0, f64::INFINITY, 1.0, BIG),
+            Err(TensorError::Domain(_))
+        ));
+        assert!(matches!(
+            arange(f64::NAN, 1.0, 1.0, BIG),
+            Err(TensorError::Domain(_))
+        ));
         assert!(matches!(
             arange(0.0, 1e300, 1e-300, BIG),
             Err(TensorError::TooLarge { .. })
@@ -195,10 +207,19 @@ mod tests {
         );
         assert_eq!(vals(&linspace(3.0, 9.0, 1, BIG).unwrap()), vec![3.0]);
         assert_eq!(linspace(3.0, 9.0, 0, BIG).unwrap().shape(), &[0]);
-        assert_eq!(vals(&linspace(2.0, 2.0, 3, BIG).unwrap()), vec![2.0, 2.0, 2.0]);
-        assert_eq!(vals(&linspace(1.0, -1.0, 3, BIG).unwrap()), vec![1.0, 0.0, -1.0]);
+        assert_eq!(
+            vals(&linspace(2.0, 2.0, 3, BIG).unwrap()),
+            vec![2.0, 2.0, 2.0]
+        );
+        assert_eq!(
+            vals(&linspace(1.0, -1.0, 3, BIG).unwrap()),
+            vec![1.0, 0.0, -1.0]
+        );
         let l = linspace(0.0, 0.3, 4, BIG).unwrap();
         assert_eq!(l[[3]], 0.3);
-        assert!(matches!(linspace(0.0, 1.0, 11, 10), Err(TensorError::TooLarge { .. })));
+        assert!(matches!(
+            linspace(0.0, 1.0, 11, 10),
+            Err(TensorError::TooLarge { .. })
+        ));
     }
 }

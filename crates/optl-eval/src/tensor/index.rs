@@ -204,14 +204,26 @@ mod tests {
     fn slices_like_python() {
         let x = iota(&[5]);
         assert_eq!(ix(&x, &[sl(Some(1), None, None)]), vec![1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(ix(&x, &[sl(None, Some(-1), None)]), vec![0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(
+            ix(&x, &[sl(None, Some(-1), None)]),
+            vec![0.0, 1.0, 2.0, 3.0]
+        );
         assert_eq!(ix(&x, &[sl(Some(1), Some(3), None)]), vec![1.0, 2.0]);
         assert_eq!(ix(&x, &[sl(None, None, Some(2))]), vec![0.0, 2.0, 4.0]);
         assert_eq!(ix(&x, &[sl(Some(1), None, Some(2))]), vec![1.0, 3.0]);
-        assert_eq!(ix(&x, &[sl(None, None, Some(-1))]), vec![4.0, 3.0, 2.0, 1.0, 0.0]);
+        assert_eq!(
+            ix(&x, &[sl(None, None, Some(-1))]),
+            vec![4.0, 3.0, 2.0, 1.0, 0.0]
+        );
         assert_eq!(ix(&x, &[sl(None, None, Some(-2))]), vec![4.0, 2.0, 0.0]);
-        assert_eq!(ix(&x, &[sl(Some(3), Some(0), Some(-1))]), vec![3.0, 2.0, 1.0]);
-        assert_eq!(ix(&x, &[sl(Some(-2), None, Some(-1))]), vec![3.0, 2.0, 1.0, 0.0]);
+        assert_eq!(
+            ix(&x, &[sl(Some(3), Some(0), Some(-1))]),
+            vec![3.0, 2.0, 1.0]
+        );
+        assert_eq!(
+            ix(&x, &[sl(Some(-2), None, Some(-1))]),
+            vec![3.0, 2.0, 1.0, 0.0]
+        );
         assert_eq!(ix(&x, &[sl(None, Some(-3), Some(-1))]), vec![4.0, 3.0]);
         assert_eq!(ix(&x, &[sl(Some(3), Some(1), None)]), Vec::<f64>::new());
         assert_eq!(ix(&x, &[sl(Some(1), Some(3), Some(-1))]), Vec::<f64>::new());
@@ -223,9 +235,15 @@ mod tests {
         assert_eq!(ix(&x, &[sl(Some(-100), Some(100), None)]), vals(&x));
         assert_eq!(ix(&x, &[sl(Some(3), Some(100), None)]), vec![3.0, 4.0]);
         assert_eq!(ix(&x, &[sl(Some(100), None, None)]), Vec::<f64>::new());
-        assert_eq!(ix(&x, &[sl(Some(100), None, Some(-1))]), vec![4.0, 3.0, 2.0, 1.0, 0.0]);
+        assert_eq!(
+            ix(&x, &[sl(Some(100), None, Some(-1))]),
+            vec![4.0, 3.0, 2.0, 1.0, 0.0]
+        );
         assert_eq!(ix(&x, &[sl(Some(-100), None, Some(-1))]), Vec::<f64>::new());
-        assert_eq!(ix(&x, &[sl(Some(2), Some(-100), Some(-1))]), vec![2.0, 1.0, 0.0]);
+        assert_eq!(
+            ix(&x, &[sl(Some(2), Some(-100), Some(-1))]),
+            vec![2.0, 1.0, 0.0]
+        );
         assert_eq!(
             ix(&x, &[sl(Some(i64::MIN), Some(i64::MAX), Some(i64::MAX))]),
             vec![0.0]
@@ -247,11 +265,16 @@ mod tests {
         );
         assert_eq!(
             index(&x, &[At(0), At(0)], BIG),
-            Err(TensorError::Index("too many indices for a tensor of rank 1".into()))
+            Err(TensorError::Index(
+                "too many indices for a tensor of rank 1".into()
+            ))
         );
         assert!(matches!(
             index(&x, &[IndexSpec::all()], 4),
-            Err(TensorError::TooLarge { elements: 5, limit: 4 })
+            Err(TensorError::TooLarge {
+                elements: 5,
+                limit: 4
+            })
         ));
     }
 
@@ -261,7 +284,12 @@ mod tests {
         let r = index(&c, &[At(1)], BIG).unwrap();
         assert_eq!(r.shape(), &[3, 4]);
         assert_eq!(r[[0, 0]], 12.0);
-        let r = index(&c, &[sl(None, None, Some(-1)), At(0), sl(None, None, Some(-2))], BIG).unwrap();
+        let r = index(
+            &c,
+            &[sl(None, None, Some(-1)), At(0), sl(None, None, Some(-2))],
+            BIG,
+        )
+        .unwrap();
         assert_eq!(r.shape(), &[2, 2]);
         assert_eq!(vals(&r), vec![15.0, 13.0, 3.0, 1.0]);
         assert_eq!(index(&c, &[], BIG).unwrap(), c);
@@ -271,11 +299,20 @@ mod tests {
     fn zero_d_and_empty() {
         let s = scalar(3.0);
         assert_eq!(index(&s, &[], BIG).unwrap(), s);
-        assert!(matches!(index(&s, &[At(0)], BIG), Err(TensorError::Index(_))));
+        assert!(matches!(
+            index(&s, &[At(0)], BIG),
+            Err(TensorError::Index(_))
+        ));
         let e = zeros(&[0, 3], BIG).unwrap();
         assert!(index(&e, &[At(0)], BIG).is_err());
-        assert_eq!(index(&e, &[IndexSpec::all(), At(1)], BIG).unwrap().shape(), &[0]);
-        assert_eq!(index(&e, &[sl(None, None, Some(-1))], BIG).unwrap().shape(), &[0, 3]);
+        assert_eq!(
+            index(&e, &[IndexSpec::all(), At(1)], BIG).unwrap().shape(),
+            &[0]
+        );
+        assert_eq!(
+            index(&e, &[sl(None, None, Some(-1))], BIG).unwrap().shape(),
+            &[0, 3]
+        );
         let e2 = zeros(&[3, 0], BIG).unwrap();
         assert_eq!(index(&e2, &[At(-1)], BIG).unwrap().shape(), &[0]);
     }

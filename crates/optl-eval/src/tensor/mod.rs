@@ -246,7 +246,10 @@ mod tests {
             from_vec(&[2, 3], vec![1.0; 5]),
             Err(TensorError::Shape(m)) if m.contains("[2, 3]") && m.contains('5')
         ));
-        assert_eq!(from_vec(&[0, 3], vec![]).map(|t| t.shape().to_vec()), Ok(vec![0, 3]));
+        assert_eq!(
+            from_vec(&[0, 3], vec![]).map(|t| t.shape().to_vec()),
+            Ok(vec![0, 3])
+        );
     }
 
     #[test]
@@ -256,7 +259,10 @@ mod tests {
         assert!(matches!(norm_axis(3, 3), Err(TensorError::Index(_))));
         assert!(matches!(norm_axis(-4, 3), Err(TensorError::Index(_))));
         assert!(matches!(norm_axis(0, 0), Err(TensorError::Index(_))));
-        assert!(matches!(norm_axis(isize::MIN, 2), Err(TensorError::Index(_))));
+        assert!(matches!(
+            norm_axis(isize::MIN, 2),
+            Err(TensorError::Index(_))
+        ));
     }
 
     #[test]
@@ -278,7 +284,10 @@ mod tests {
         let mt = m.t().to_owned(); // owned, but Fortran order
         assert!(mt.as_slice().is_none());
         assert_eq!(contiguous(&mt).to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
-        assert_eq!(vals(&map(&mt, |x| x + 1.0)), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(
+            vals(&map(&mt, |x| x + 1.0)),
+            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
         assert_eq!(shape_str(&[]), "[]");
         assert_eq!(row_major_strides(&[2, 3, 4]), vec![12, 4, 1]);
     }

@@ -2,7 +2,9 @@
 
 use ndarray::{ArrayViewD, IxDyn};
 
-use super::{TResult, Tensor, TensorError, check_limit, contiguous, from_vec, norm_axis, shape_str};
+use super::{
+    TResult, Tensor, TensorError, check_limit, contiguous, from_vec, norm_axis, shape_str,
+};
 
 fn shape_i64_str(shape: &[i64]) -> String {
     let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
@@ -58,7 +60,7 @@ pub fn reshape(t: &Tensor, shape: &[i64], limit: usize) -> TResult<Tensor> {
         dims.push(usize::try_from(d).unwrap_or(0));
     }
     if let Some(i) = unknown {
-        if known == 0 || len % known != 0 {
+        if known == 0 || !len.is_multiple_of(known) {
             return Err(bad_size());
         }
         let inferred = usize::try_from(len / known).map_err(|_| bad_size())?;
@@ -90,9 +92,7 @@ pub fn tile(t: &Tensor, reps: &[usize], limit: usize) -> TResult<Tensor> {
         .zip(&reps)
         .map(|(&s, &r)| s as u128 * r as u128)
         .collect();
-    let total = out_u128
-        .iter()
-        .fold(1u128, |acc, &x| acc.saturating_mul(x));
+    let total = out_u128.iter().fold(1u128, |acc, &x| acc.saturating_mul(x));
     if total > limit as u128 {
         return Err(too_large(total));
     }
@@ -105,7 +105,11 @@ pub fn tile(t: &Tensor, reps: &[usize], limit: usize) -> TResult<Tensor> {
     // that in row-major order gives the tiled tensor.
     let data = contiguous(t);
     let interleaved: Vec<usize> = shape.iter().flat_map(|&s| [1, s]).collect();
-    let target: Vec<usize> = shape.iter().zip(&reps).flat_map(|(&s, &r)| [r, s]).collect();
+    let target: Vec<usize> = shape
+        .iter()
+        .zip(&reps)
+        .flat_map(|(&s, &r)| [r, s])
+        .collect();
     let src = ArrayViewD::from_shape(IxDyn(&interleaved), &data)
         .map_err(|e| TensorError::Shape(format!("tile: {e}")))?;
     let view = src.broadcast(IxDyn(&target)).ok_or_else(|| {
@@ -170,6 +174,9 @@ pub fn concat(parts: &[&Tensor], axis: isize, limit: usize) -> TResult<Tensor> {
         limit,
     })?;
     check_limit(&out_shape, limit)?;
+    if out_shape.contains(&0) {
+        return from_vec(&out_shape, Vec::new());
+    }
     let outer: usize = out_shape[..ax].iter().product();
     let inner: usize = out_shape[ax + 1..].iter().product();
     let datas: Vec<_> = parts.iter().map(|p| contiguous(p)).collect();
@@ -235,11 +242,22 @@ mod tests {
         assert_eq!(reshape(&a, &[3, 1, 2], BIG).unwrap().shape(), &[3, 1, 2]);
         let s = reshape(&iota(&[1, 1]), &[], BIG).unwrap();
         assert_eq!(s.ndim(), 0);
-        assert_eq!(reshape(&scalar(4.0), &[1, -1], BIG).unwrap().shape(), &[1, 1]);
-        assert_eq!(reshape(&zeros(&[0, 3], BIG).unwrap(), &[3, 0], BIG).unwrap().shape(), &[3, 0]);
+        assert_eq!(
+            reshape(&scalar(4.0), &[1, -1], BIG).unwrap().shape(),
+            &[1, 1]
+        );
+        assert_eq!(
+            reshape(&zeros(&[0, 3], BIG).unwrap(), &[3, 0], BIG)
+                .unwrap()
+                .shape(),
+            &[3, 0]
+        );
         // Row-major order is kept even from a transposed input.
         let mt = iota(&[2, 3]).t().to_owned();
-        assert_eq!(vals(&reshape(&mt, &[6], BIG).unwrap()), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        assert_eq!(
+            vals(&reshape(&mt, &[6], BIG).unwrap()),
+            vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+        );
     }
 
     #[test]
@@ -252,20 +270,35 @@ mod tests {
             ))
         );
         assert!(matches!(reshape(&a, &[4], BIG), Err(TensorError::Shape(_))));
-        assert!(matches!(reshape(&a, &[-1, -1], BIG), Err(TensorError::Domain(_))));
-        assert!(matches!(reshape(&a, &[-2, -3], BIG), Err(TensorError::Domain(_))));
-        assert!(matches!(reshape(&zeros(&[0], BIG).unwrap(), &[0, -1], BIG), Err(TensorError::Shape(_))));
+        assert!(matches!(
+            reshape(&a, &[-1, -1], BIG),
+            Err(TensorError::Domain(_))
+        ));
+        assert!(matches!(
+            reshape(&a, &[-2, -3], BIG),
+            Err(TensorError::Domain(_))
+        ));
+        assert!(matches!(
+            reshape(&zeros(&[0], BIG).unwrap(), &[0, -1], BIG),
+            Err(TensorError::Shape(_))
+        ));
         assert!(matches!(
             reshape(&a, &[i64::MAX, i64::MAX, 0, -1], BIG),
             Err(TensorError::Shape(_))
         ));
-        assert!(matches!(reshape(&a, &[6], 5), Err(TensorError::TooLarge { .. })));
+        assert!(matches!(
+            reshape(&a, &[6], 5),
+            Err(TensorError::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn tile_like_numpy() {
         let a = t(&[3], &[0.0, 1.0, 2.0]);
-        assert_eq!(vals(&tile(&a, &[2], BIG).unwrap()), vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
+        assert_eq!(
+            vals(&tile(&a, &[2], BIG).unwrap()),
+            vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0]
+        );
         let r = tile(&a, &[2, 2], BIG).unwrap();
         assert_eq!(r.shape(), &[2, 6]);
         assert_eq!(vals(&r), [0.0, 1.0, 2.0].repeat(4));
@@ -281,8 +314,14 @@ mod tests {
         assert_eq!(tile(&scalar(5.0), &[], BIG).unwrap().ndim(), 0);
         assert_eq!(tile(&a, &[0], BIG).unwrap().shape(), &[0]);
         assert_eq!(tile(&a, &[2, 0], BIG).unwrap().shape(), &[2, 0]);
-        assert!(matches!(tile(&a, &[usize::MAX, 2], BIG), Err(TensorError::TooLarge { .. })));
-        assert!(matches!(tile(&a, &[4], 11), Err(TensorError::TooLarge { elements: 12, .. })));
+        assert!(matches!(
+            tile(&a, &[usize::MAX, 2], BIG),
+            Err(TensorError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            tile(&a, &[4], 11),
+            Err(TensorError::TooLarge { elements: 12, .. })
+        ));
         let empty = zeros(&[0, 2], BIG).unwrap();
         assert!(tile(&empty, &[1, usize::MAX], BIG).is_err());
     }
@@ -298,28 +337,51 @@ mod tests {
         let r = concat(&[&a, &c], -1, BIG).unwrap();
         assert_eq!(r.shape(), &[2, 3]);
         assert_eq!(vals(&r), vec![0.0, 1.0, 7.0, 2.0, 3.0, 8.0]);
-        let r = concat(&[&iota(&[2]), &zeros(&[0], BIG).unwrap(), &iota(&[1])], 0, BIG).unwrap();
+        let r = concat(
+            &[&iota(&[2]), &zeros(&[0], BIG).unwrap(), &iota(&[1])],
+            0,
+            BIG,
+        )
+        .unwrap();
         assert_eq!(vals(&r), vec![0.0, 1.0, 0.0]);
         assert_eq!(concat(&[&a], 1, BIG).unwrap(), a);
+        let wide = zeros(&[1 << 40, 0], BIG).unwrap();
+        let r = concat(&[&wide, &wide], 1, BIG).unwrap();
+        assert_eq!(r.shape(), &[1 << 40, 0]);
     }
 
     #[test]
     fn concat_errors() {
         let a = iota(&[2, 2]);
         assert!(matches!(concat(&[], 0, BIG), Err(TensorError::Domain(_))));
-        assert!(matches!(concat(&[&scalar(1.0), &scalar(2.0)], 0, BIG), Err(TensorError::Shape(_))));
+        assert!(matches!(
+            concat(&[&scalar(1.0), &scalar(2.0)], 0, BIG),
+            Err(TensorError::Shape(_))
+        ));
         assert_eq!(
             concat(&[&a, &iota(&[2, 3])], 0, BIG),
             Err(TensorError::Shape(
                 "cannot concatenate shapes [2, 2] and [2, 3] along axis 0".into()
             ))
         );
-        assert!(matches!(concat(&[&a, &iota(&[4])], 0, BIG), Err(TensorError::Shape(_))));
-        assert!(matches!(concat(&[&a, &a], 2, BIG), Err(TensorError::Index(_))));
-        assert!(matches!(concat(&[&a, &a], -3, BIG), Err(TensorError::Index(_))));
+        assert!(matches!(
+            concat(&[&a, &iota(&[4])], 0, BIG),
+            Err(TensorError::Shape(_))
+        ));
+        assert!(matches!(
+            concat(&[&a, &a], 2, BIG),
+            Err(TensorError::Index(_))
+        ));
+        assert!(matches!(
+            concat(&[&a, &a], -3, BIG),
+            Err(TensorError::Index(_))
+        ));
         assert!(matches!(
             concat(&[&a, &a], 0, 7),
-            Err(TensorError::TooLarge { elements: 8, limit: 7 })
+            Err(TensorError::TooLarge {
+                elements: 8,
+                limit: 7
+            })
         ));
     }
 
@@ -330,9 +392,18 @@ mod tests {
         assert_eq!(vals(&r), vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
         let r = stack(&[&scalar(1.0), &scalar(2.0)], BIG).unwrap();
         assert_eq!(r.shape(), &[2]);
-        assert_eq!(stack(&[&zeros(&[0], BIG).unwrap()], BIG).unwrap().shape(), &[1, 0]);
+        assert_eq!(
+            stack(&[&zeros(&[0], BIG).unwrap()], BIG).unwrap().shape(),
+            &[1, 0]
+        );
         assert!(matches!(stack(&[], BIG), Err(TensorError::Domain(_))));
-        assert!(matches!(stack(&[&iota(&[3]), &iota(&[2])], BIG), Err(TensorError::Shape(_))));
-        assert!(matches!(stack(&[&iota(&[3]); 4], 11), Err(TensorError::TooLarge { .. })));
+        assert!(matches!(
+            stack(&[&iota(&[3]), &iota(&[2])], BIG),
+            Err(TensorError::Shape(_))
+        ));
+        assert!(matches!(
+            stack(&[&iota(&[3]); 4], 11),
+            Err(TensorError::TooLarge { .. })
+        ));
     }
 }

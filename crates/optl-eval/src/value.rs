@@ -1,0 +1,350 @@
+//! Runtime values (LANGUAGE.md §2) and their printed forms.
+
+use crate::format::{fmt_g, fmt_tensor, repr_f64};
+use crate::signature::Signature;
+use crate::tensor::Tensor;
+use optl_syntax::ast::{Decl, Expr, Param};
+use optl_syntax::span::Span;
+use std::fmt::Write;
+use std::rc::Rc;
+
+use crate::env::Scope;
+
+/// A value of the language. Cheap to clone: aggregates are shared behind `Rc`.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// What statements and `print` give back; never printed.
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    Tensor(Rc<Tensor>),
+    List(Rc<Vec<Value>>),
+    Record(Rc<Record>),
+    Func(Rc<Func>),
+    /// A `problem` or `rule` declaration with parameters: call it to get an instance.
+    Family(Rc<Family>),
+    /// A symbolic object: a problem or rule instance (constructor name + arguments).
+    Sym(Rc<SymObj>),
+    Module(Rc<Module>),
+}
+
+/// Fields in the order they were written.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    pub fields: Vec<(Rc<str>, Value)>,
+}
+
+impl Record {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A function value: a closure written in OptL, a prelude builtin, or a host function.
+#[derive(Debug)]
+pub enum Func {
+    Closure(Closure),
+    Builtin(crate::builtins::Builtin),
+    Host(HostFn),
+}
+
+#[derive(Debug)]
+pub struct Closure {
+    /// `None` for anonymous `fn(x) = ...`.
+    pub name: Option<Rc<str>>,
+    pub params: Rc<Vec<Param>>,
+    pub body: Rc<Expr>,
+    pub env: Rc<Scope>,
+    pub span: Span,
+}
+
+/// A Rust function registered by an embedding program.
+pub struct HostFn {
+    pub name: Rc<str>,
+    pub signature: Signature,
+    #[allow(clippy::type_complexity)]
+    pub f: Box<dyn Fn(&[Value]) -> Result<Value, String>>,
+}
+
+impl std::fmt::Debug for HostFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<host fn {}>", self.name)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SymKind {
+    Problem,
+    Rule,
+}
+
+impl SymKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            SymKind::Problem => "problem",
+            SymKind::Rule => "rule",
+        }
+    }
+}
+
+/// A declared `problem` or `rule` with the scope it was declared in.
+#[derive(Debug)]
+pub struct Family {
+    pub kind: SymKind,
+    pub decl: Decl,
+    pub env: Rc<Scope>,
+    pub span: Span,
+}
+
+impl Family {
+    pub fn name(&self) -> &Rc<str> {
+        &self.decl.name.name
+    }
+
+    pub fn params(&self) -> &[Param] {
+        self.decl.params.as_deref().unwrap_or(&[])
+    }
+}
+
+/// An instance: every declared parameter bound to a value, in declaration order.
+#[derive(Debug)]
+pub struct SymObj {
+    pub family: Rc<Family>,
+    pub args: Vec<(Rc<str>, Value)>,
+}
+
+impl SymObj {
+    pub fn name(&self) -> &Rc<str> {
+        self.family.name()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.args.iter().find(|(n, _)| &**n == name).map(|(_, v)| v)
+    }
+}
+
+/// An imported module: its top-level names.
+#[derive(Debug)]
+pub struct Module {
+    pub name: Rc<str>,
+    pub members: Record,
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub fn tensor(t: Tensor) -> Value {
+        Value::Tensor(Rc::new(t))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    pub fn record(fields: Vec<(Rc<str>, Value)>) -> Value {
+        Value::Record(Rc::new(Record { fields }))
+    }
+
+    /// The name of this value's type, as error messages and `type(x)` show it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Unit => "Unit",
+            Value::Bool(_) => "Bool",
+            Value::Int(_) => "Int",
+            Value::Float(_) => "Float",
+            Value::Str(_) => "Str",
+            Value::Tensor(_) => "Tensor",
+            Value::List(_) => "List",
+            Value::Record(_) => "Record",
+            Value::Func(_) => "Function",
+            Value::Family(f) => match f.kind {
+                SymKind::Problem => "ProblemFamily",
+                SymKind::Rule => "RuleFamily",
+            },
+            Value::Sym(s) => match s.family.kind {
+                SymKind::Problem => "Problem",
+                SymKind::Rule => "Rule",
+            },
+            Value::Module(_) => "Module",
+        }
+    }
+
+    /// The text `print` shows: strings bare, Floats `%g`, everything else canonical
+    /// with `%g` numbers inside.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            _ => {
+                let mut out = String::new();
+                write_value(&mut out, self, Style::Display);
+                out
+            }
+        }
+    }
+
+    /// Canonical source form: Floats round-trip exactly, strings quoted.
+    pub fn repr(&self) -> String {
+        let mut out = String::new();
+        write_value(&mut out, self, Style::Repr);
+        out
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Style {
+    Display,
+    Repr,
+}
+
+fn float_text(x: f64, style: Style) -> String {
+    match style {
+        Style::Display => fmt_g(x),
+        Style::Repr => repr_f64(x),
+    }
+}
+
+fn write_value(out: &mut String, v: &Value, style: Style) {
+    match v {
+        Value::Unit => out.push_str("()"),
+        Value::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Float(x) => out.push_str(&float_text(*x, style)),
+        Value::Str(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Tensor(t) => out.push_str(&fmt_tensor(t, |x| float_text(x, style))),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(out, item, style);
+            }
+            out.push(']');
+        }
+        Value::Record(r) => {
+            out.push('{');
+            for (i, (name, value)) in r.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{name}: ");
+                write_value(out, value, style);
+            }
+            out.push('}');
+        }
+        Value::Func(f) => match &**f {
+            Func::Closure(c) => {
+                out.push_str("<fn");
+                if let Some(n) = &c.name {
+                    let _ = write!(out, " {n}");
+                }
+                out.push('(');
+                write_params(out, &c.params);
+                out.push_str(")>");
+            }
+            Func::Builtin(b) => {
+                let _ = write!(out, "<builtin {}({})>", b.name, b.signature);
+            }
+            Func::Host(h) => {
+                let _ = write!(out, "<host fn {}({})>", h.name, h.signature);
+            }
+        },
+        Value::Family(f) => {
+            let _ = write!(out, "<{} {}(", f.kind.word(), f.name());
+            write_params(out, f.params());
+            out.push_str(")>");
+        }
+        Value::Sym(s) => {
+            out.push_str(s.name());
+            if s.family.decl.params.is_some() {
+                out.push('(');
+                for (i, (name, value)) in s.args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{name} = ");
+                    write_value(out, value, style);
+                }
+                out.push(')');
+            }
+        }
+        Value::Module(m) => {
+            let _ = write!(out, "<module {}>", m.name);
+        }
+    }
+}
+
+fn write_params(out: &mut String, params: &[Param]) {
+    for (i, p) in params.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&p.name.name);
+        if let Some(d) = &p.default {
+            let _ = write!(out, " = {}", optl_syntax::print::expr_to_source(d));
+        }
+    }
+}
+
+/// Structural equality: what `==` means for non-numeric values and what symbolic
+/// objects compare by. Numbers compare by value across Int and Float.
+pub fn structural_eq(a: &Value, b: &Value) -> bool {
+    use Value::*;
+    match (a, b) {
+        (Unit, Unit) => true,
+        (Bool(x), Bool(y)) => x == y,
+        (Int(x), Int(y)) => x == y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
+        (Float(x), Float(y)) => x == y,
+        (Str(x), Str(y)) => x == y,
+        (Tensor(x), Tensor(y)) => {
+            x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q)
+        }
+        (List(x), List(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| structural_eq(p, q))
+        }
+        (Record(x), Record(y)) => {
+            x.fields.len() == y.fields.len()
+                && x.fields
+                    .iter()
+                    .zip(&y.fields)
+                    .all(|((n1, v1), (n2, v2))| n1 == n2 && structural_eq(v1, v2))
+        }
+        (Func(x), Func(y)) => Rc::ptr_eq(x, y),
+        (Family(x), Family(y)) => Rc::ptr_eq(x, y),
+        (Sym(x), Sym(y)) => {
+            x.family.kind == y.family.kind
+                && x.name() == y.name()
+                && x.args.len() == y.args.len()
+                && x.args
+                    .iter()
+                    .zip(&y.args)
+                    .all(|((n1, v1), (n2, v2))| n1 == n2 && structural_eq(v1, v2))
+        }
+        (Module(x), Module(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
