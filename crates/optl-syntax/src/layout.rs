@@ -12,6 +12,9 @@ use crate::lexer::{LexProblem, Tok};
 use crate::span::{FileId, Span};
 use logos::Logos;
 
+/// At most this many lexical errors are reported per file; the rest are noise.
+pub const MAX_LEX_ERRORS: usize = 10;
+
 /// Brackets nested deeper than this are refused before parsing.
 pub const MAX_BRACKET_DEPTH: usize = 256;
 
@@ -41,16 +44,35 @@ pub fn layout(src: &str, file: FileId) -> Layout {
         let (start, end) = (range.start, range.end);
         let tok = match result {
             Ok(tok) => tok,
-            Err(problem) => match recover(problem, lexer.slice(), span(start, end)) {
-                (diag, Some(tok)) => {
-                    out.diagnostics.push(diag);
-                    tok
+            Err(problem) => {
+                let (diag, stand_in) = recover(problem, lexer.slice(), span(start, end));
+                if out.diagnostics.len() == MAX_LEX_ERRORS {
+                    // Past this many the input is probably not OptL at all (binary
+                    // garbage); stop instead of flooding the terminal.
+                    out.diagnostics.push(
+                        Diagnostic::error(
+                            codes::UNEXPECTED_CHAR,
+                            "too many lexical errors; giving up",
+                        )
+                        .at(span(start, end), "stopped here")
+                        .hint("is this file OptL source?"),
+                    );
+                    out.truncated = true;
+                    return out;
                 }
-                (diag, None) => {
-                    out.diagnostics.push(diag);
-                    continue;
+                out.diagnostics.push(diag);
+                match stand_in {
+                    Some(tok) => tok,
+                    None => continue,
                 }
-            },
+            }
+        };
+        // After `.` a keyword is a field name (`r.state`, `r.in`), not a keyword.
+        let tok = match (&tok, out.tokens.last()) {
+            (t, Some((_, Tok::Dot, _))) if t.keyword_text().is_some() => {
+                Tok::Ident(t.keyword_text().unwrap_or_default().to_string())
+            }
+            _ => tok,
         };
         if tok == Tok::Newline {
             let inside_parens =

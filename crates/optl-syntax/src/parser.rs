@@ -76,10 +76,25 @@ pub fn parse(src: &str, file: FileId) -> Parsed {
         }
         syntax.push(syntax_diagnostic(r.error, file, src.len()));
     }
-    // After lexing stopped early the parser only sees a truncated stream: its
-    // complaints would be noise.
+    // After lexing stopped early the parser only sees a truncated stream, and right
+    // after a lexical error it sees a stand-in: its complaints there would be noise.
     if !lay.truncated {
-        diagnostics.extend(syntax);
+        let line_of = |offset: u32| {
+            src[..(offset as usize).min(src.len())]
+                .matches('\n')
+                .count()
+        };
+        let lex_lines: Vec<usize> = diagnostics
+            .iter()
+            .filter_map(|d| d.primary_span())
+            .map(|s| line_of(s.start))
+            .collect();
+        diagnostics.extend(syntax.into_iter().filter(|d| {
+            d.primary_span().is_none_or(|s| {
+                let line = line_of(s.start);
+                !lex_lines.iter().any(|&l| line == l || line == l + 1)
+            })
+        }));
     }
     diagnostics.extend(builder.diagnostics.into_inner());
     let incomplete = !lay.truncated

@@ -414,6 +414,13 @@ impl Interp {
         if let Some(v) = found {
             return Ok(v);
         }
+        if !matches!(v, Value::Record(_) | Value::Sym(_) | Value::Module(_)) {
+            return Err(Box::new(
+                Diagnostic::error(codes::TYPE_MISMATCH, format!("{} has no fields", a_type(v)))
+                    .at(name.span, format!("cannot read `.{}` here", name.name))
+                    .also(base_span, format!("this is {}", describe(v))),
+            ));
+        }
         let available: Vec<String> = match v {
             Value::Record(r) => r.fields.iter().map(|(n, _)| n.to_string()).collect(),
             Value::Sym(s) => s.args.iter().map(|(n, _)| n.to_string()).collect(),
