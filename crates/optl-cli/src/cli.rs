@@ -37,6 +37,11 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
+    /// Start an interactive session (reads plain lines when stdin is not a terminal).
+    Repl {
+        #[command(flatten)]
+        opts: RunOpts,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -86,7 +91,7 @@ impl RunOpts {
         l
     }
 
-    fn color(&self) -> bool {
+    pub(crate) fn color(&self) -> bool {
         match self.color {
             Color::Always => true,
             Color::Never => false,
@@ -97,7 +102,7 @@ impl RunOpts {
     }
 
     /// A session with these limits whose output streams to stdout.
-    fn interpreter(&self) -> Interpreter {
+    pub(crate) fn interpreter(&self) -> Interpreter {
         let mut interp = Interpreter::new();
         interp.set_limits(self.limits());
         interp.set_seed(self.seed);
@@ -123,6 +128,7 @@ pub fn main() -> i32 {
         Command::Run { file, opts } => run(&file, &opts, Mode::Run),
         Command::Check { file, opts } => run(&file, &opts, Mode::Check),
         Command::Parse { file, opts } => parse(&file, &opts),
+        Command::Repl { opts } => crate::repl::run(&opts),
     }
 }
 

@@ -5,5 +5,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+pub mod repl;
 
 pub use cli::main;

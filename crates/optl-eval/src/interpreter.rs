@@ -41,6 +41,7 @@ pub struct Error {
 }
 
 impl Error {
+    #[allow(clippy::boxed_local)] // the evaluator's errors arrive boxed
     fn runtime(d: Box<Diagnostic>) -> Error {
         Error {
             diagnostics: vec![*d],
@@ -86,6 +87,8 @@ pub struct Interpreter {
     /// Modules being loaded right now, outermost first, to detect cycles.
     loading: Vec<String>,
     buffer: Rc<RefCell<String>>,
+    /// Errors from loading the embedded stdlib (empty unless the build is broken).
+    stdlib_errors: Vec<Error>,
 }
 
 impl Default for Interpreter {
@@ -118,13 +121,21 @@ impl Interpreter {
             modules: HashMap::new(),
             loading: Vec::new(),
             buffer,
+            stdlib_errors: Vec::new(),
         };
         for (name, text) in STDLIB {
-            // The stdlib is tested as a whole; failing here is a build defect, which the
-            // stdlib test reports. A session still starts with whatever did load.
-            let _ = me.load_std(name, text);
+            // A failure here is a build defect, which the stdlib test reports; the
+            // session still starts with whatever did load.
+            if let Err(e) = me.load_std(name, text) {
+                me.stdlib_errors.push(e);
+            }
         }
         me
+    }
+
+    /// Errors met while loading the embedded stdlib: always empty in a sound build.
+    pub fn stdlib_errors(&self) -> &[Error] {
+        &self.stdlib_errors
     }
 
     /// Sends `print` output to `f` instead of the internal buffer.
@@ -162,7 +173,9 @@ impl Interpreter {
     /// Evaluates source text; relative imports resolve from the current directory.
     /// Returns the value of the last expression statement (or `Unit`).
     pub fn eval_str(&mut self, src: &str) -> Result<Value, Error> {
-        self.eval_source("<input>", src, None)
+        // Each input gets its own name so diagnostics can tell them apart.
+        let name = format!("<input:{}>", self.sources.len());
+        self.eval_source(&name, src, None)
     }
 
     /// Evaluates a file; relative imports resolve from its directory.
@@ -194,12 +207,8 @@ impl Interpreter {
         self.interp.reset_budget();
         let globals = self.globals.clone();
         self.interp
-            .exec_stmts(&program.0.stmts, &globals)
+            .exec_stmts(&program.stmts, &globals)
             .map_err(Error::runtime)
-            .and_then(|v| {
-                bind_imports(&program.0, &program.1, &globals);
-                Ok(v)
-            })
     }
 
     /// Parses and checks `src` (loading its imports) without running it.
@@ -218,7 +227,7 @@ impl Interpreter {
         name: &str,
         src: &str,
         base_dir: Option<&Path>,
-    ) -> Result<(Program, HashMap<Span, Rc<Module>>), Error> {
+    ) -> Result<Program, Error> {
         let file = self.sources.add(name, src);
         let parsed = optl_syntax::parse(src, file);
         if !parsed.diagnostics.is_empty() {
@@ -231,7 +240,7 @@ impl Interpreter {
             return Err(Error::at_static(diags));
         }
         bind_imports(&parsed.program, &imports, &self.globals);
-        Ok((parsed.program, imports))
+        Ok(parsed.program)
     }
 
     fn load_imports(
@@ -408,6 +417,11 @@ impl Interpreter {
     /// Names visible at the top level: globals, then the prelude (for completion).
     pub fn visible_names(&self) -> Vec<Rc<str>> {
         self.globals.visible_names()
+    }
+
+    /// Names the session itself defined at the top level (not the prelude), sorted.
+    pub fn global_names(&self) -> Vec<Rc<str>> {
+        self.globals.local_names()
     }
 
     /// Forgets every global definition (the prelude stays).

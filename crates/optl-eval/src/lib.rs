@@ -12,6 +12,7 @@ pub mod format;
 pub mod interp;
 pub mod interpreter;
 pub mod limits;
+pub mod rust_types;
 pub mod signature;
 pub mod suggest;
 pub mod tensor;

@@ -173,49 +173,6 @@ impl fmt::Display for Signature {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn binds_positional_keyword_and_rest() {
-        let sig = Signature::parse("x, scale?, *more");
-        let b = sig.bind(&[None, Some("scale")]).unwrap();
-        assert_eq!(b.slots, vec![Some(0), Some(1)]);
-        let b = sig.bind(&[None, None, None, None]).unwrap();
-        assert_eq!(b.rest, vec![2, 3]);
-    }
-
-    #[test]
-    fn reports_each_mistake() {
-        let sig = Signature::parse("x, y?");
-        assert!(matches!(
-            sig.bind(&[None, None, None]),
-            Err(BindError::TooMany {
-                max: 2,
-                given: 3,
-                ..
-            })
-        ));
-        assert!(matches!(
-            sig.bind(&[None, Some("z")]),
-            Err(BindError::UnknownKeyword { .. })
-        ));
-        assert!(matches!(
-            sig.bind(&[None, Some("x")]),
-            Err(BindError::Duplicate { .. })
-        ));
-        assert!(matches!(
-            sig.bind(&[Some("y")]),
-            Err(BindError::Missing { .. })
-        ));
-        assert!(matches!(
-            sig.bind(&[Some("x"), None]),
-            Err(BindError::PositionalAfterKeyword { arg: 1 })
-        ));
-    }
-}
-
 /// The diagnostic for a call whose arguments do not fit: `what` names the callee
 /// ("`f`"), `arg_spans` are the argument spans in call order, `decl` where the callee
 /// was declared (for a secondary label), if known.
@@ -277,5 +234,48 @@ pub fn bind_diagnostic(
     match decl {
         Some(s) => d.also(s, "declared here"),
         None => d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_positional_keyword_and_rest() {
+        let sig = Signature::parse("x, scale?, *more");
+        let b = sig.bind(&[None, Some("scale")]).unwrap();
+        assert_eq!(b.slots, vec![Some(0), Some(1)]);
+        let b = sig.bind(&[None, None, None, None]).unwrap();
+        assert_eq!(b.rest, vec![2, 3]);
+    }
+
+    #[test]
+    fn reports_each_mistake() {
+        let sig = Signature::parse("x, y?");
+        assert!(matches!(
+            sig.bind(&[None, None, None]),
+            Err(BindError::TooMany {
+                max: 2,
+                given: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            sig.bind(&[None, Some("z")]),
+            Err(BindError::UnknownKeyword { .. })
+        ));
+        assert!(matches!(
+            sig.bind(&[None, Some("x")]),
+            Err(BindError::Duplicate { .. })
+        ));
+        assert!(matches!(
+            sig.bind(&[Some("y")]),
+            Err(BindError::Missing { .. })
+        ));
+        assert!(matches!(
+            sig.bind(&[Some("x"), None]),
+            Err(BindError::PositionalAfterKeyword { arg: 1 })
+        ));
     }
 }

@@ -1,6 +1,6 @@
 //! Diagnostics as data, and the one ariadne renderer every phase uses.
 
-use crate::codes::{Code, Phase};
+use crate::codes::Code;
 use crate::span::{FileId, SourceMap, Span};
 use ariadne::{Config, IndexType, Label as AriadneLabel, Report, ReportKind};
 
@@ -67,21 +67,6 @@ impl Diagnostic {
     /// The span of the primary label, if any.
     pub fn primary_span(&self) -> Option<Span> {
         self.labels.iter().find(|l| l.primary).map(|l| l.span)
-    }
-
-    pub fn is_static(&self) -> bool {
-        self.code.phase == Phase::Static
-    }
-}
-
-/// The process exit code a list of errors calls for: 2 if any is static, else 1, 0 if none.
-pub fn exit_code(diags: &[Diagnostic]) -> i32 {
-    if diags.is_empty() {
-        0
-    } else if diags.iter().any(Diagnostic::is_static) {
-        2
-    } else {
-        1
     }
 }
 

@@ -61,9 +61,15 @@ impl SourceMap {
         SourceMap::default()
     }
 
+    /// Adds a source. Names identify files in rendered diagnostics, so a name that is
+    /// already taken gets a `#N` suffix.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        let mut name = name.into();
+        if self.files.iter().any(|f| f.name == name) {
+            name = format!("{name}#{}", self.files.len());
+        }
         self.files.push(SourceFile {
-            name: name.into(),
+            name,
             text: text.into(),
         });
         FileId(self.files.len() as u32 - 1)

@@ -207,3 +207,17 @@ impl Args {
         )
     }
 }
+
+/// The reference table of every builtin, as `docs/stdlib.md` shows it (a test keeps
+/// the page equal to this).
+pub fn reference_markdown() -> String {
+    let mut out = String::from("| function | description |\n| --- | --- |\n");
+    for (_, v) in &Builtins::new().values {
+        if let Value::Func(f) = v
+            && let Func::Builtin(b) = &**f
+        {
+            out.push_str(&format!("| `{}({})` | {} |\n", b.name, b.signature, b.doc));
+        }
+    }
+    out
+}

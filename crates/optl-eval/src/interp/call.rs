@@ -248,7 +248,7 @@ impl Interp {
             let a = &args[i];
             match &a.name {
                 Some(name) => {
-                    out = replace_path(&out, &[name.clone()], a.value.clone(), a.span)?;
+                    out = replace_path(&out, std::slice::from_ref(name), a.value.clone(), a.span)?;
                     i += 1;
                 }
                 None => {
