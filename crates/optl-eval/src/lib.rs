@@ -8,15 +8,16 @@ pub mod builtins;
 pub mod check;
 pub mod convert;
 pub mod env;
-pub mod format;
 pub mod interp;
 pub mod interpreter;
 pub mod limits;
 pub mod rust_types;
 pub mod signature;
 pub mod suggest;
-pub mod tensor;
 pub mod value;
+
+pub use optl_tensor as tensor;
+pub use optl_tensor::format;
 
 pub use interpreter::{Error, Interpreter, Stage};
 pub use limits::Limits;

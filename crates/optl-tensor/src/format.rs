@@ -1,7 +1,7 @@
 //! Number and tensor text: C's `%g` for printing Floats, shortest round-trip text for
 //! `repr`, and nested-bracket rendering of tensors with NumPy-style summaries.
 
-use crate::tensor::Tensor;
+use crate::Tensor;
 
 /// Tensors with more elements than this are summarised.
 const SUMMARY_THRESHOLD: usize = 1000;
@@ -84,7 +84,7 @@ pub fn fmt_tensor(t: &Tensor, elem: impl Fn(f64) -> String) -> String {
     let cx = Ctx {
         data: &data,
         shape,
-        strides: &crate::tensor::row_major_strides(shape),
+        strides: &crate::row_major_strides(shape),
         summarise,
         elem: &elem,
     };
@@ -138,7 +138,7 @@ fn render(cx: &Ctx<'_>, axis: usize, offset: usize, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tensor::{from_vec, scalar, zeros};
+    use crate::{from_vec, scalar, zeros};
     use proptest::prelude::*;
 
     /// Values and what C's `printf("%g")` prints for them (checked against glibc).

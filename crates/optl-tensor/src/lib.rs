@@ -1,4 +1,4 @@
-//! Pure numeric tensor library for OptL: f64, n-dimensional, row-major, NumPy semantics.
+//! The OptL tensor crate: a pure numeric tensor library: f64, n-dimensional, row-major, NumPy semantics.
 //!
 //! Everything here works on plain [`Tensor`] values (`ndarray::ArrayD<f64>`) and knows
 //! nothing about the evaluator. Functions accept tensors of any memory layout and
@@ -16,6 +16,10 @@ mod linalg;
 mod random;
 mod reduce;
 mod shape;
+
+pub mod format;
+
+
 
 use std::borrow::Cow;
 use std::fmt;
