@@ -19,8 +19,6 @@ mod shape;
 
 pub mod format;
 
-
-
 use std::borrow::Cow;
 use std::fmt;
 

@@ -1,0 +1,519 @@
+//! The IR graph: a typed, hash-consed DAG of tensor operations with static shapes.
+//!
+//! Nodes are appended in topological order (arguments always exist first), so a
+//! forward walk over the node list evaluates a graph. Structurally identical nodes
+//! are stored once (hash-consing), which gives common-subexpression elimination for
+//! free. Every builder checks shapes and returns an [`IrError`] on a mismatch; there
+//! is no implicit broadcasting: `broadcast` nodes make it explicit.
+
+use optl_tensor::Tensor;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+pub type Shape = Vec<usize>;
+
+/// Index of a node in its graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Elementwise functions of one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Log1p,
+    Sqrt,
+    Abs,
+    Sign,
+    Sin,
+    Cos,
+    Tan,
+    Atan,
+    Tanh,
+    Sigmoid,
+    Floor,
+    Ceil,
+}
+
+/// Elementwise functions of two arguments of one shape. Comparisons give 0 or 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Min,
+    Max,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl BinaryOp {
+    /// Operand order does not matter: canonical form sorts the operands.
+    pub fn is_commutative(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Add
+                | BinaryOp::Mul
+                | BinaryOp::Min
+                | BinaryOp::Max
+                | BinaryOp::Eq
+                | BinaryOp::Ne
+        )
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne
+        )
+    }
+}
+
+/// A slice of one axis: `len` elements starting at `start`, `step` apart (step may be
+/// negative; all positions are in range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AxisSlice {
+    pub start: usize,
+    pub step: i64,
+    pub len: usize,
+}
+
+/// The operation of a node. Argument counts and shapes are checked by the builders.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// The n-th input of the function (its shape is the node's shape).
+    Input(u32),
+    /// A constant from the graph's constant table.
+    Const(u32),
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    /// `where(c, a, b)`: `a` where `c != 0`, else `b`; three arguments of one shape.
+    Where,
+    /// Sum over one axis (removing it), or over all elements (`None`, giving shape []).
+    Sum(Option<usize>),
+    /// Largest element over one axis or all; NaN propagates.
+    Max(Option<usize>),
+    /// Smallest element over one axis or all; NaN propagates.
+    Min(Option<usize>),
+    /// Matrix product of two 2-d arguments `[m, k] @ [k, n]`.
+    MatMul,
+    /// NumPy broadcast of the argument to the node's shape.
+    Broadcast,
+    /// The same elements (row-major) in the node's shape.
+    Reshape,
+    /// Reverses the axes.
+    Transpose,
+    /// Basic slicing: one `AxisSlice` per axis of the argument.
+    Slice(Vec<AxisSlice>),
+    /// The adjoint of `Slice`: a tensor of zeros of the node's shape with the argument
+    /// placed at the sliced positions.
+    Unslice(Vec<AxisSlice>),
+    /// Joins the arguments along an axis.
+    Concat(usize),
+}
+
+/// One node: an operation, its arguments and the shape of its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub op: Op,
+    pub args: Vec<NodeId>,
+    pub shape: Shape,
+}
+
+/// A shape or argument mistake found while building a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IrError {
+    Shape(String),
+    Invalid(String),
+}
+
+impl fmt::Display for IrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IrError::Shape(m) | IrError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for IrError {}
+
+pub type IrResult<T> = Result<T, IrError>;
+
+/// Shapes as NumPy prints them: `[2, 3]`.
+pub fn shape_text(s: &[usize]) -> String {
+    optl_tensor::shape_str(s)
+}
+
+/// The graph: nodes, constants, and the hash-consing table.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    consts: Vec<Rc<Tensor>>,
+    /// Constants by content, so equal constants share one id.
+    const_ids: HashMap<(Shape, Vec<u64>), u32>,
+    dedup: HashMap<(Op, Vec<NodeId>), NodeId>,
+    input_shapes: Vec<Shape>,
+}
+
+impl Graph {
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn shape(&self, id: NodeId) -> &[usize] {
+        &self.nodes[id.index()].shape
+    }
+
+    pub fn constant_value(&self, c: u32) -> &Rc<Tensor> {
+        &self.consts[c as usize]
+    }
+
+    pub fn input_shapes(&self) -> &[Shape] {
+        &self.input_shapes
+    }
+
+    /// The constant value of a node, if it is a constant.
+    pub fn as_const(&self, id: NodeId) -> Option<&Rc<Tensor>> {
+        match self.node(id).op {
+            Op::Const(c) => Some(&self.consts[c as usize]),
+            _ => None,
+        }
+    }
+
+    /// The value of a node that is a scalar constant, or a broadcast of one.
+    pub fn as_scalar_const(&self, id: NodeId) -> Option<f64> {
+        match &self.node(id).op {
+            Op::Const(c) => {
+                let t = &self.consts[*c as usize];
+                if t.len() == 1 {
+                    t.iter().next().copied()
+                } else {
+                    None
+                }
+            }
+            Op::Broadcast => self.as_scalar_const(self.node(id).args[0]),
+            _ => None,
+        }
+    }
+
+    /// Adds a node, or returns the existing identical one.
+    pub fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
+        let key = (op, args);
+        if let Some(&id) = self.dedup.get(&key) {
+            return id;
+        }
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            op: key.0.clone(),
+            args: key.1.clone(),
+            shape,
+        });
+        self.dedup.insert(key, id);
+        id
+    }
+
+    /// A new input of the given shape (inputs are numbered in creation order).
+    pub fn input(&mut self, shape: Shape) -> NodeId {
+        let n = self.input_shapes.len() as u32;
+        self.input_shapes.push(shape.clone());
+        self.push(Op::Input(n), Vec::new(), shape)
+    }
+
+    pub fn constant(&mut self, t: Tensor) -> NodeId {
+        let shape = t.shape().to_vec();
+        let key = (
+            shape.clone(),
+            t.iter().map(|x| canonical_bits(*x)).collect::<Vec<u64>>(),
+        );
+        let c = match self.const_ids.get(&key) {
+            Some(&c) => c,
+            None => {
+                let c = self.consts.len() as u32;
+                self.consts.push(Rc::new(t));
+                self.const_ids.insert(key, c);
+                c
+            }
+        };
+        self.push(Op::Const(c), Vec::new(), shape)
+    }
+
+    pub fn scalar(&mut self, x: f64) -> NodeId {
+        self.constant(optl_tensor::scalar(x))
+    }
+
+    /// A scalar constant broadcast to `shape`.
+    pub fn full(&mut self, x: f64, shape: &[usize]) -> NodeId {
+        let s = self.scalar(x);
+        if shape.is_empty() {
+            return s;
+        }
+        self.push(Op::Broadcast, vec![s], shape.to_vec())
+    }
+
+    pub fn unary(&mut self, op: UnaryOp, a: NodeId) -> NodeId {
+        let shape = self.shape(a).to_vec();
+        self.push(Op::Unary(op), vec![a], shape)
+    }
+
+    pub fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId) -> IrResult<NodeId> {
+        let (sa, sb) = (self.shape(a), self.shape(b));
+        if sa != sb {
+            return Err(IrError::Shape(format!(
+                "operands of `{op:?}` have shapes {} and {}",
+                shape_text(sa),
+                shape_text(sb)
+            )));
+        }
+        let shape = sa.to_vec();
+        Ok(self.push(Op::Binary(op), vec![a, b], shape))
+    }
+
+    pub fn where_(&mut self, c: NodeId, a: NodeId, b: NodeId) -> IrResult<NodeId> {
+        let s = self.shape(c).to_vec();
+        if self.shape(a) != s.as_slice() || self.shape(b) != s.as_slice() {
+            return Err(IrError::Shape(format!(
+                "`where` needs one shape, found {}, {} and {}",
+                shape_text(&s),
+                shape_text(self.shape(a)),
+                shape_text(self.shape(b))
+            )));
+        }
+        Ok(self.push(Op::Where, vec![c, a, b], s))
+    }
+
+    fn reduce(&mut self, op: Op, axis: Option<usize>, a: NodeId) -> IrResult<NodeId> {
+        let s = self.shape(a).to_vec();
+        let shape = match axis {
+            None => Vec::new(),
+            Some(ax) if ax < s.len() => {
+                let mut r = s.clone();
+                r.remove(ax);
+                r
+            }
+            Some(ax) => {
+                return Err(IrError::Shape(format!(
+                    "axis {ax} is out of range for shape {}",
+                    shape_text(&s)
+                )));
+            }
+        };
+        Ok(self.push(op, vec![a], shape))
+    }
+
+    pub fn sum(&mut self, a: NodeId, axis: Option<usize>) -> IrResult<NodeId> {
+        self.reduce(Op::Sum(axis), axis, a)
+    }
+
+    pub fn max(&mut self, a: NodeId, axis: Option<usize>) -> IrResult<NodeId> {
+        self.reduce(Op::Max(axis), axis, a)
+    }
+
+    pub fn min(&mut self, a: NodeId, axis: Option<usize>) -> IrResult<NodeId> {
+        self.reduce(Op::Min(axis), axis, a)
+    }
+
+    pub fn matmul(&mut self, a: NodeId, b: NodeId) -> IrResult<NodeId> {
+        let (sa, sb) = (self.shape(a).to_vec(), self.shape(b).to_vec());
+        if sa.len() != 2 || sb.len() != 2 || sa[1] != sb[0] {
+            return Err(IrError::Shape(format!(
+                "matmul: shapes {} and {} are not aligned",
+                shape_text(&sa),
+                shape_text(&sb)
+            )));
+        }
+        Ok(self.push(Op::MatMul, vec![a, b], vec![sa[0], sb[1]]))
+    }
+
+    /// NumPy broadcast of `a` to `shape`; the identity when the shape already fits.
+    pub fn broadcast(&mut self, a: NodeId, shape: &[usize]) -> IrResult<NodeId> {
+        let s = self.shape(a).to_vec();
+        if s == shape {
+            return Ok(a);
+        }
+        let fits = s.len() <= shape.len()
+            && s.iter()
+                .rev()
+                .zip(shape.iter().rev())
+                .all(|(&x, &y)| x == y || x == 1);
+        if !fits {
+            return Err(IrError::Shape(format!(
+                "cannot broadcast shape {} to {}",
+                shape_text(&s),
+                shape_text(shape)
+            )));
+        }
+        Ok(self.push(Op::Broadcast, vec![a], shape.to_vec()))
+    }
+
+    pub fn reshape(&mut self, a: NodeId, shape: &[usize]) -> IrResult<NodeId> {
+        let s = self.shape(a).to_vec();
+        if s == shape {
+            return Ok(a);
+        }
+        if s.iter().product::<usize>() != shape.iter().product::<usize>() {
+            return Err(IrError::Shape(format!(
+                "cannot reshape a tensor of shape {} into shape {}",
+                shape_text(&s),
+                shape_text(shape)
+            )));
+        }
+        Ok(self.push(Op::Reshape, vec![a], shape.to_vec()))
+    }
+
+    pub fn transpose(&mut self, a: NodeId) -> NodeId {
+        let mut s = self.shape(a).to_vec();
+        if s.len() < 2 {
+            return a;
+        }
+        s.reverse();
+        self.push(Op::Transpose, vec![a], s)
+    }
+
+    pub fn slice(&mut self, a: NodeId, slices: Vec<AxisSlice>) -> IrResult<NodeId> {
+        let s = self.shape(a).to_vec();
+        check_slices(&s, &slices)?;
+        let shape: Shape = slices.iter().map(|sl| sl.len).collect();
+        if shape == s && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
+            return Ok(a);
+        }
+        Ok(self.push(Op::Slice(slices), vec![a], shape))
+    }
+
+    /// Zeros of `shape` with `a` placed at `slices` (the adjoint of [`Graph::slice`]).
+    pub fn unslice(
+        &mut self,
+        a: NodeId,
+        slices: Vec<AxisSlice>,
+        shape: &[usize],
+    ) -> IrResult<NodeId> {
+        check_slices(shape, &slices)?;
+        let inner: Shape = slices.iter().map(|sl| sl.len).collect();
+        if inner != self.shape(a) {
+            return Err(IrError::Shape(format!(
+                "unslice: argument shape {} does not match the slice {}",
+                shape_text(self.shape(a)),
+                shape_text(&inner)
+            )));
+        }
+        if inner == shape && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
+            return Ok(a);
+        }
+        Ok(self.push(Op::Unslice(slices), vec![a], shape.to_vec()))
+    }
+
+    pub fn concat(&mut self, parts: &[NodeId], axis: usize) -> IrResult<NodeId> {
+        let Some(&first) = parts.first() else {
+            return Err(IrError::Invalid("concat needs at least one part".into()));
+        };
+        let mut shape = self.shape(first).to_vec();
+        if axis >= shape.len() {
+            return Err(IrError::Shape(format!(
+                "concat axis {axis} is out of range for shape {}",
+                shape_text(&shape)
+            )));
+        }
+        let mut total = 0;
+        for &p in parts {
+            let s = self.shape(p);
+            let same_rest = s.len() == shape.len()
+                && s.iter()
+                    .zip(&shape)
+                    .enumerate()
+                    .all(|(i, (x, y))| i == axis || x == y);
+            if !same_rest {
+                return Err(IrError::Shape(format!(
+                    "concat: shapes {} and {} differ off axis {axis}",
+                    shape_text(&shape),
+                    shape_text(s)
+                )));
+            }
+            total += s[axis];
+        }
+        if parts.len() == 1 {
+            return Ok(first);
+        }
+        shape[axis] = total;
+        Ok(self.push(Op::Concat(axis), parts.to_vec(), shape))
+    }
+}
+
+fn check_slices(shape: &[usize], slices: &[AxisSlice]) -> IrResult<()> {
+    if slices.len() != shape.len() {
+        return Err(IrError::Invalid(format!(
+            "slice has {} axes, the tensor {}",
+            slices.len(),
+            shape.len()
+        )));
+    }
+    for (sl, &n) in slices.iter().zip(shape) {
+        if sl.len == 0 {
+            continue;
+        }
+        let last = sl.start as i64 + sl.step * (sl.len as i64 - 1);
+        if sl.start >= n || last < 0 || last >= n as i64 || sl.step == 0 {
+            return Err(IrError::Invalid(format!(
+                "slice {sl:?} is out of range for an axis of {n}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Bits of a float for hashing: all NaNs are one NaN, and -0.0 is kept apart from 0.0.
+pub fn canonical_bits(x: f64) -> u64 {
+    if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
+}
+
+/// A function: a graph with its outputs. Inputs are the graph's inputs, in order.
+#[derive(Clone, Debug, Default)]
+pub struct Function {
+    pub graph: Graph,
+    pub outputs: Vec<NodeId>,
+}
+
+impl Function {
+    pub fn input_shapes(&self) -> &[Shape] {
+        self.graph.input_shapes()
+    }
+
+    pub fn output_shapes(&self) -> Vec<Shape> {
+        self.outputs
+            .iter()
+            .map(|&o| self.graph.shape(o).to_vec())
+            .collect()
+    }
+}

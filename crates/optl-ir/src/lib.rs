@@ -1,0 +1,14 @@
+//! The OptL numeric IR: numeric code traced from OptL becomes a typed, hash-consed DAG
+//! of tensor operations with static shapes. This crate simplifies it, differentiates
+//! it (reverse mode, Hessian-vector products), interprets it (the reference semantics
+//! the JIT must match), prints it in a stable text form, and hashes it structurally
+//! and functionally.
+//!
+//! **Architecture invariant:** the IR knows nothing of syntax or of OptL values; it
+//! depends only on `optl-tensor`.
+
+pub mod graph;
+
+pub use graph::{
+    AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,
+};
