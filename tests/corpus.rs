@@ -160,6 +160,55 @@ fn snapshot_dir(dir: &str, recursive: bool) {
     );
 }
 
+/// `optl ir` over every example that runs cleanly: the IR, gradient IR and hashes of
+/// its numeric code.
+#[test]
+fn ir_of_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("examples"))
+        .expect("examples exist")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "opt"))
+        .collect();
+    files.sort();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root.join("tests/snapshots/ir"));
+    settings.set_prepend_module_to_snapshot(false);
+    let mut failures = Vec::new();
+    settings.bind(|| {
+        for path in &files {
+            let text = std::fs::read_to_string(path).expect("readable");
+            let h = header(&text);
+            if h.command != "run" || h.exit != 0 {
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            let output = Command::new(env!("CARGO_BIN_EXE_optl"))
+                .args(["ir", &rel.to_string_lossy(), "--color", "never"])
+                .current_dir(root)
+                .output()
+                .expect("optl runs");
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            if !output.status.success() {
+                failures.push(format!(
+                    "{}: {}",
+                    rel.display(),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+                continue;
+            }
+            let name = rel
+                .with_extension("")
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            insta::assert_snapshot!(name, stdout, &rel.display().to_string());
+        }
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn examples() {
     snapshot_dir("examples", false);

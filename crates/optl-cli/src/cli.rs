@@ -37,6 +37,20 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
+    /// Print the IR, gradient IR and hashes of the file's functions, problems and rules.
+    Ir {
+        file: PathBuf,
+        /// What to print (comma-separated).
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "ir,grad,hash"
+        )]
+        emit: Vec<EmitArg>,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
     /// Start an interactive session (reads plain lines when stdin is not a terminal).
     Repl {
         #[command(flatten)]
@@ -64,6 +78,14 @@ pub struct RunOpts {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum EmitArg {
+    Ast,
+    Ir,
+    Grad,
+    Hash,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -128,6 +150,7 @@ pub fn main() -> i32 {
         Command::Run { file, opts } => run(&file, &opts, Mode::Run),
         Command::Check { file, opts } => run(&file, &opts, Mode::Check),
         Command::Parse { file, opts } => parse(&file, &opts),
+        Command::Ir { file, emit, opts } => ir(&file, &emit, &opts),
         Command::Repl { opts } => crate::repl::run(&opts),
     }
 }
@@ -210,4 +233,28 @@ fn parse(file: &Path, opts: &RunOpts) -> i32 {
     }
     print!("{}", optl_syntax::print::program_to_sexpr(&parsed.program));
     0
+}
+
+fn ir(file: &Path, emit: &[EmitArg], opts: &RunOpts) -> i32 {
+    use optl_eval::ir_report::Emit;
+    let emit: Vec<Emit> = emit
+        .iter()
+        .map(|e| match e {
+            EmitArg::Ast => Emit::Ast,
+            EmitArg::Ir => Emit::Ir,
+            EmitArg::Grad => Emit::Grad,
+            EmitArg::Hash => Emit::Hash,
+        })
+        .collect();
+    let mut interp = opts.interpreter();
+    match interp.ir_report(file, &emit) {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => {
+            eprint!("{}", interp.render(&e, opts.color()));
+            e.exit_code()
+        }
+    }
 }

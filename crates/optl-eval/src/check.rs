@@ -95,6 +95,7 @@ fn known_of_value(v: &Value) -> Known {
                 what: format!("`{}`", b.name),
                 decl: None,
             },
+            Func::Derived(_) => Known::Plain,
             Func::Host(h) => Known::Callable {
                 sig: h.signature.clone(),
                 what: format!("`{}`", h.name),

@@ -196,6 +196,29 @@ impl Interpreter {
         result
     }
 
+    /// Runs a file like `eval_file` and returns its syntax tree.
+    pub(crate) fn run_file_keep_ast(&mut self, path: &Path) -> Result<Program, Error> {
+        let (name, text, dir, key) = read_source(path, None)?;
+        self.loading.push(key);
+        let result = self
+            .front_end(&name, &text, Some(&dir))
+            .and_then(|program| {
+                self.interp.reset_budget();
+                let globals = self.globals.clone();
+                self.interp
+                    .exec_stmts(&program.stmts, &globals)
+                    .map_err(Error::runtime)
+                    .map(|_| program)
+            });
+        self.loading.pop();
+        result
+    }
+
+    /// The evaluator and the sources, for crate-internal tools such as the IR report.
+    pub(crate) fn parts(&mut self) -> (&mut Interp, &SourceMap) {
+        (&mut self.interp, &self.sources)
+    }
+
     /// Parses, checks and runs `src` in the session's global scope.
     pub fn eval_source(
         &mut self,

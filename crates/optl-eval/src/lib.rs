@@ -8,12 +8,16 @@ pub mod builtins;
 pub mod check;
 pub mod convert;
 pub mod env;
+pub mod hashing;
 pub mod interp;
 pub mod interpreter;
+pub mod ir_report;
 pub mod limits;
+pub mod numeric;
 pub mod rust_types;
 pub mod signature;
 pub mod suggest;
+pub mod trace;
 pub mod value;
 
 pub use optl_tensor as tensor;

@@ -28,6 +28,17 @@ pub enum Value {
     /// A symbolic object: a problem or rule instance (constructor name + arguments).
     Sym(Rc<SymObj>),
     Module(Rc<Module>),
+    /// A value being traced into the numeric IR: a node of the active graph.
+    Tracer(Rc<Tracer>),
+}
+
+/// A traced numeric value: a node of the graph being recorded, with its shape.
+#[derive(Debug)]
+pub struct Tracer {
+    pub node: optl_ir::NodeId,
+    pub shape: Vec<usize>,
+    /// Identifies the trace the node belongs to (values of different traces never mix).
+    pub trace: u64,
 }
 
 /// Fields in the order they were written.
@@ -51,6 +62,8 @@ pub enum Func {
     Closure(Closure),
     Builtin(crate::builtins::Builtin),
     Host(HostFn),
+    /// `grad(f)` or `value_and_grad(f)`.
+    Derived(crate::numeric::Derived),
 }
 
 #[derive(Debug)]
@@ -173,6 +186,7 @@ impl Value {
                 SymKind::Rule => "Rule",
             },
             Value::Module(_) => "Module",
+            Value::Tracer(_) => "Traced",
         }
     }
 
@@ -271,6 +285,15 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
             Func::Host(h) => {
                 let _ = write!(out, "<host fn {}({})>", h.name, h.signature);
             }
+            Func::Derived(d) => {
+                let word = match d.kind {
+                    crate::numeric::DerivedKind::Grad => "grad",
+                    crate::numeric::DerivedKind::ValueAndGrad => "value_and_grad",
+                };
+                let _ = write!(out, "<{word} of ");
+                write_value(out, &d.f, style);
+                out.push('>');
+            }
         },
         Value::Family(f) => {
             let _ = write!(out, "<{} {}(", f.kind.word(), f.name());
@@ -293,6 +316,9 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
         }
         Value::Module(m) => {
             let _ = write!(out, "<module {}>", m.name);
+        }
+        Value::Tracer(t) => {
+            let _ = write!(out, "<traced {}>", optl_ir::graph::shape_text(&t.shape));
         }
     }
 }
@@ -345,6 +371,7 @@ pub fn structural_eq(a: &Value, b: &Value) -> bool {
                     .all(|((n1, v1), (n2, v2))| n1 == n2 && structural_eq(v1, v2))
         }
         (Module(x), Module(y)) => Rc::ptr_eq(x, y),
+        (Tracer(x), Tracer(y)) => x.trace == y.trace && x.node == y.node,
         _ => false,
     }
 }

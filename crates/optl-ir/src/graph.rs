@@ -5,6 +5,12 @@
 //! are stored once (hash-consing), which gives common-subexpression elimination for
 //! free. Every builder checks shapes and returns an [`IrError`] on a mismatch; there
 //! is no implicit broadcasting: `broadcast` nodes make it explicit.
+//!
+//! The builders also simplify as they go (see `rewrite.rs`): operands of commutative
+//! operations are put in a canonical order, constants are folded and algebraic
+//! identities such as `x + 0 -> x` are applied, so a builder may return an existing
+//! node or a different (simpler) node of the requested shape. [`Graph::push`] is the
+//! raw, unchecked and unsimplified way to add a node.
 
 use optl_tensor::Tensor;
 use std::collections::HashMap;
@@ -165,7 +171,9 @@ pub struct Graph {
     consts: Vec<Rc<Tensor>>,
     /// Constants by content, so equal constants share one id.
     const_ids: HashMap<(Shape, Vec<u64>), u32>,
-    dedup: HashMap<(Op, Vec<NodeId>), NodeId>,
+    /// Nodes by content. The shape is part of the key because some operations
+    /// (`Broadcast`, `Reshape`, `Unslice`) take their target shape from the node.
+    dedup: HashMap<(Op, Vec<NodeId>, Shape), NodeId>,
     input_shapes: Vec<Shape>,
 }
 
@@ -198,37 +206,62 @@ impl Graph {
         &self.consts[c as usize]
     }
 
+    /// The node, or `None` when `id` is not a node of this graph.
+    pub fn get(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.index())
+    }
+
+    /// The constant with table index `c`, or `None` when there is none.
+    pub fn get_constant(&self, c: u32) -> Option<&Rc<Tensor>> {
+        self.consts.get(c as usize)
+    }
+
+    /// Marks the nodes that `roots` depend on (the roots included). Ids that are not
+    /// in the graph are ignored, so this is safe on malformed graphs.
+    pub fn reachable(&self, roots: &[NodeId]) -> Vec<bool> {
+        let mut live = vec![false; self.nodes.len()];
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            match live.get_mut(id.index()) {
+                Some(l) if !*l => *l = true,
+                _ => continue,
+            }
+            stack.extend(self.nodes[id.index()].args.iter().copied());
+        }
+        live
+    }
+
     pub fn input_shapes(&self) -> &[Shape] {
         &self.input_shapes
     }
 
     /// The constant value of a node, if it is a constant.
     pub fn as_const(&self, id: NodeId) -> Option<&Rc<Tensor>> {
-        match self.node(id).op {
-            Op::Const(c) => Some(&self.consts[c as usize]),
+        match self.get(id)?.op {
+            Op::Const(c) => self.get_constant(c),
             _ => None,
         }
     }
 
     /// The value of a node that is a scalar constant, or a broadcast of one.
     pub fn as_scalar_const(&self, id: NodeId) -> Option<f64> {
-        match &self.node(id).op {
-            Op::Const(c) => {
-                let t = &self.consts[*c as usize];
-                if t.len() == 1 {
-                    t.iter().next().copied()
-                } else {
-                    None
-                }
+        let mut id = id;
+        // Broadcasts of broadcasts are not built, but `push` could make a long chain.
+        for _ in 0..self.nodes.len() + 1 {
+            let node = self.get(id)?;
+            match &node.op {
+                Op::Const(c) => return optl_tensor::as_scalar(self.get_constant(*c)?),
+                Op::Broadcast if node.args.len() == 1 && node.args[0] < id => id = node.args[0],
+                _ => return None,
             }
-            Op::Broadcast => self.as_scalar_const(self.node(id).args[0]),
-            _ => None,
         }
+        None
     }
 
-    /// Adds a node, or returns the existing identical one.
+    /// Adds a node, or returns the existing identical one. No shape checks and no
+    /// simplification: prefer the builders.
     pub fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
-        let key = (op, args);
+        let key = (op, args, shape);
         if let Some(&id) = self.dedup.get(&key) {
             return id;
         }
@@ -236,10 +269,25 @@ impl Graph {
         self.nodes.push(Node {
             op: key.0.clone(),
             args: key.1.clone(),
-            shape,
+            shape: key.2.clone(),
         });
         self.dedup.insert(key, id);
         id
+    }
+
+    /// Adds a shape-checked node through the simplifier: commutative operands are
+    /// sorted, then constant folding and algebraic identities may answer with
+    /// another node of the same shape.
+    fn build(&mut self, op: Op, mut args: Vec<NodeId>, shape: Shape) -> NodeId {
+        if let Op::Binary(b) = op
+            && b.is_commutative()
+        {
+            args.sort();
+        }
+        if let Some(id) = crate::rewrite::rewrite(self, &op, &args, &shape) {
+            return id;
+        }
+        self.push(op, args, shape)
     }
 
     /// A new input of the given shape (inputs are numbered in creation order).
@@ -282,7 +330,7 @@ impl Graph {
 
     pub fn unary(&mut self, op: UnaryOp, a: NodeId) -> NodeId {
         let shape = self.shape(a).to_vec();
-        self.push(Op::Unary(op), vec![a], shape)
+        self.build(Op::Unary(op), vec![a], shape)
     }
 
     pub fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId) -> IrResult<NodeId> {
@@ -295,7 +343,7 @@ impl Graph {
             )));
         }
         let shape = sa.to_vec();
-        Ok(self.push(Op::Binary(op), vec![a, b], shape))
+        Ok(self.build(Op::Binary(op), vec![a, b], shape))
     }
 
     pub fn where_(&mut self, c: NodeId, a: NodeId, b: NodeId) -> IrResult<NodeId> {
@@ -308,7 +356,7 @@ impl Graph {
                 shape_text(self.shape(b))
             )));
         }
-        Ok(self.push(Op::Where, vec![c, a, b], s))
+        Ok(self.build(Op::Where, vec![c, a, b], s))
     }
 
     fn reduce(&mut self, op: Op, axis: Option<usize>, a: NodeId) -> IrResult<NodeId> {
@@ -327,7 +375,7 @@ impl Graph {
                 )));
             }
         };
-        Ok(self.push(op, vec![a], shape))
+        Ok(self.build(op, vec![a], shape))
     }
 
     pub fn sum(&mut self, a: NodeId, axis: Option<usize>) -> IrResult<NodeId> {
@@ -351,7 +399,7 @@ impl Graph {
                 shape_text(&sb)
             )));
         }
-        Ok(self.push(Op::MatMul, vec![a, b], vec![sa[0], sb[1]]))
+        Ok(self.build(Op::MatMul, vec![a, b], vec![sa[0], sb[1]]))
     }
 
     /// NumPy broadcast of `a` to `shape`; the identity when the shape already fits.
@@ -372,7 +420,7 @@ impl Graph {
                 shape_text(shape)
             )));
         }
-        Ok(self.push(Op::Broadcast, vec![a], shape.to_vec()))
+        Ok(self.build(Op::Broadcast, vec![a], shape.to_vec()))
     }
 
     pub fn reshape(&mut self, a: NodeId, shape: &[usize]) -> IrResult<NodeId> {
@@ -380,14 +428,15 @@ impl Graph {
         if s == shape {
             return Ok(a);
         }
-        if s.iter().product::<usize>() != shape.iter().product::<usize>() {
+        // Sizes in u128 so that huge (broadcast) shapes cannot overflow.
+        if optl_tensor::size_of(&s) != optl_tensor::size_of(shape) {
             return Err(IrError::Shape(format!(
                 "cannot reshape a tensor of shape {} into shape {}",
                 shape_text(&s),
                 shape_text(shape)
             )));
         }
-        Ok(self.push(Op::Reshape, vec![a], shape.to_vec()))
+        Ok(self.build(Op::Reshape, vec![a], shape.to_vec()))
     }
 
     pub fn transpose(&mut self, a: NodeId) -> NodeId {
@@ -396,7 +445,7 @@ impl Graph {
             return a;
         }
         s.reverse();
-        self.push(Op::Transpose, vec![a], s)
+        self.build(Op::Transpose, vec![a], s)
     }
 
     pub fn slice(&mut self, a: NodeId, slices: Vec<AxisSlice>) -> IrResult<NodeId> {
@@ -406,7 +455,7 @@ impl Graph {
         if shape == s && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
             return Ok(a);
         }
-        Ok(self.push(Op::Slice(slices), vec![a], shape))
+        Ok(self.build(Op::Slice(slices), vec![a], shape))
     }
 
     /// Zeros of `shape` with `a` placed at `slices` (the adjoint of [`Graph::slice`]).
@@ -428,7 +477,7 @@ impl Graph {
         if inner == shape && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
             return Ok(a);
         }
-        Ok(self.push(Op::Unslice(slices), vec![a], shape.to_vec()))
+        Ok(self.build(Op::Unslice(slices), vec![a], shape.to_vec()))
     }
 
     pub fn concat(&mut self, parts: &[NodeId], axis: usize) -> IrResult<NodeId> {
@@ -457,17 +506,18 @@ impl Graph {
                     shape_text(s)
                 )));
             }
-            total += s[axis];
+            total = usize::checked_add(total, s[axis])
+                .ok_or_else(|| IrError::Shape(format!("concat: axis {axis} would be too long")))?;
         }
         if parts.len() == 1 {
             return Ok(first);
         }
         shape[axis] = total;
-        Ok(self.push(Op::Concat(axis), parts.to_vec(), shape))
+        Ok(self.build(Op::Concat(axis), parts.to_vec(), shape))
     }
 }
 
-fn check_slices(shape: &[usize], slices: &[AxisSlice]) -> IrResult<()> {
+pub(crate) fn check_slices(shape: &[usize], slices: &[AxisSlice]) -> IrResult<()> {
     if slices.len() != shape.len() {
         return Err(IrError::Invalid(format!(
             "slice has {} axes, the tensor {}",
@@ -479,8 +529,12 @@ fn check_slices(shape: &[usize], slices: &[AxisSlice]) -> IrResult<()> {
         if sl.len == 0 {
             continue;
         }
-        let last = sl.start as i64 + sl.step * (sl.len as i64 - 1);
-        if sl.start >= n || last < 0 || last >= n as i64 || sl.step == 0 {
+        // i128 cannot overflow for the first position; the product is checked.
+        let last = (sl.step as i128)
+            .checked_mul(sl.len as i128 - 1)
+            .map(|d| sl.start as i128 + d);
+        let in_range = last.is_some_and(|l| l >= 0 && l < n as i128);
+        if sl.start >= n || !in_range || sl.step == 0 {
             return Err(IrError::Invalid(format!(
                 "slice {sl:?} is out of range for an axis of {n}"
             )));

@@ -7,8 +7,20 @@
 //! **Architecture invariant:** the IR knows nothing of syntax or of OptL values; it
 //! depends only on `optl-tensor`.
 
+pub mod ad;
 pub mod graph;
+pub mod hash;
+pub mod interp;
+pub mod print;
+mod rewrite;
+pub mod simplify;
 
+pub use ad::{grad, hvp};
 pub use graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,
 };
+pub use hash::{functional_hash, hex, structural_hash};
+pub use interp::eval;
+pub use print::to_text;
+pub use rewrite::FOLD_LIMIT;
+pub use simplify::{inline, simplify};

@@ -56,8 +56,10 @@ codes! {
     STEP_LIMIT = "E0209", "evaluation step budget exhausted";
     TIMEOUT = "E0210", "time limit exceeded";
     INVALID_ARGUMENT = "E0211", "invalid argument value";
+    TRACED_BRANCH = "E0212", "branch on a traced value";
     INT_OVERFLOW = "E0213", "integer overflow";
     HOST_ERROR = "E0214", "error in a host function";
+    NOT_TRACEABLE = "E0215", "operation cannot be traced";
 }
 
 /// Looks a code up by its id (`"E0100"`).

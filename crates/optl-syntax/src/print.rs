@@ -14,6 +14,13 @@ pub fn program_to_sexpr(p: &Program) -> String {
     out
 }
 
+/// Prints one statement on one line.
+pub fn stmt_to_sexpr(s: &Stmt) -> String {
+    let mut out = String::new();
+    stmt(&mut out, s);
+    out
+}
+
 /// Prints one expression on one line.
 pub fn expr_to_sexpr(e: &Expr) -> String {
     let mut out = String::new();

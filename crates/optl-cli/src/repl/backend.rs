@@ -76,6 +76,20 @@ pub static COMMANDS: &[Command] = &[
         run: ReplSession::cmd_type,
     },
     Command {
+        name: "ir",
+        aliases: &[],
+        args: "EXPR",
+        help: "show the IR and gradient IR of a function, problem or rule",
+        run: ReplSession::cmd_ir,
+    },
+    Command {
+        name: "hash",
+        aliases: &[],
+        args: "EXPR",
+        help: "show the structural hash of a value, and the IR hashes of numeric code",
+        run: ReplSession::cmd_hash,
+    },
+    Command {
         name: "load",
         aliases: &["l"],
         args: "FILE",
@@ -269,20 +283,22 @@ impl ReplSession {
         Reply::Output(out)
     }
 
-    fn cmd_type(&mut self, args: &str) -> Reply {
+    /// Evaluates a command's EXPR argument and describes the value with `describe`.
+    fn with_value(
+        &mut self,
+        command: &str,
+        args: &str,
+        describe: fn(&mut Self, &str, &Value) -> String,
+    ) -> Reply {
         if args.is_empty() {
-            return usage_error("type");
+            return usage_error(command);
         }
         let name = self.entry_name();
         let result = self.interp.eval_source(&name, args, None);
         let mut out = self.interp.take_output();
         match result {
             Ok(value) => {
-                out.push_str(&format!("{args} : {}\n", value.type_name()));
-                if let Some(doc) = self.builtin_doc_of(&value) {
-                    out.push_str(&doc);
-                    out.push('\n');
-                }
+                out.push_str(&describe(self, args, &value));
                 Reply::Output(out)
             }
             Err(e) => {
@@ -290,6 +306,35 @@ impl ReplSession {
                 Reply::Error(ensure_newline(out))
             }
         }
+    }
+
+    fn cmd_type(&mut self, args: &str) -> Reply {
+        self.with_value("type", args, |me, args, value| {
+            let mut out = format!("{args} : {}\n", value.type_name());
+            if let Some(doc) = me.builtin_doc_of(value) {
+                out.push_str(&doc);
+                out.push('\n');
+            }
+            out
+        })
+    }
+
+    fn cmd_ir(&mut self, args: &str) -> Reply {
+        use optl_eval::ir_report::Emit;
+        self.with_value("ir", args, |me, _, value| {
+            me.interp.ir_of_value(value, &[Emit::Ir, Emit::Grad])
+        })
+    }
+
+    fn cmd_hash(&mut self, args: &str) -> Reply {
+        use optl_eval::ir_report::Emit;
+        self.with_value("hash", args, |me, _, value| {
+            let mut out = format!("hash {}\n", me.interp.hash_of_value(value));
+            if matches!(value, Value::Func(_) | Value::Sym(_) | Value::Family(_)) {
+                out.push_str(&me.interp.ir_of_value(value, &[Emit::Hash]));
+            }
+            out
+        })
     }
 
     /// The documentation of `value` when it is a builtin function.

@@ -134,6 +134,7 @@ fn len(_: &mut Interp, args: Args) -> EvalResult<Value> {
         Value::List(items) => items.len(),
         Value::Str(s) => s.chars().count(),
         Value::Tensor(t) if t.ndim() > 0 => t.shape()[0],
+        Value::Tracer(t) if !t.shape.is_empty() => t.shape[0],
         Value::Record(r) => r.fields.len(),
         other => return Err(args.expected(0, "a list, string, record or tensor", other)),
     };
@@ -143,6 +144,7 @@ fn len(_: &mut Interp, args: Args) -> EvalResult<Value> {
 fn shape(_: &mut Interp, args: Args) -> EvalResult<Value> {
     let dims: Vec<usize> = match args.value(0) {
         Value::Tensor(t) => t.shape().to_vec(),
+        Value::Tracer(t) => t.shape.clone(),
         Value::Int(_) | Value::Float(_) => Vec::new(),
         Value::List(items) => vec![items.len()],
         other => return Err(args.expected(0, "a tensor or number", other)),
@@ -155,6 +157,8 @@ fn shape(_: &mut Interp, args: Args) -> EvalResult<Value> {
 fn size(_: &mut Interp, args: Args) -> EvalResult<Value> {
     match args.value(0) {
         Value::Tensor(t) => Ok(Value::Int(t.len() as i64)),
+        Value::Tracer(t) => Ok(Value::Int(t.shape.iter().product::<usize>() as i64)),
+
         Value::Int(_) | Value::Float(_) => Ok(Value::Int(1)),
         Value::List(items) => Ok(Value::Int(items.len() as i64)),
         other => Err(args.expected(0, "a tensor or number", other)),

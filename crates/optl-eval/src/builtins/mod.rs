@@ -4,6 +4,8 @@
 mod core;
 mod create;
 mod math;
+mod numeric;
+pub mod traced;
 
 use crate::convert::{tensor_error, to_tensor};
 use crate::interp::{ArgVal, EvalResult, Interp, a_type, err_label};
@@ -54,7 +56,8 @@ impl Builtins {
         let entries = core::TABLE
             .iter()
             .chain(math::entries())
-            .chain(create::TABLE);
+            .chain(create::TABLE)
+            .chain(numeric::TABLE);
         for &(name, sig, run, doc) in entries {
             let b = Builtin {
                 name,

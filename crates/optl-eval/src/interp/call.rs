@@ -105,16 +105,27 @@ impl Interp {
                         .iter()
                         .filter_map(|&i| args[i].take())
                         .collect();
-                    (b.run)(
-                        self,
-                        Args {
-                            slots,
-                            rest,
-                            span,
-                            unit: Value::Unit,
-                        },
-                    )
+                    let args = Args {
+                        slots,
+                        rest,
+                        span,
+                        unit: Value::Unit,
+                    };
+                    let traced = args
+                        .slots
+                        .iter()
+                        .flatten()
+                        .chain(&args.rest)
+                        .any(|a| matches!(a.value, Value::Tracer(_)));
+                    if traced
+                        && let Some(result) = crate::builtins::traced::call(self, b.name, &args)
+                    {
+                        return result;
+                    }
+                    (b.run)(self, args)
                 }
+
+                Func::Derived(d) => self.call_derived(d, args, span),
                 Func::Host(h) => {
                     let what = format!("`{}`", h.name);
                     let slots = self.bind(&h.signature, &args, &what, span, None)?;

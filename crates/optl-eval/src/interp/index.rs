@@ -30,6 +30,7 @@ impl Interp {
             });
         }
         match &base {
+            Value::Tracer(_) => self.trace_index(&base, &specs, span),
             Value::Tensor(t) => tensor::index(t, &specs, self.limits.max_elements)
                 .map(from_tensor)
                 .map_err(|e| tensor_error(e, span)),

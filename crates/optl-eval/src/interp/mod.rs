@@ -56,6 +56,9 @@ pub struct Interp {
     steps: u64,
     call_depth: usize,
     started: Instant,
+    /// Graphs being recorded (innermost last); see `crate::trace`.
+    pub(crate) traces: Vec<crate::trace::Trace>,
+    pub(crate) trace_counter: u64,
 }
 
 impl Interp {
@@ -69,6 +72,8 @@ impl Interp {
             steps: 0,
             call_depth: 0,
             started: Instant::now(),
+            traces: Vec::new(),
+            trace_counter: 0,
         }
     }
 
@@ -303,6 +308,7 @@ impl Interp {
     fn truth(&mut self, e: &Expr, env: &Rc<Scope>) -> EvalResult<bool> {
         match self.eval(e, env)? {
             Value::Bool(b) => Ok(b),
+            Value::Tracer(_) => Err(crate::trace::traced_branch(e.span)),
             Value::Tensor(_) => Err(Box::new(
                 Diagnostic::error(codes::TYPE_MISMATCH, "a condition must be a Bool, not a Tensor")
                     .at(e.span, "this is a tensor")
@@ -375,6 +381,12 @@ impl Interp {
                     .collect())
             }
             Value::Str(s) => Ok(s.chars().map(|c| Value::str(&c.to_string())).collect()),
+            Value::Tracer(t) if !t.shape.is_empty() => {
+                let v = Value::Tracer(t.clone());
+                (0..t.shape[0] as i64)
+                    .map(|i| self.trace_index(&v, &[crate::tensor::IndexSpec::At(i)], span))
+                    .collect()
+            }
             other => Err(err_label(
                 codes::TYPE_MISMATCH,
                 format!("cannot iterate over {}", a_type(&other)),
@@ -386,6 +398,16 @@ impl Interp {
 
     /// Builds a list value: numeric items of one shape become a tensor (LANGUAGE.md §2).
     pub fn make_list(&mut self, items: Vec<Value>, span: Span) -> EvalResult<Value> {
+        if items.iter().any(|v| matches!(v, Value::Tracer(_)))
+            && items.iter().all(|v| {
+                matches!(
+                    v,
+                    Value::Tracer(_) | Value::Int(_) | Value::Float(_) | Value::Tensor(_)
+                )
+            })
+        {
+            return self.trace_stack(&items, span);
+        }
         match crate::convert::stack_numeric(&items, self.limits.max_elements) {
             Ok(Some(t)) => Ok(Value::tensor(t)),
             Ok(None) => Ok(Value::list(items)),

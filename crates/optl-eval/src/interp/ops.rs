@@ -59,6 +59,8 @@ fn overflow(op: BinOp, span: Span) -> Box<optl_syntax::Diagnostic> {
 impl Interp {
     pub fn unary(&mut self, op: UnOp, v: Value, span: Span) -> EvalResult<Value> {
         match (op, v) {
+            (UnOp::Neg, v @ Value::Tracer(_)) => self.trace_unary(optl_ir::UnaryOp::Neg, &v, span),
+            (UnOp::Not, Value::Tracer(_)) => Err(crate::trace::traced_branch(span)),
             (UnOp::Neg, Value::Int(n)) => n
                 .checked_neg()
                 .map(Value::Int)
@@ -85,6 +87,13 @@ impl Interp {
 
     pub fn binary(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         use Value::*;
+        if matches!(a, Tracer(_)) || matches!(b, Tracer(_)) {
+            let numeric = |v: &Value| matches!(v, Tracer(_)) || is_tensorish(v);
+            if numeric(&a) && numeric(&b) {
+                return self.trace_binary(op, &a, &b, span);
+            }
+            return Err(self.type_error(op, &a, &b, span));
+        }
         match (&a, &b) {
             (Int(x), Int(y)) => int_op(op, *x, *y, span),
             (Int(_) | Float(_), Int(_) | Float(_)) => {

@@ -1,0 +1,355 @@
+//! Reverse-mode automatic differentiation on the IR: gradients ([`grad`]) and
+//! Hessian-vector products by reverse-over-reverse ([`hvp`]).
+//!
+//! The derivative is more IR, built with the simplifying builders in the same graph
+//! as the value, so value and gradient share subexpressions. Adjoints are only
+//! propagated into nodes that depend on the inputs being differentiated.
+//!
+//! Rules for the nonsmooth operations (the language allows them: objectives need
+//! only be differentiable almost everywhere):
+//! - `abs(x)`: `sign(x) * g`, so the subgradient at 0 is 0.
+//! - elementwise `maximum(a, b)` sends `g` to `a` where `a >= b` and to `b` elsewhere;
+//!   `minimum(a, b)` sends it to `a` where `a <= b`. Ties go to the first operand
+//!   (the builders order commutative operands by node id, so "first" is fixed for a
+//!   given graph).
+//! - `where(c, a, b)`: `g` goes to `a` where `c != 0` and to `b` elsewhere; `c` gets
+//!   nothing.
+//! - the reductions `max`/`min` share `g` equally among the elements equal to the
+//!   result: `g * (x == y) / count(x == y)`, broadcast back over the reduced axis.
+//! - comparisons, `sign`, `floor` and `ceil` have a zero derivative.
+//! - `pow(a, b)`: `g * b * a^(b-1)` to `a`, and `g * a^b * log(a)` to `b` only when
+//!   `b` depends on the inputs (so `x^2` at `x < 0` does not produce a NaN).
+
+use crate::graph::{
+    AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, UnaryOp,
+};
+use crate::simplify::{import, simplify};
+
+/// The gradient of `f`'s first output, which must be a scalar: a function with
+/// `f`'s inputs and the outputs `[value, d value / d input_0, d value / d input_1,
+/// ...]` (each gradient of its input's shape), simplified.
+pub fn grad(f: &Function) -> IrResult<Function> {
+    let &y0 = f
+        .outputs
+        .first()
+        .ok_or_else(|| IrError::Invalid("grad: the function has no outputs".into()))?;
+    match f.graph.get(y0) {
+        Some(n) if n.shape.is_empty() => {}
+        Some(n) => {
+            return Err(IrError::Shape(format!(
+                "grad needs a scalar function, this one gives shape {}",
+                crate::graph::shape_text(&n.shape)
+            )));
+        }
+        None => return Err(IrError::Invalid("grad: the output is not a node".into())),
+    }
+    let mut g = Graph::new();
+    let xs: Vec<NodeId> = f
+        .input_shapes()
+        .iter()
+        .map(|s| g.input(s.clone()))
+        .collect();
+    let y = import(&mut g, &f.graph, &[y0], &xs)?[0];
+    let seed = g.scalar(1.0);
+    let grads = backprop(&mut g, y, seed, &xs)?;
+    let mut outputs = vec![y];
+    outputs.extend(grads);
+    Ok(simplify(&Function { graph: g, outputs }))
+}
+
+/// Hessian-vector products of `f`'s first (scalar) output: a function whose inputs
+/// are `f`'s inputs `x_0, ..., x_{n-1}` followed by one direction `v_i` per input (of
+/// the same shape), and whose outputs are `(H v)_i` for each input: the gradient with
+/// respect to the `x` of `sum_i sum(grad_i(x) * v_i)`.
+pub fn hvp(f: &Function) -> IrResult<Function> {
+    let gf = grad(f)?;
+    let mut g = Graph::new();
+    let shapes = f.input_shapes().to_vec();
+    let xs: Vec<NodeId> = shapes.iter().map(|s| g.input(s.clone())).collect();
+    let vs: Vec<NodeId> = shapes.iter().map(|s| g.input(s.clone())).collect();
+    let grads = import(&mut g, &gf.graph, gf.outputs.get(1..).unwrap_or(&[]), &xs)?;
+    let mut total = g.scalar(0.0);
+    for (&gr, &v) in grads.iter().zip(&vs) {
+        let p = g.binary(BinaryOp::Mul, gr, v)?;
+        let s = g.sum(p, None)?;
+        total = g.binary(BinaryOp::Add, total, s)?;
+    }
+    let seed = g.scalar(1.0);
+    let outputs = backprop(&mut g, total, seed, &xs)?;
+    Ok(simplify(&Function { graph: g, outputs }))
+}
+
+/// Propagates the adjoint `seed` of `y` back through `g` and returns the adjoints of
+/// the `wrt` nodes (zeros of their shape when `y` does not depend on one).
+pub(crate) fn backprop(
+    g: &mut Graph,
+    y: NodeId,
+    seed: NodeId,
+    wrt: &[NodeId],
+) -> IrResult<Vec<NodeId>> {
+    let n = g.len();
+    let live = g.reachable(&[y]);
+    let mut dep = vec![false; n];
+    for &w in wrt {
+        if let Some(d) = dep.get_mut(w.index()) {
+            *d = true;
+        }
+    }
+    for i in 0..n {
+        if !dep[i] {
+            dep[i] = g.nodes()[i]
+                .args
+                .iter()
+                .any(|a| dep.get(a.index()) == Some(&true));
+        }
+    }
+    let mut adj: Vec<Option<NodeId>> = vec![None; n];
+    if y.index() < n {
+        adj[y.index()] = Some(seed);
+    }
+    for i in (0..n).rev() {
+        if !(live[i] && dep[i]) {
+            continue;
+        }
+        let Some(ga) = adj[i] else { continue };
+        let node = g.nodes()[i].clone();
+        let need: Vec<bool> = node.args.iter().map(|a| dep[a.index()]).collect();
+        let contribs = vjp(g, NodeId(i as u32), &node, ga, &need)?;
+        for ((&a, c), &nd) in node.args.iter().zip(contribs).zip(&need) {
+            let (Some(c), true) = (c, nd) else { continue };
+            adj[a.index()] = Some(match adj[a.index()] {
+                None => c,
+                Some(prev) => g.binary(BinaryOp::Add, prev, c)?,
+            });
+        }
+    }
+    wrt.iter()
+        .map(|&w| match adj.get(w.index()).copied().flatten() {
+            Some(a) => Ok(a),
+            None => {
+                let s = g.shape(w).to_vec();
+                Ok(g.full(0.0, &s))
+            }
+        })
+        .collect()
+}
+
+/// `g` broadcast back over the axis a reduction removed: `target` is the shape of
+/// the reduction's argument.
+fn expand(g: &mut Graph, t: NodeId, axis: Option<usize>, target: &[usize]) -> IrResult<NodeId> {
+    let t = match axis {
+        None => t,
+        Some(ax) => {
+            let mut kept = target.to_vec();
+            if let Some(d) = kept.get_mut(ax) {
+                *d = 1;
+            }
+            g.reshape(t, &kept)?
+        }
+    };
+    g.broadcast(t, target)
+}
+
+/// Sums `t` (of shape `to`) back to `from`, the shape it was broadcast from.
+fn unbroadcast(g: &mut Graph, t: NodeId, from: &[usize]) -> IrResult<NodeId> {
+    let to = g.shape(t).to_vec();
+    let lead = to.len().saturating_sub(from.len());
+    let mut r = t;
+    for _ in 0..lead {
+        r = g.sum(r, Some(0))?;
+    }
+    for (ax, (&f, &d)) in from.iter().zip(&to[lead..]).enumerate().rev() {
+        if f == 1 && d != 1 {
+            r = g.sum(r, Some(ax))?;
+        }
+    }
+    g.reshape(r, from)
+}
+
+/// The contribution of node `id` (with adjoint `ga`) to the adjoint of each of its
+/// arguments, for those where `need` is set.
+fn vjp(
+    g: &mut Graph,
+    id: NodeId,
+    node: &Node,
+    ga: NodeId,
+    need: &[bool],
+) -> IrResult<Vec<Option<NodeId>>> {
+    use BinaryOp as B;
+    let args = &node.args;
+    let shape = node.shape.clone();
+    let arg_shape = |g: &Graph, k: usize| g.shape(args[k]).to_vec();
+    let wants = |k: usize| need.get(k).copied().unwrap_or(false);
+    Ok(match &node.op {
+        Op::Input(_) | Op::Const(_) => Vec::new(),
+        Op::Unary(u) => {
+            let x = args[0];
+            let one = g.full(1.0, &shape);
+            let d = match u {
+                UnaryOp::Neg => Some(g.unary(UnaryOp::Neg, ga)),
+                UnaryOp::Exp => Some(g.binary(B::Mul, ga, id)?),
+                UnaryOp::Log => Some(g.binary(B::Div, ga, x)?),
+                UnaryOp::Log1p => {
+                    let d = g.binary(B::Add, one, x)?;
+                    Some(g.binary(B::Div, ga, d)?)
+                }
+                UnaryOp::Sqrt => {
+                    let d = g.binary(B::Add, id, id)?;
+                    Some(g.binary(B::Div, ga, d)?)
+                }
+                UnaryOp::Abs => {
+                    let s = g.unary(UnaryOp::Sign, x);
+                    Some(g.binary(B::Mul, ga, s)?)
+                }
+                UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil => None,
+                UnaryOp::Sin => {
+                    let c = g.unary(UnaryOp::Cos, x);
+                    Some(g.binary(B::Mul, ga, c)?)
+                }
+                UnaryOp::Cos => {
+                    let s = g.unary(UnaryOp::Sin, x);
+                    let p = g.binary(B::Mul, ga, s)?;
+                    Some(g.unary(UnaryOp::Neg, p))
+                }
+                UnaryOp::Tan => {
+                    let sq = g.binary(B::Mul, id, id)?;
+                    let d = g.binary(B::Add, one, sq)?;
+                    Some(g.binary(B::Mul, ga, d)?)
+                }
+                UnaryOp::Atan => {
+                    let sq = g.binary(B::Mul, x, x)?;
+                    let d = g.binary(B::Add, one, sq)?;
+                    Some(g.binary(B::Div, ga, d)?)
+                }
+                UnaryOp::Tanh => {
+                    let sq = g.binary(B::Mul, id, id)?;
+                    let d = g.binary(B::Sub, one, sq)?;
+                    Some(g.binary(B::Mul, ga, d)?)
+                }
+                UnaryOp::Sigmoid => {
+                    let c = g.binary(B::Sub, one, id)?;
+                    let d = g.binary(B::Mul, id, c)?;
+                    Some(g.binary(B::Mul, ga, d)?)
+                }
+            };
+            vec![d]
+        }
+        Op::Binary(b) => {
+            let (a, x) = (args[0], args[1]);
+            let zero = g.full(0.0, &shape);
+            match b {
+                B::Add => vec![Some(ga), Some(ga)],
+                B::Sub => vec![Some(ga), Some(g.unary(UnaryOp::Neg, ga))],
+                B::Mul => vec![
+                    Some(g.binary(B::Mul, ga, x)?),
+                    Some(g.binary(B::Mul, ga, a)?),
+                ],
+                B::Div => {
+                    let da = g.binary(B::Div, ga, x)?;
+                    let gy = g.binary(B::Mul, ga, id)?;
+                    let q = g.binary(B::Div, gy, x)?;
+                    vec![Some(da), Some(g.unary(UnaryOp::Neg, q))]
+                }
+                B::Pow => {
+                    let da = if wants(0) {
+                        let one = g.full(1.0, &shape);
+                        let e = g.binary(B::Sub, x, one)?;
+                        let p = g.binary(B::Pow, a, e)?;
+                        let d = g.binary(B::Mul, x, p)?;
+                        Some(g.binary(B::Mul, ga, d)?)
+                    } else {
+                        None
+                    };
+                    let db = if wants(1) {
+                        let l = g.unary(UnaryOp::Log, a);
+                        let d = g.binary(B::Mul, id, l)?;
+                        Some(g.binary(B::Mul, ga, d)?)
+                    } else {
+                        None
+                    };
+                    vec![da, db]
+                }
+                B::Max | B::Min => {
+                    let cmp = if *b == B::Max { B::Ge } else { B::Le };
+                    let m = g.binary(cmp, a, x)?;
+                    vec![Some(g.where_(m, ga, zero)?), Some(g.where_(m, zero, ga)?)]
+                }
+                B::Lt | B::Le | B::Gt | B::Ge | B::Eq | B::Ne => Vec::new(),
+            }
+        }
+        Op::Where => {
+            let zero = g.full(0.0, &shape);
+            let c = args[0];
+            vec![
+                None,
+                Some(g.where_(c, ga, zero)?),
+                Some(g.where_(c, zero, ga)?),
+            ]
+        }
+        Op::Sum(axis) => {
+            let s = arg_shape(g, 0);
+            vec![Some(expand(g, ga, *axis, &s)?)]
+        }
+        Op::Max(axis) | Op::Min(axis) => {
+            let s = arg_shape(g, 0);
+            let yb = expand(g, id, *axis, &s)?;
+            let mask = g.binary(B::Eq, args[0], yb)?;
+            let count = match axis {
+                None => g.sum(mask, None)?,
+                Some(ax) => g.sum(mask, Some(*ax))?,
+            };
+            let cb = expand(g, count, *axis, &s)?;
+            let gb = expand(g, ga, *axis, &s)?;
+            let share = g.binary(B::Div, gb, cb)?;
+            vec![Some(g.binary(B::Mul, mask, share)?)]
+        }
+        Op::MatMul => {
+            let (a, b) = (args[0], args[1]);
+            let bt = g.transpose(b);
+            let at = g.transpose(a);
+            vec![Some(g.matmul(ga, bt)?), Some(g.matmul(at, ga)?)]
+        }
+        Op::Broadcast => {
+            let s = arg_shape(g, 0);
+            vec![Some(unbroadcast(g, ga, &s)?)]
+        }
+        Op::Reshape => {
+            let s = arg_shape(g, 0);
+            vec![Some(g.reshape(ga, &s)?)]
+        }
+        Op::Transpose => vec![Some(g.transpose(ga))],
+        Op::Slice(sl) => {
+            let s = arg_shape(g, 0);
+            vec![Some(g.unslice(ga, sl.clone(), &s)?)]
+        }
+        Op::Unslice(sl) => vec![Some(g.slice(ga, sl.clone())?)],
+        Op::Concat(axis) => {
+            let mut out = Vec::with_capacity(args.len());
+            let mut offset = 0usize;
+            for k in 0..args.len() {
+                let s = arg_shape(g, k);
+                let len = s.get(*axis).copied().unwrap_or(0);
+                if wants(k) {
+                    let slices: Vec<AxisSlice> = s
+                        .iter()
+                        .enumerate()
+                        .map(|(d, &n)| AxisSlice {
+                            start: if d == *axis { offset } else { 0 },
+                            step: 1,
+                            len: n,
+                        })
+                        .collect();
+                    out.push(Some(g.slice(ga, slices)?));
+                } else {
+                    out.push(None);
+                }
+                offset += len;
+            }
+            out
+        }
+    })
+}
+
+#[cfg(test)]
+#[path = "ad_tests.rs"]
+mod tests;

@@ -1,0 +1,102 @@
+//! Property tests of `grad` and `hvp` against finite differences, on random IR
+//! programs (see `common/mod.rs`): every differentiable operation, over 1–3 inputs
+//! of shapes [], [3] and [2, 3], reduced to a scalar.
+//!
+//! The reference derivative is a central difference with one Richardson step
+//! (steps `h = 1e-4·max(1, |x|)` and `h/2`, error O(h^4)), which keeps both the
+//! truncation and the rounding error near 1e-10, far below the tolerances. Errors are
+//! relative, `|ad - fd| / max(|ad|, |fd|, 1e-3)`: the floor keeps components that are
+//! zero up to rounding (where any relative error is noise) from failing. Gradients
+//! must agree to 1e-6 and Hessian-vector products to 1e-5; in exploration runs of
+//! 4,000 programs the worst errors were about 1e-7 and 4e-8.
+//!
+//! Smooth programs are checked everywhere. Programs with nonsmooth operations (abs,
+//! sign, floor, ceil, max, min, where, comparisons, max/min reductions) are checked
+//! only at points at least 1e-2 away from every switch point (about 13% of the draws
+//! are rejected), where the derivative is the smooth piece's.
+
+mod common;
+
+use common::*;
+use optl_ir::interp::eval;
+use optl_ir::{grad, hvp};
+use proptest::prelude::*;
+
+fn instr(kinds: BoxedStrategy<u8>) -> impl Strategy<Value = Instr> {
+    (kinds, any::<u16>(), any::<u16>(), any::<u16>(), any::<u8>())
+        .prop_map(|(kind, a, b, c, p)| Instr { kind, a, b, c, p })
+}
+
+fn program(kinds: BoxedStrategy<u8>) -> impl Strategy<Value = Program> {
+    (
+        prop::collection::vec(0u8..3, 1..=3),
+        prop::collection::vec(instr(kinds), 1..8),
+    )
+        .prop_map(|(inputs, instrs)| Program { inputs, instrs })
+}
+
+fn smooth() -> BoxedStrategy<u8> {
+    (0..SMOOTH_KINDS).boxed()
+}
+
+fn nonsmooth() -> BoxedStrategy<u8> {
+    prop_oneof![0..SMOOTH_KINDS, SMOOTH_KINDS..KINDS].boxed()
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    let e = (a - b).abs() / a.abs().max(b.abs()).max(1e-3);
+    if e.is_nan() { f64::INFINITY } else { e }
+}
+
+/// Checks the gradient and the Hessian-vector product of the program at one random
+/// point (and direction); `kinks` asks to reject points near switch points.
+fn check(p: &Program, seed: u64, kinks: bool) -> Result<(), TestCaseError> {
+    let f = build(p).map_err(|e| TestCaseError::fail(format!("build: {e}")))?;
+    let xs = random_inputs(&f, seed);
+    if kinks {
+        prop_assume!(kink_distance(&f, &xs) >= 1e-2);
+    }
+    let gf = grad(&f).map_err(|e| TestCaseError::fail(format!("grad: {e}")))?;
+    let out = eval(&gf, &xs).map_err(|e| TestCaseError::fail(format!("eval: {e}")))?;
+    let f0 = value(&f, &xs);
+    prop_assume!(f0.is_finite());
+    let v0 = out[0].iter().next().copied().unwrap_or(f64::NAN);
+    prop_assert!(rel(v0, f0) <= 1e-12, "value {v0} vs {f0}");
+    let ad = flat(&out[1..]);
+    let x = flat(&xs);
+    prop_assert_eq!(ad.len(), x.len());
+    for k in 0..ad.len() {
+        let h = 1e-4 * x[k].abs().max(1.0);
+        let fd = richardson(&mut |t| vec![value(&f, &nudge(&xs, k, t))], h)[0];
+        prop_assert!(rel(ad[k], fd) <= 1e-6, "d/dx[{k}]: ad {} fd {fd}", ad[k]);
+    }
+
+    let hf = hvp(&f).map_err(|e| TestCaseError::fail(format!("hvp: {e}")))?;
+    let v = random_inputs(&f, seed ^ 0x5eed);
+    let mut inputs = xs.clone();
+    inputs.extend(v.iter().cloned());
+    let hv = flat(&eval(&hf, &inputs).map_err(|e| TestCaseError::fail(format!("eval: {e}")))?);
+    let grad_at = |t: f64| match eval(&gf, &axpy(&xs, t, &v)) {
+        Ok(o) => flat(&o[1..]),
+        Err(_) => vec![f64::NAN; x.len()],
+    };
+    let fd = richardson(&mut |t| grad_at(t), 1e-4);
+    for (k, (a, b)) in hv.iter().zip(&fd).enumerate() {
+        prop_assert!(rel(*a, *b) <= 1e-5, "(Hv)[{k}]: ad {a} fd {b}");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn smooth_programs_match_finite_differences(p in program(smooth()), seed in any::<u64>()) {
+        check(&p, seed, false)?;
+    }
+
+    #[test]
+    fn nonsmooth_programs_match_away_from_kinks(p in program(nonsmooth()), seed in any::<u64>()) {
+        check(&p, seed, true)?;
+    }
+}
