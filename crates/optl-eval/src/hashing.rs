@@ -61,7 +61,7 @@ fn feed(interp: &mut Interp, v: &Value, span: Span, h: &mut blake3::Hasher, dept
                 feed(interp, i, span, h, depth + 1);
             }
         }
-        Value::Record(r) => {
+        Value::Record(r) | Value::Result(r) => {
             h.update(&(r.fields.len() as u64).to_le_bytes());
             for (n, x) in &r.fields {
                 text(h, n);

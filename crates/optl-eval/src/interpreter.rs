@@ -123,6 +123,7 @@ impl Interpreter {
             buffer,
             stdlib_errors: Vec::new(),
         };
+        me.define_solvers();
         for (name, text) in STDLIB {
             // A failure here is a build defect, which the stdlib test reports; the
             // session still starts with whatever did load.
@@ -133,7 +134,53 @@ impl Interpreter {
         me
     }
 
+    /// Defines the solver constructors (`crate::solvers`) in the prelude.
+    fn define_solvers(&mut self) {
+        use crate::value::{Family, SymKind, SymObj};
+        use optl_syntax::ast::{Decl, Ident};
+        let src = crate::solvers::declarations();
+        let file = self.sources.add("<native>/solvers.opt", src.clone());
+        let parsed = optl_syntax::parse(&src, file);
+        for s in &parsed.program.stmts {
+            if let StmtKind::Fn(f) = &s.kind {
+                let family = Family {
+                    kind: SymKind::Solver,
+                    decl: Decl {
+                        name: f.name.clone(),
+                        params: Some(f.params.clone()),
+                        body: Rc::new(Vec::new()),
+                    },
+                    env: self.prelude.clone(),
+                    span: s.span,
+                };
+                self.prelude
+                    .define(f.name.name.clone(), Value::Family(Rc::new(family)));
+            }
+        }
+        let auto = Family {
+            kind: SymKind::Solver,
+            decl: Decl {
+                name: Ident {
+                    name: "auto".into(),
+                    span: Span::new(file, 0, 0),
+                },
+                params: None,
+                body: Rc::new(Vec::new()),
+            },
+            env: self.prelude.clone(),
+            span: Span::new(file, 0, 0),
+        };
+        self.prelude.define(
+            "auto".into(),
+            Value::Sym(Rc::new(SymObj {
+                family: Rc::new(auto),
+                args: Vec::new(),
+            })),
+        );
+    }
+
     /// Errors met while loading the embedded stdlib: always empty in a sound build.
+
     pub fn stdlib_errors(&self) -> &[Error] {
         &self.stdlib_errors
     }

@@ -152,6 +152,7 @@ fn trace_sym(
             .trace_rule(s, &crate::numeric::RULE_PROBE_SHAPE, span)
             .map(|r| (r.function, false))
             .map_err(|d| d.message),
+        SymKind::Solver => Err("a solver has no IR".into()),
     }
 }
 

@@ -16,6 +16,8 @@ pub mod limits;
 pub mod numeric;
 pub mod rust_types;
 pub mod signature;
+pub mod solvers;
+
 pub mod suggest;
 pub mod trace;
 pub mod value;

@@ -30,6 +30,8 @@ pub enum Value {
     Module(Rc<Module>),
     /// A value being traced into the numeric IR: a node of the active graph.
     Tracer(Rc<Tracer>),
+    /// What `solve` returns: a record of fields that prints as a short summary.
+    Result(Rc<Record>),
 }
 
 /// A traced numeric value: a node of the graph being recorded, with its shape.
@@ -94,6 +96,8 @@ impl std::fmt::Debug for HostFn {
 pub enum SymKind {
     Problem,
     Rule,
+    /// A native solver constructor (`lbfgs()`, `auglag(inner = lbfgs())`).
+    Solver,
 }
 
 impl SymKind {
@@ -101,6 +105,7 @@ impl SymKind {
         match self {
             SymKind::Problem => "problem",
             SymKind::Rule => "rule",
+            SymKind::Solver => "solver",
         }
     }
 }
@@ -180,11 +185,14 @@ impl Value {
             Value::Family(f) => match f.kind {
                 SymKind::Problem => "ProblemFamily",
                 SymKind::Rule => "RuleFamily",
+                SymKind::Solver => "SolverFamily",
             },
             Value::Sym(s) => match s.family.kind {
                 SymKind::Problem => "Problem",
                 SymKind::Rule => "Rule",
+                SymKind::Solver => "Solver",
             },
+            Value::Result(_) => "Result",
             Value::Module(_) => "Module",
             Value::Tracer(_) => "Traced",
         }
@@ -320,6 +328,7 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
         Value::Tracer(t) => {
             let _ = write!(out, "<traced {}>", optl_ir::graph::shape_text(&t.shape));
         }
+        Value::Result(r) => write_result(out, r, style),
     }
 }
 
@@ -374,4 +383,23 @@ pub fn structural_eq(a: &Value, b: &Value) -> bool {
         (Tracer(x), Tracer(y)) => x.trace == y.trace && x.node == y.node,
         _ => false,
     }
+}
+
+/// `print(solve(...))`: status, objective, counts and time on one line; the fields
+/// (`r.vars`, `r.history`, ...) hold the details.
+fn write_result(out: &mut String, r: &Record, style: Style) {
+    out.push_str("<result");
+    for key in ["status", "f", "iters", "evals", "max_violation", "time_s"] {
+        if let Some(v) = r.get(key) {
+            let _ = write!(out, " {key} = ");
+            match v {
+                Value::Str(s) => out.push_str(s),
+                other => write_value(out, other, style),
+            }
+        }
+    }
+    if let Some(Value::List(front)) = r.get("front") {
+        let _ = write!(out, " front = {} points", front.len());
+    }
+    out.push('>');
 }

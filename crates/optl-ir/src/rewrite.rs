@@ -16,6 +16,9 @@
 //!   min(x,x) = x`, `where(c,a,a) = a`, `where(const c, a, b)` picks a side, matmul or
 //!   unslice of 0 is 0, reductions over a single element are reshapes, and chains of
 //!   broadcasts, reshapes or transposes collapse.
+//! - **Signs** move outwards so that they cancel: `a + -b = a - b`, `a - -b = a + b`,
+//!   `-a - b = -(a + b)`, `-(a - b) = b - a`, `-a * -b = a * b`, and `-a * b`, `-a / b`, `a / -b` become
+//!   `-(a * b)` and `-(a / b)` (exact: IEEE rounding is symmetric in sign).
 //!
 //! `x*0 = 0` and `x-x = 0` assume `x` is finite (as the language allows: objectives
 //! are meant to be finite where they are evaluated), and the identities do not
@@ -133,10 +136,14 @@ fn identity(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<
     let sc = |g: &Graph, i: usize| args.get(i).and_then(|&a| g.as_scalar_const(a));
     match op {
         Op::Unary(UnaryOp::Neg) => {
+            if let Some(x) = neg_of(g, args[0]) {
+                return Some(x);
+            }
             let inner = g.get(args[0])?;
-            (inner.op == Op::Unary(UnaryOp::Neg))
-                .then(|| inner.args.first().copied())
-                .flatten()
+            match (&inner.op, inner.args.as_slice()) {
+                (Op::Binary(BinaryOp::Sub), &[a, b]) => g.binary(BinaryOp::Sub, b, a).ok(),
+                _ => None,
+            }
         }
         Op::Binary(b) if args.len() == 2 => {
             let (a, x) = (args[0], args[1]);
@@ -226,6 +233,41 @@ fn binary_identity(
             _ => None,
         },
         BinaryOp::Max | BinaryOp::Min if a == b => Some(a),
+        _ => sign_rule(g, op, a, b),
+    }
+}
+
+/// The argument of a negation.
+fn neg_of(g: &Graph, id: NodeId) -> Option<NodeId> {
+    let node = g.get(id)?;
+    match (&node.op, node.args.as_slice()) {
+        (Op::Unary(UnaryOp::Neg), &[x]) => Some(x),
+        _ => None,
+    }
+}
+
+/// Exact rules that move negations outwards so that they cancel: `a + -b = a - b`,
+/// `a - -b = a + b`, `-a - b = -(a + b)`, `-a * -b = a * b`, `-a * b = -(a * b)`, `-a / b = -(a / b)`,
+/// `a / -b = -(a / b)`.
+fn sign_rule(g: &mut Graph, op: BinaryOp, a: NodeId, b: NodeId) -> Option<NodeId> {
+    let (na, nb) = (neg_of(g, a), neg_of(g, b));
+    match (op, na, nb) {
+        (BinaryOp::Add, _, Some(y)) => g.binary(BinaryOp::Sub, a, y).ok(),
+        (BinaryOp::Add, Some(x), None) => g.binary(BinaryOp::Sub, b, x).ok(),
+        (BinaryOp::Sub, _, Some(y)) => g.binary(BinaryOp::Add, a, y).ok(),
+        (BinaryOp::Sub, Some(x), None) => {
+            let r = g.binary(BinaryOp::Add, x, b).ok()?;
+            Some(g.unary(UnaryOp::Neg, r))
+        }
+        (BinaryOp::Mul | BinaryOp::Div, Some(x), Some(y)) => g.binary(op, x, y).ok(),
+        (BinaryOp::Mul | BinaryOp::Div, Some(x), None) => {
+            let r = g.binary(op, x, b).ok()?;
+            Some(g.unary(UnaryOp::Neg, r))
+        }
+        (BinaryOp::Mul | BinaryOp::Div, None, Some(y)) => {
+            let r = g.binary(op, a, y).ok()?;
+            Some(g.unary(UnaryOp::Neg, r))
+        }
         _ => None,
     }
 }

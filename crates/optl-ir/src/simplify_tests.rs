@@ -237,3 +237,23 @@ fn inline_binds_inputs() {
     }];
     assert_eq!(h.slice(a, sl), Ok(a));
 }
+
+#[test]
+fn negations_move_outwards_and_cancel() {
+    let (mut g, x, y) = scalar_graph();
+    let nx = g.unary(UnaryOp::Neg, x);
+    let ny = g.unary(UnaryOp::Neg, y);
+    let sub = g.binary(BinaryOp::Sub, x, y).expect("sub");
+    assert_eq!(g.binary(BinaryOp::Add, x, ny), Ok(sub));
+    let add = g.binary(BinaryOp::Add, x, y).expect("add");
+    assert_eq!(g.binary(BinaryOp::Sub, x, ny), Ok(add));
+    let mul = g.binary(BinaryOp::Mul, x, y).expect("mul");
+    assert_eq!(g.binary(BinaryOp::Mul, nx, ny), Ok(mul));
+    let m = g.binary(BinaryOp::Mul, nx, y).expect("mul");
+    assert_eq!(g.node(m).op, Op::Unary(UnaryOp::Neg));
+    assert_eq!(g.node(m).args, vec![mul]);
+    let back = g.binary(BinaryOp::Sub, y, x).expect("sub");
+    assert_eq!(g.unary(UnaryOp::Neg, sub), back);
+    let d = g.binary(BinaryOp::Div, x, ny).expect("div");
+    assert_eq!(g.node(d).op, Op::Unary(UnaryOp::Neg));
+}

@@ -12,8 +12,9 @@
 //!
 //! Smooth programs are checked everywhere. Programs with nonsmooth operations (abs,
 //! sign, floor, ceil, max, min, where, comparisons, max/min reductions) are checked
-//! only at points at least 1e-2 away from every switch point (about 13% of the draws
-//! are rejected), where the derivative is the smooth piece's.
+//! only at points at least 1e-2 away from every switch point, where the derivative
+//! is the smooth piece's; about 23% of the draws of the nonsmooth-heavy mix used
+//! here are rejected for being too close.
 
 mod common;
 
@@ -88,7 +89,11 @@ fn check(p: &Program, seed: u64, kinks: bool) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        max_global_rejects: 1 << 20,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn smooth_programs_match_finite_differences(p in program(smooth()), seed in any::<u64>()) {

@@ -66,7 +66,11 @@ fn step(g: &mut Graph, nodes: &[NodeId], r: &[u8]) -> Option<NodeId> {
     let (a, b, c) = (pick(nodes, r[1]), pick(nodes, r[2]), pick(nodes, r[3]));
     let shape = SHAPES[r[4] as usize % SHAPES.len()];
     let axis = (r[5] % 3) as usize;
-    let axis_opt = if r[6] % 2 == 0 { None } else { Some(axis) };
+    let axis_opt = if r[6].is_multiple_of(2) {
+        None
+    } else {
+        Some(axis)
+    };
     match r[0] % 16 {
         0 => Some(g.unary(UNARY[r[5] as usize % 15], a)),
         1 | 2 => g.binary(BINARY[r[5] as usize % 13], a, b).ok(),
@@ -79,9 +83,11 @@ fn step(g: &mut Graph, nodes: &[NodeId], r: &[u8]) -> Option<NodeId> {
         9 => g.reshape(a, shape).ok(),
         10 => Some(g.transpose(a)),
         11 => g.slice(a, slices(g, a, &r[6..])).ok(),
-        12 => g
-            .unslice(a, slices(g, b, &r[6..]), &g.shape(b).to_vec())
-            .ok(),
+        12 => {
+            let target = g.shape(b).to_vec();
+            let sl = slices(g, b, &r[6..]);
+            g.unslice(a, sl, &target).ok()
+        }
         13 => g.concat(&[a, b, c][..1 + (r[6] % 3) as usize], axis).ok(),
         14 => Some(g.full(VALUES[r[5] as usize % 8], shape)),
         _ => {

@@ -427,7 +427,8 @@ impl Interp {
 
     fn field(&mut self, v: &Value, name: &Ident, base_span: Span) -> EvalResult<Value> {
         let found = match v {
-            Value::Record(r) => r.get(&name.name).cloned(),
+            Value::Record(r) | Value::Result(r) => r.get(&name.name).cloned(),
+
             Value::Sym(s) => s.get(&name.name).cloned(),
             Value::Module(m) => m.members.get(&name.name).cloned(),
             Value::Family(f) if &*name.name == "name" => Some(Value::Str(f.name().clone())),
@@ -436,7 +437,10 @@ impl Interp {
         if let Some(v) = found {
             return Ok(v);
         }
-        if !matches!(v, Value::Record(_) | Value::Sym(_) | Value::Module(_)) {
+        if !matches!(
+            v,
+            Value::Record(_) | Value::Result(_) | Value::Sym(_) | Value::Module(_)
+        ) {
             return Err(Box::new(
                 Diagnostic::error(codes::TYPE_MISMATCH, format!("{} has no fields", a_type(v)))
                     .at(name.span, format!("cannot read `.{}` here", name.name))
@@ -444,7 +448,9 @@ impl Interp {
             ));
         }
         let available: Vec<String> = match v {
-            Value::Record(r) => r.fields.iter().map(|(n, _)| n.to_string()).collect(),
+            Value::Record(r) | Value::Result(r) => {
+                r.fields.iter().map(|(n, _)| n.to_string()).collect()
+            }
             Value::Sym(s) => s.args.iter().map(|(n, _)| n.to_string()).collect(),
             Value::Module(m) => m
                 .members
