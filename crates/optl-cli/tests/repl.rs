@@ -240,3 +240,39 @@ fn binary_reads_piped_stdin() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "42\n", "{stderr}");
     assert!(output.status.success(), "{stderr}");
 }
+
+/// The text of an `Output` reply.
+#[track_caller]
+fn output(s: &mut ReplSession, input: &str) -> String {
+    match s.submit(input) {
+        Reply::Output(text) => text,
+        other => panic!("entry {input:?}: expected output, got {other:?}"),
+    }
+}
+
+#[test]
+fn ir_and_hash_commands_show_numeric_code() {
+    let mut s = ReplSession::new();
+    out(&mut s, "fn f(x) = x * x + 1", "");
+    let ir = output(&mut s, ":ir f");
+    assert!(ir.contains("### ir\nfn(%0: []) -> ([])"), "{ir}");
+    assert!(ir.contains("### grad"), "{ir}");
+    let h = output(&mut s, ":hash f");
+    assert!(h.starts_with("hash "), "{h}");
+    assert!(h.contains("functional "), "{h}");
+    // Renamed but equal: the same functional hash.
+    out(&mut s, "fn g(y) = 1 + y * y", "");
+    let hg = output(&mut s, ":hash g");
+    let functional = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("functional"))
+            .map(str::to_string)
+    };
+    assert_eq!(functional(&h), functional(&hg));
+    let data = output(&mut s, ":hash [1, 2]");
+    assert!(
+        data.starts_with("hash ") && !data.contains("functional"),
+        "{data}"
+    );
+    assert!(output(&mut s, ":ir 3").contains("has no IR"));
+}

@@ -41,6 +41,11 @@ pub struct Error {
 }
 
 impl Error {
+    /// A runtime error from one evaluator diagnostic.
+    pub(crate) fn from_runtime(d: Box<Diagnostic>) -> Error {
+        Error::runtime(d)
+    }
+
     #[allow(clippy::boxed_local)] // the evaluator's errors arrive boxed
     fn runtime(d: Box<Diagnostic>) -> Error {
         Error {
@@ -180,7 +185,6 @@ impl Interpreter {
     }
 
     /// Errors met while loading the embedded stdlib: always empty in a sound build.
-
     pub fn stdlib_errors(&self) -> &[Error] {
         &self.stdlib_errors
     }

@@ -68,6 +68,37 @@ impl Interpreter {
         out
     }
 
+    /// The IR of a problem value (an instance, or a family whose parameters all have
+    /// defaults): inputs are its vars, outputs its objectives then its constraints.
+    pub fn trace_problem_value(
+        &mut self,
+        value: &Value,
+    ) -> Result<crate::numeric::TracedProblem, Error> {
+        let (interp, _) = self.parts();
+        let sym = match value {
+            Value::Sym(s) => s.clone(),
+            Value::Family(f) => match interp.instantiate(f, Vec::new(), Span::default()) {
+                Ok(Value::Sym(s)) => s,
+                Ok(_) => {
+                    return Err(Error::from_runtime(crate::trace::not_traceable(
+                        "this value",
+                        Span::default(),
+                    )));
+                }
+                Err(d) => return Err(Error::from_runtime(d)),
+            },
+            _ => {
+                return Err(Error::from_runtime(crate::trace::not_traceable(
+                    "a non-problem value",
+                    Span::default(),
+                )));
+            }
+        };
+        interp
+            .trace_problem(&sym, Span::default())
+            .map_err(Error::from_runtime)
+    }
+
     /// `hash(value)` as the language computes it.
     pub fn hash_of_value(&mut self, value: &Value) -> String {
         let (interp, _) = self.parts();

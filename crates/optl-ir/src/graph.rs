@@ -328,6 +328,12 @@ impl Graph {
         self.push(Op::Broadcast, vec![s], shape.to_vec())
     }
 
+    /// A scalar constant broadcast to the shape of node `like`.
+    pub fn full_like(&mut self, x: f64, like: NodeId) -> NodeId {
+        let shape = self.shape(like).to_vec();
+        self.full(x, &shape)
+    }
+
     pub fn unary(&mut self, op: UnaryOp, a: NodeId) -> NodeId {
         let shape = self.shape(a).to_vec();
         self.build(Op::Unary(op), vec![a], shape)

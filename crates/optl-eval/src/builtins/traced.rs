@@ -26,16 +26,16 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
         "abs" => interp.trace_unary(UnaryOp::Abs, args.value(0), args.span),
         "expm1" => composite(interp, args, |g, x| {
             let e = g.unary(UnaryOp::Exp, x);
-            let one = g.full(1.0, &g.shape(x).to_vec());
+            let one = g.full_like(1.0, x);
             g.binary(BinaryOp::Sub, e, one)
         }),
         "relu" => composite(interp, args, |g, x| {
-            let z = g.full(0.0, &g.shape(x).to_vec());
+            let z = g.full_like(0.0, x);
             g.binary(BinaryOp::Max, x, z)
         }),
         "softplus" => composite(interp, args, |g, x| {
             // max(x, 0) + log1p(exp(-|x|)): stable for large |x|.
-            let z = g.full(0.0, &g.shape(x).to_vec());
+            let z = g.full_like(0.0, x);
             let m = g.binary(BinaryOp::Max, x, z)?;
             let a = g.unary(UnaryOp::Abs, x);
             let n = g.unary(UnaryOp::Neg, a);
@@ -50,7 +50,7 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
                 None => g.shape(x).iter().product(),
             };
             let s = g.sum(x, axis)?;
-            let c = g.full(1.0 / n as f64, &g.shape(s).to_vec());
+            let c = g.full_like(1.0 / n as f64, s);
             g.binary(BinaryOp::Mul, s, c)
         }),
         "max" | "min" if !args.has(1) => {
@@ -66,21 +66,18 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
         "max" => pair(interp, args, BinaryOp::Max),
         "min" => pair(interp, args, BinaryOp::Min),
         "norm" => norm(interp, args),
-        "where" => {
-            let r = (|| {
-                let c = interp.lift(args.value(0), args.span(0))?;
-                let (a, b, shape) = interp.lift_pair(args.value(1), args.value(2), args.span)?;
-                interp.build(args.span, |g| {
-                    let shape = optl_tensor::broadcast_shapes(g.shape(c), &shape)
-                        .map_err(|e| IrError::Shape(e.to_string()))?;
-                    let c = g.broadcast(c, &shape)?;
-                    let a = g.broadcast(a, &shape)?;
-                    let b = g.broadcast(b, &shape)?;
-                    g.where_(c, a, b)
-                })
-            })();
-            r
-        }
+        "where" => (|| {
+            let c = interp.lift(args.value(0), args.span(0))?;
+            let (a, b, shape) = interp.lift_pair(args.value(1), args.value(2), args.span)?;
+            interp.build(args.span, |g| {
+                let shape = optl_tensor::broadcast_shapes(g.shape(c), &shape)
+                    .map_err(|e| IrError::Shape(e.to_string()))?;
+                let c = g.broadcast(c, &shape)?;
+                let a = g.broadcast(a, &shape)?;
+                let b = g.broadcast(b, &shape)?;
+                g.where_(c, a, b)
+            })
+        })(),
         "clip" => (|| {
             let lo = interp.lift(args.value(1), args.span(1))?;
             let hi = interp.lift(args.value(2), args.span(2))?;
@@ -155,11 +152,7 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
         })(),
         "zeros_like" | "ones_like" => {
             let v = if name == "zeros_like" { 0.0 } else { 1.0 };
-            composite(
-                interp,
-                args,
-                move |g, x| Ok(g.full(v, &g.shape(x).to_vec())),
-            )
+            composite(interp, args, move |g, x| Ok(g.full_like(v, x)))
         }
         "prod" | "argmax" | "argmin" | "cumsum" | "tile" | "asin" | "acos" | "sinh" | "cosh"
         | "round" | "isnan" | "isinf" | "rand" | "randn" | "zeros" | "ones" | "full" | "eye"
@@ -251,10 +244,10 @@ fn norm(interp: &mut Interp, args: &Args) -> EvalResult<Value> {
     } else if p > 0.0 && p.is_finite() {
         reduce(interp, args, axis_slot, move |g, x, axis| {
             let a = g.unary(UnaryOp::Abs, x);
-            let pe = g.full(p, &g.shape(a).to_vec());
+            let pe = g.full_like(p, a);
             let pw = g.binary(BinaryOp::Pow, a, pe)?;
             let s = g.sum(pw, axis)?;
-            let inv = g.full(1.0 / p, &g.shape(s).to_vec());
+            let inv = g.full_like(1.0 / p, s);
             g.binary(BinaryOp::Pow, s, inv)
         })
     } else {
