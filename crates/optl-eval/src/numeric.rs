@@ -97,7 +97,7 @@ impl Interp {
         })();
         let graph = self.end_trace();
         let output = result?;
-        Ok(optl_ir::simplify::simplify(&Function {
+        Ok(optl_ir::prune(&Function {
             graph,
             outputs: vec![output],
         }))
@@ -185,7 +185,7 @@ impl Interp {
         let (outputs, vars, maximize, constraints) = result?;
         Ok(TracedProblem {
             name: p.name().clone(),
-            function: optl_ir::simplify::simplify(&Function { graph, outputs }),
+            function: optl_ir::prune(&Function { graph, outputs }),
             vars,
             maximize,
             constraints,
@@ -436,7 +436,7 @@ impl Interp {
         let (outputs, states) = result?;
         let _ = span;
         Ok(TracedRule {
-            function: optl_ir::simplify::simplify(&Function { graph, outputs }),
+            function: optl_ir::prune(&Function { graph, outputs }),
             states,
         })
     }

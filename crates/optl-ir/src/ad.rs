@@ -23,7 +23,7 @@
 use crate::graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, UnaryOp,
 };
-use crate::simplify::{import, simplify};
+use crate::simplify::{import, prune};
 
 /// The gradient of `f`'s first output, which must be a scalar: a function with
 /// `f`'s inputs and the outputs `[value, d value / d input_0, d value / d input_1,
@@ -54,7 +54,7 @@ pub fn grad(f: &Function) -> IrResult<Function> {
     let grads = backprop(&mut g, y, seed, &xs)?;
     let mut outputs = vec![y];
     outputs.extend(grads);
-    Ok(simplify(&Function { graph: g, outputs }))
+    Ok(prune(&Function { graph: g, outputs }))
 }
 
 /// Hessian-vector products of `f`'s first (scalar) output: a function whose inputs
@@ -76,7 +76,7 @@ pub fn hvp(f: &Function) -> IrResult<Function> {
     }
     let seed = g.scalar(1.0);
     let outputs = backprop(&mut g, total, seed, &xs)?;
-    Ok(simplify(&Function { graph: g, outputs }))
+    Ok(prune(&Function { graph: g, outputs }))
 }
 
 /// Propagates the adjoint `seed` of `y` back through `g` and returns the adjoints of
@@ -103,24 +103,31 @@ pub(crate) fn backprop(
                 .any(|a| dep.get(a.index()) == Some(&true));
         }
     }
+    // Contributions are collected per node and combined only when the node is reached,
+    // so that many slices of one tensor (`x[i]` for every i) combine in one pass.
+    let mut pending: Vec<Vec<NodeId>> = vec![Vec::new(); n];
     let mut adj: Vec<Option<NodeId>> = vec![None; n];
     if y.index() < n {
-        adj[y.index()] = Some(seed);
+        pending[y.index()].push(seed);
     }
     for i in (0..n).rev() {
         if !(live[i] && dep[i]) {
             continue;
         }
-        let Some(ga) = adj[i] else { continue };
+        let parts = std::mem::take(&mut pending[i]);
+        if parts.is_empty() {
+            continue;
+        }
+        let shape = g.nodes()[i].shape.clone();
+        let ga = combine(g, parts, &shape)?;
+        adj[i] = Some(ga);
         let node = g.nodes()[i].clone();
         let need: Vec<bool> = node.args.iter().map(|a| dep[a.index()]).collect();
         let contribs = vjp(g, NodeId(i as u32), &node, ga, &need)?;
         for ((&a, c), &nd) in node.args.iter().zip(contribs).zip(&need) {
-            let (Some(c), true) = (c, nd) else { continue };
-            adj[a.index()] = Some(match adj[a.index()] {
-                None => c,
-                Some(prev) => g.binary(BinaryOp::Add, prev, c)?,
-            });
+            if let (Some(c), true) = (c, nd) {
+                pending[a.index()].push(c);
+            }
         }
     }
     wrt.iter()
@@ -353,3 +360,91 @@ fn vjp(
 #[cfg(test)]
 #[path = "ad_tests.rs"]
 mod tests;
+
+/// The sum of a node's adjoint contributions. Scatters of disjoint slices along one
+/// axis (the adjoints of `x[i]`, `x[a:b]`, ...) are joined with one `concat` instead of
+/// being added as full-size tensors, which keeps the gradient of an `n`-term unrolled
+/// sum linear in `n`. Other contributions are added in a balanced tree.
+fn combine(g: &mut Graph, parts: Vec<NodeId>, shape: &[usize]) -> IrResult<NodeId> {
+    if parts.len() == 1 {
+        return Ok(parts[0]);
+    }
+    let (scatters, mut rest): (Vec<NodeId>, Vec<NodeId>) = parts
+        .into_iter()
+        .partition(|&p| matches!(g.node(p).op, Op::Unslice(_)));
+    if scatters.len() >= 2 {
+        match merge_scatters(g, &scatters, shape)? {
+            Some(m) => rest.push(m),
+            None => rest.extend(scatters),
+        }
+    } else {
+        rest.extend(scatters);
+    }
+    while rest.len() > 1 {
+        let mut next = Vec::with_capacity(rest.len().div_ceil(2));
+        for pair in rest.chunks(2) {
+            next.push(match pair {
+                [a, b] => g.binary(BinaryOp::Add, *a, *b)?,
+                [a] => *a,
+                _ => continue,
+            });
+        }
+        rest = next;
+    }
+    rest.pop()
+        .ok_or_else(|| IrError::Invalid("no adjoint contributions".into()))
+}
+
+/// Joins `Unslice` nodes whose slices are full on every axis but one, step 1 there, and
+/// pairwise disjoint, into one `concat` with zero gaps. `None` when they do not fit.
+fn merge_scatters(g: &mut Graph, scatters: &[NodeId], shape: &[usize]) -> IrResult<Option<NodeId>> {
+    let full = |sl: &AxisSlice, n: usize| sl.start == 0 && sl.step == 1 && sl.len == n;
+    let mut axis = None;
+    let mut pieces: Vec<(usize, usize, NodeId)> = Vec::with_capacity(scatters.len());
+    for &s in scatters {
+        let node = g.node(s);
+        let Op::Unslice(sl) = &node.op else {
+            return Ok(None);
+        };
+        let partial: Vec<usize> = sl
+            .iter()
+            .zip(shape)
+            .enumerate()
+            .filter(|(_, (a, n))| !full(a, **n))
+            .map(|(d, _)| d)
+            .collect();
+        let ax = match partial.as_slice() {
+            [] => return Ok(None),
+            [d] => *d,
+            _ => return Ok(None),
+        };
+        if *axis.get_or_insert(ax) != ax || (sl[ax].step != 1 && sl[ax].len > 1) || sl[ax].len == 0
+        {
+            return Ok(None);
+        }
+        pieces.push((sl[ax].start, sl[ax].len, node.args[0]));
+    }
+    let Some(ax) = axis else { return Ok(None) };
+    pieces.sort_by_key(|p| p.0);
+    if pieces.windows(2).any(|w| w[0].0 + w[0].1 > w[1].0) {
+        return Ok(None);
+    }
+    let mut parts = Vec::with_capacity(2 * pieces.len() + 1);
+    let mut at = 0;
+    let gap = |g: &mut Graph, len: usize| {
+        let mut s = shape.to_vec();
+        s[ax] = len;
+        g.full(0.0, &s)
+    };
+    for (start, len, inner) in pieces {
+        if start > at {
+            parts.push(gap(g, start - at));
+        }
+        parts.push(inner);
+        at = start + len;
+    }
+    if at < shape[ax] {
+        parts.push(gap(g, shape[ax] - at));
+    }
+    g.concat(&parts, ax).map(Some)
+}

@@ -308,7 +308,9 @@ fn gather(t: &Tensor, slices: &[AxisSlice], limit: usize) -> IrResult<Tensor> {
     check_slices(t.shape(), slices)?;
     let shape: Vec<usize> = slices.iter().map(|s| s.len).collect();
     optl_tensor::check_limit(&shape, limit).map_err(tensor_error)?;
-    let data: Vec<f64> = t.iter().copied().collect();
+    // Borrowed when row-major (always, for interpreter values): a slice of a large
+    // tensor must not copy the whole tensor.
+    let data = optl_tensor::contiguous(t);
     let out = slice_offsets(t.shape(), slices)
         .into_iter()
         .map(|o| data.get(o).copied())

@@ -23,4 +23,4 @@ pub use hash::{functional_hash, hex, structural_hash};
 pub use interp::eval;
 pub use print::to_text;
 pub use rewrite::FOLD_LIMIT;
-pub use simplify::{inline, simplify};
+pub use simplify::{inline, prune, simplify};

@@ -19,7 +19,7 @@ pub fn simplify(f: &Function) -> Function {
         .map(|s| graph.input(s.clone()))
         .collect();
     match import(&mut graph, &f.graph, &f.outputs, &inputs) {
-        Ok(outputs) => compact(&Function { graph, outputs }),
+        Ok(outputs) => prune(&Function { graph, outputs }),
         Err(_) => f.clone(),
     }
 }
@@ -27,7 +27,7 @@ pub fn simplify(f: &Function) -> Function {
 /// A copy of `f` with only the nodes its outputs depend on (and all inputs), in the
 /// same order, without rebuilding them: rewriting during a rebuild leaves behind
 /// nodes (constants, operands of folded nodes) that nothing reads any more.
-fn compact(f: &Function) -> Function {
+pub fn prune(f: &Function) -> Function {
     let src = &f.graph;
     let live = src.reachable(&f.outputs);
     let mut graph = Graph::new();

@@ -148,7 +148,7 @@ pub fn shape_str(shape: &[usize]) -> String {
 }
 
 /// The elements of `t` in row-major order, borrowed when `t` is already contiguous.
-pub(crate) fn contiguous(t: &Tensor) -> Cow<'_, [f64]> {
+pub fn contiguous(t: &Tensor) -> Cow<'_, [f64]> {
     match t.as_slice() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(t.iter().copied().collect()),
