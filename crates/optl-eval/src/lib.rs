@@ -16,6 +16,7 @@ pub mod limits;
 pub mod numeric;
 pub mod rust_types;
 pub mod signature;
+pub mod solve;
 pub mod solvers;
 
 pub mod suggest;

@@ -11,6 +11,12 @@ use std::rc::Rc;
 
 pub(super) const TABLE: &[Entry] = &[
     (
+        "solve",
+        "p, solver?, steps?, tol?, seed?, timeout?",
+        crate::solve::solve,
+        "Solves a problem with a native solver (default `auto`); returns a Result record.",
+    ),
+    (
         "grad",
         "f",
         grad,

@@ -1,0 +1,313 @@
+//! `solve(p, solver = auto, steps = ..., tol = ..., seed = 0, timeout = ...)`
+//! (LANGUAGE.md §5): traces the problem, picks and configures a native solver from
+//! its symbolic object, runs it, and returns the Result record.
+
+mod model;
+
+use crate::builtins::Args;
+use crate::interp::{EvalResult, Interp, a_type, err_label};
+use crate::value::{Record, SymKind, SymObj, Value};
+use model::ProblemModel;
+use optl_runtime::{Bounds, Options, SolveResult};
+use optl_syntax::codes;
+use optl_syntax::span::Span;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Which native solver runs, with its settings from the symbolic object.
+enum Plan {
+    Lbfgs(optl_runtime::Lbfgs),
+    Newton(optl_runtime::Newton),
+    AugLag(optl_runtime::AugLag),
+    NelderMead(optl_runtime::NelderMead),
+    Nsga2(optl_runtime::Nsga2),
+}
+
+/// Reads a numeric solver option from a symbolic object.
+fn opt_f64(s: &SymObj, name: &str, default: f64) -> f64 {
+    match s.get(name) {
+        Some(Value::Int(n)) => *n as f64,
+        Some(Value::Float(x)) => *x,
+        _ => default,
+    }
+}
+
+fn opt_usize(s: &SymObj, name: &str, default: usize) -> usize {
+    match s.get(name) {
+        Some(Value::Int(n)) if *n >= 0 => *n as usize,
+        _ => default,
+    }
+}
+
+/// The problem argument: an instance, or a family whose parameters all have defaults.
+fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
+    match v {
+        Value::Sym(s) if s.family.kind == SymKind::Problem => Ok(s.clone()),
+        Value::Family(f) if f.kind == SymKind::Problem => {
+            match interp.instantiate(f, Vec::new(), span)? {
+                Value::Sym(s) => Ok(s),
+                _ => Err(err_label(
+                    codes::TYPE_MISMATCH,
+                    "expected a problem",
+                    span,
+                    "not a problem",
+                )),
+            }
+        }
+        other => Err(err_label(
+            codes::TYPE_MISMATCH,
+            format!("`solve` needs a problem, found {}", a_type(other)),
+            span,
+            "not a problem",
+        )),
+    }
+}
+
+fn lbfgs_of(s: &SymObj) -> optl_runtime::Lbfgs {
+    let mut l = optl_runtime::Lbfgs::default();
+    l.m = opt_usize(s, "m", l.m);
+    if let Some(Value::Str(ls)) = s.get("line_search")
+        && &**ls == "backtracking"
+    {
+        l.line_search = optl_runtime::LineSearch::Backtracking;
+    }
+    l
+}
+
+/// Chooses the solver: the given one, or `auto` by the problem's shape (§5).
+fn plan(solver: Option<&SymObj>, model: &ProblemModel, span: Span) -> EvalResult<Plan> {
+    let n_obj = model.problem.maximize.len();
+    let constrained = !model.problem.constraints.is_empty();
+    let Some(solver) = solver.filter(|s| &**s.name() != "auto") else {
+        return Ok(if n_obj > 1 {
+            Plan::Nsga2(optl_runtime::Nsga2::default())
+        } else if constrained {
+            Plan::AugLag(optl_runtime::AugLag::default())
+        } else {
+            Plan::Lbfgs(optl_runtime::Lbfgs::default())
+        });
+    };
+    Ok(match &**solver.name() {
+        "lbfgs" => Plan::Lbfgs(lbfgs_of(solver)),
+        "newton" => Plan::Newton(optl_runtime::Newton::default()),
+        "auglag" => {
+            let mut a = optl_runtime::AugLag::default();
+            if let Some(Value::Sym(inner)) = solver.get("inner") {
+                a.inner = lbfgs_of(inner);
+            }
+            a.max_outer = opt_usize(solver, "max_outer", a.max_outer);
+            a.feas_tol = opt_f64(solver, "feas_tol", a.feas_tol);
+            a.rho0 = Some(opt_f64(solver, "penalty", 10.0));
+            Plan::AugLag(a)
+        }
+        "nelder_mead" => Plan::NelderMead(optl_runtime::NelderMead::default()),
+        "nsga2" => {
+            let mut g = optl_runtime::Nsga2::default();
+            g.pop = opt_usize(solver, "pop", g.pop);
+            g.generations = opt_usize(solver, "generations", g.generations);
+            g.seed = Some(opt_usize(solver, "seed", 0) as u64);
+            Plan::Nsga2(g)
+        }
+        other => {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!("unknown solver `{other}`"),
+                span,
+                "not a solver",
+            ));
+        }
+    })
+}
+
+pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    let started = Instant::now();
+    let problem = problem_of(interp, args.value(0), args.span(0))?;
+    let solver = match args.value(1) {
+        Value::Unit => None,
+        Value::Sym(s) if s.family.kind == SymKind::Solver => Some(s.clone()),
+        Value::Sym(s) if s.family.kind == SymKind::Rule => {
+            return Err(err_label(
+                codes::NOT_TRACEABLE,
+                format!(
+                    "running the rule `{}` as a solver needs the first-order rules driver, which is not implemented yet",
+                    s.name()
+                ),
+                args.span(1),
+                "a rule",
+            ));
+        }
+        other => {
+            return Err(err_label(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "expected a solver such as `lbfgs()`, found {}",
+                    a_type(other)
+                ),
+                args.span(1),
+                "not a solver",
+            ));
+        }
+    };
+    let traced = interp.trace_problem(&problem, args.span(0))?;
+    let mut model =
+        ProblemModel::new(traced).map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
+    let plan = plan(solver.as_deref(), &model, args.span(1))?;
+    let mut opts = Options::default();
+    if let Some(steps) = args.opt_int(2)? {
+        opts.max_iters = usize::try_from(steps).map_err(|_| {
+            err_label(
+                codes::INVALID_ARGUMENT,
+                "`steps` must be positive",
+                args.span(2),
+                "negative",
+            )
+        })?;
+    } else if let Some(s) = &solver {
+        opts.max_iters = opt_usize(s, "max_iters", opts.max_iters);
+    }
+    opts.tol = match (&solver, args.has(3)) {
+        (_, true) => args.float(3)?,
+        (Some(s), false) => opt_f64(s, "tol", opts.tol),
+        (None, false) => opts.tol,
+    };
+    opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
+    opts.timeout = match (args.has(5), interp.limits.timeout) {
+        (true, _) => Some(Duration::from_secs_f64(args.float(5)?.max(0.0))),
+        (false, t) => t,
+    };
+    let (x0, lower, upper) = model.start_and_bounds();
+    let bounds = Bounds { lower, upper };
+    let result = match &plan {
+        Plan::Lbfgs(s) => s.solve(&mut model, &x0, &bounds, &opts),
+        Plan::Newton(s) => s.solve(&mut model, &x0, &bounds, &opts),
+        Plan::AugLag(s) => s.solve(&mut model, &x0, &bounds, &opts),
+        Plan::NelderMead(s) => s.solve(&mut model, &x0, &bounds, &opts),
+        Plan::Nsga2(s) => return nsga2_result(s, &mut model, &bounds, &opts, started),
+    };
+    if let Some(e) = model.error.take() {
+        return Err(err_label(
+            codes::TENSOR_TOO_LARGE,
+            e,
+            args.span(0),
+            "while evaluating this problem",
+        ));
+    }
+    Ok(result_value(&model, &result, started))
+}
+
+/// The Result record of a single-objective solve.
+fn result_value(model: &ProblemModel, r: &SolveResult, started: Instant) -> Value {
+    let sign = if model.problem.maximize.first().copied().unwrap_or(false) {
+        -1.0
+    } else {
+        1.0
+    };
+    let vars = vars_record(model, &r.x);
+    let history: Vec<f64> = r.history.iter().map(|f| sign * f).collect();
+    let violated: Vec<Value> = r
+        .violated
+        .iter()
+        .map(|(c, amount)| {
+            Value::record(vec![
+                ("constraint".into(), Value::str(&format!("{c:?}"))),
+                ("amount".into(), Value::Float(*amount)),
+            ])
+        })
+        .collect();
+    let fields: Vec<(Rc<str>, Value)> = vec![
+        ("status".into(), Value::str(r.status.as_str())),
+        ("f".into(), Value::Float(sign * r.f)),
+        ("vars".into(), vars),
+        ("iters".into(), Value::Int(r.iters as i64)),
+        ("evals".into(), Value::Int(model.evals as i64)),
+        ("grad_norm".into(), Value::Float(r.grad_norm)),
+        ("max_violation".into(), Value::Float(r.max_violation)),
+        ("kkt".into(), Value::Float(r.kkt_residual)),
+        (
+            "time_s".into(),
+            Value::Float(started.elapsed().as_secs_f64()),
+        ),
+        ("history".into(), Value::from(history)),
+        ("violated".into(), Value::list(violated)),
+        ("message".into(), Value::str(&r.message)),
+    ];
+    Value::Result(Rc::new(Record { fields }))
+}
+
+/// Each var's final value, shaped as declared (scalars as Floats).
+fn vars_record(model: &ProblemModel, x: &[f64]) -> Value {
+    let parts = model.split(x);
+    Value::record(
+        model
+            .problem
+            .vars
+            .iter()
+            .zip(parts)
+            .map(|(v, t)| (v.name.clone(), crate::convert::from_tensor(t)))
+            .collect(),
+    )
+}
+
+fn nsga2_result(
+    s: &optl_runtime::Nsga2,
+    model: &mut ProblemModel,
+    bounds: &Bounds,
+    opts: &Options,
+    started: Instant,
+) -> EvalResult<Value> {
+    let signs: Vec<f64> = model
+        .problem
+        .maximize
+        .iter()
+        .map(|&m| if m { -1.0 } else { 1.0 })
+        .collect();
+    let mut mo = MultiModel { model };
+    let r = s.solve(&mut mo, bounds, opts);
+    let model = mo.model;
+    let front: Vec<Value> = r
+        .front_x
+        .iter()
+        .zip(&r.front_f)
+        .map(|(x, fx)| {
+            let f: Vec<f64> = fx.iter().zip(&signs).map(|(v, s)| v * s).collect();
+            Value::record(vec![
+                ("vars".into(), vars_record(model, x)),
+                ("f".into(), Value::from(f)),
+            ])
+        })
+        .collect();
+    let fields: Vec<(Rc<str>, Value)> = vec![
+        ("status".into(), Value::str(r.status.as_str())),
+        ("front".into(), Value::list(front)),
+        ("hypervolume".into(), Value::Float(r.hypervolume)),
+        ("iters".into(), Value::Int(r.generations as i64)),
+        ("evals".into(), Value::Int(model.evals as i64)),
+        (
+            "time_s".into(),
+            Value::Float(started.elapsed().as_secs_f64()),
+        ),
+    ];
+    Ok(Value::Result(Rc::new(Record { fields })))
+}
+
+/// The problem's objectives for NSGA-II.
+struct MultiModel<'a> {
+    model: &'a mut ProblemModel,
+}
+
+impl optl_runtime::MultiObjective for MultiModel<'_> {
+    fn n(&self) -> usize {
+        self.model.n()
+    }
+
+    fn n_obj(&self) -> usize {
+        self.model.problem.maximize.len()
+    }
+
+    fn objectives(&mut self, x: &[f64], out: &mut [f64]) {
+        let v = self.model.objective_values(x);
+        for (o, x) in out.iter_mut().zip(v) {
+            *o = x;
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! A traced problem as the solvers see it: `optl_runtime::Nlp` implemented by IR
+//! programs (value and gradient, Hessian-vector product, constraint values, and
+//! Jacobian-transpose products), all derived from the one traced graph by AD.
+
+use crate::numeric::{ConstraintKind, TracedProblem};
+use optl_ir::{BinaryOp, Function, Graph, IrError, IrResult, NodeId};
+use optl_tensor::Tensor;
+use std::rc::Rc;
+
+/// The IR programs of one problem, and the flat layout of its variables.
+pub struct ProblemModel {
+    pub problem: TracedProblem,
+    /// Start and length of each var in the flat variable vector.
+    layout: Vec<(usize, usize)>,
+    n: usize,
+    /// vars → [objective, gradient per var]
+    value_grad: Option<Rc<Function>>,
+    /// vars, directions → [H·v per var]
+    hvp: Option<Rc<Function>>,
+    /// vars → every objective (for several objectives)
+    objectives: Rc<Function>,
+    /// vars → constraint residuals, one output per `subject to`
+    constraints: Rc<Function>,
+    /// vars, multipliers per constraint → [yᵀc, gradient per var, ...]
+    constraints_jt: Option<Rc<Function>>,
+    pub evals: usize,
+    /// The first evaluation error (shapes are checked when tracing, so this only
+    /// happens when an element limit is hit); it ends the solve.
+    pub error: Option<String>,
+}
+
+fn sub_function(f: &Function, outputs: Vec<NodeId>) -> Function {
+    optl_ir::simplify(&Function {
+        graph: f.graph.clone(),
+        outputs,
+    })
+}
+
+impl ProblemModel {
+    pub fn new(problem: TracedProblem) -> IrResult<ProblemModel> {
+        let f = &problem.function;
+        let n_obj = problem.maximize.len();
+        let mut layout = Vec::new();
+        let mut n = 0;
+        for v in &problem.vars {
+            let len: usize = v.shape.iter().product();
+            layout.push((n, len));
+            n += len;
+        }
+        let objectives = Rc::new(sub_function(f, f.outputs[..n_obj].to_vec()));
+        let (value_grad, hvp) = if n_obj >= 1 {
+            let obj = sub_function(f, vec![f.outputs[0]]);
+            (
+                Some(Rc::new(optl_ir::grad(&obj)?)),
+                Some(Rc::new(optl_ir::hvp(&obj)?)),
+            )
+        } else {
+            (None, None)
+        };
+        let constraints = Rc::new(sub_function(f, f.outputs[n_obj..].to_vec()));
+        let constraints_jt = if problem.constraints.is_empty() {
+            None
+        } else {
+            Some(Rc::new(jt_function(&constraints)?))
+        };
+        Ok(ProblemModel {
+            problem,
+            layout,
+            n,
+            value_grad,
+            hvp,
+            objectives,
+            constraints,
+            constraints_jt,
+            evals: 0,
+            error: None,
+        })
+    }
+
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// The flat start point, lower and upper bounds.
+    pub fn start_and_bounds(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let flat = |f: &dyn Fn(&crate::numeric::TracedVar) -> &Tensor| {
+            self.problem
+                .vars
+                .iter()
+                .flat_map(|v| f(v).iter().copied().collect::<Vec<_>>())
+                .collect::<Vec<f64>>()
+        };
+        (flat(&|v| &v.init), flat(&|v| &v.lower), flat(&|v| &v.upper))
+    }
+
+    /// Splits a flat vector into one tensor per var.
+    pub fn split(&self, x: &[f64]) -> Vec<Tensor> {
+        self.problem
+            .vars
+            .iter()
+            .zip(&self.layout)
+            .map(|(v, &(start, len))| {
+                Tensor::from_shape_vec(ndarray::IxDyn(&v.shape), x[start..start + len].to_vec())
+                    .unwrap_or_else(|_| optl_tensor::scalar(f64::NAN))
+            })
+            .collect()
+    }
+
+    fn run(&mut self, f: &Function, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
+        self.evals += 1;
+        match optl_ir::eval(f, inputs) {
+            Ok(out) => Some(out),
+            Err(e) => {
+                self.error.get_or_insert_with(|| e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Rows of equality and of inequality constraints.
+    pub fn rows(&self, kind: ConstraintKind) -> usize {
+        self.problem
+            .constraints
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.rows)
+            .sum()
+    }
+
+    /// Every objective at `x` (user sense restored for `maximize`).
+    pub fn objective_values(&mut self, x: &[f64]) -> Vec<f64> {
+        let inputs = self.split(x);
+        let f = self.objectives.clone();
+        let out = self.run(&f, &inputs).unwrap_or_default();
+        out.iter()
+            .map(|t| t.iter().next().copied().unwrap_or(f64::NAN))
+            .collect()
+    }
+}
+
+/// Writes the flat concatenation of tensors into `out`.
+fn flatten_into(ts: &[Tensor], out: &mut [f64]) {
+    let mut i = 0;
+    for t in ts {
+        for &x in t.iter() {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = x;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// vars, y_1..y_k → [Σ sum(c_k · y_k), d/dvars ...]: Jacobian-transpose products by AD.
+fn jt_function(constraints: &Function) -> IrResult<Function> {
+    let mut g = Graph::new();
+    let xs: Vec<NodeId> = constraints
+        .input_shapes()
+        .iter()
+        .map(|s| g.input(s.clone()))
+        .collect();
+    let cs = optl_ir::inline(&mut g, constraints, &xs)?;
+    let mut total: Option<NodeId> = None;
+    for c in cs {
+        let y = g.input(g.shape(c).to_vec());
+        let p = g.binary(BinaryOp::Mul, c, y)?;
+        let s = g.sum(p, None)?;
+        total = Some(match total {
+            None => s,
+            Some(t) => g.binary(BinaryOp::Add, t, s)?,
+        });
+    }
+    let Some(total) = total else {
+        return Err(IrError::Invalid("no constraints".into()));
+    };
+    optl_ir::grad(&Function {
+        graph: g,
+        outputs: vec![total],
+    })
+}
+
+impl optl_runtime::Nlp for ProblemModel {
+    fn n(&self) -> usize {
+        self.n
+    }
+
+    fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let Some(f) = self.value_grad.clone() else {
+            if let Some(g) = grad {
+                g.iter_mut().for_each(|v| *v = 0.0);
+            }
+            return 0.0;
+        };
+        let inputs = self.split(x);
+        let Some(out) = self.run(&f, &inputs) else {
+            return f64::NAN;
+        };
+        if let Some(g) = grad {
+            flatten_into(&out[1..], g);
+        }
+        out[0].iter().next().copied().unwrap_or(f64::NAN)
+    }
+
+    fn hvp(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let Some(h) = self.hvp.clone() else {
+            out.iter_mut().for_each(|o| *o = 0.0);
+            return;
+        };
+        let mut inputs = self.split(x);
+        inputs.extend(self.split(v));
+        match self.run(&h, &inputs) {
+            Some(r) => flatten_into(&r, out),
+            None => out.iter_mut().for_each(|o| *o = f64::NAN),
+        }
+    }
+
+    fn n_eq(&self) -> usize {
+        self.rows(ConstraintKind::Equal)
+    }
+
+    fn n_ineq(&self) -> usize {
+        self.rows(ConstraintKind::LessEq)
+    }
+
+    fn constraints(&mut self, x: &[f64], c_eq: &mut [f64], c_ineq: &mut [f64]) {
+        let inputs = self.split(x);
+        let f = self.constraints.clone();
+        let out = self.run(&f, &inputs).unwrap_or_default();
+        let (mut ie, mut ii) = (0, 0);
+        for (c, t) in self.problem.constraints.iter().zip(out.iter()) {
+            for &v in t.iter() {
+                let slot = match c.kind {
+                    ConstraintKind::Equal => {
+                        ie += 1;
+                        c_eq.get_mut(ie - 1)
+                    }
+                    ConstraintKind::LessEq => {
+                        ii += 1;
+                        c_ineq.get_mut(ii - 1)
+                    }
+                };
+                if let Some(s) = slot {
+                    *s = v;
+                }
+            }
+        }
+    }
+
+    fn constraints_jt(&mut self, x: &[f64], y_eq: &[f64], y_ineq: &[f64], out: &mut [f64]) {
+        let Some(f) = self.constraints_jt.clone() else {
+            out.iter_mut().for_each(|o| *o = 0.0);
+            return;
+        };
+        let mut inputs = self.split(x);
+        let (mut ie, mut ii) = (0, 0);
+        for c in &self.problem.constraints {
+            let src = match c.kind {
+                ConstraintKind::Equal => {
+                    ie += c.rows;
+                    &y_eq[ie - c.rows..ie]
+                }
+                ConstraintKind::LessEq => {
+                    ii += c.rows;
+                    &y_ineq[ii - c.rows..ii]
+                }
+            };
+            inputs.push(
+                Tensor::from_shape_vec(ndarray::IxDyn(&[c.rows]), src.to_vec())
+                    .unwrap_or_else(|_| optl_tensor::scalar(0.0)),
+            );
+        }
+        match self.run(&f, &inputs) {
+            Some(r) => flatten_into(&r[1..1 + self.problem.vars.len()], out),
+            None => out.iter_mut().for_each(|o| *o = f64::NAN),
+        }
+    }
+}

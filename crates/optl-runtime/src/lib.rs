@@ -1,0 +1,41 @@
+//! OptL's native solvers, independent of the rest of the interpreter.
+//!
+//! A problem is anything implementing [`Nlp`] (one objective, optional
+//! constraints) or [`MultiObjective`]; box bounds come separately as [`Bounds`].
+//! Each solver is a configuration struct with documented defaults and a
+//! `solve` method returning a [`SolveResult`] (or a [`FrontResult`] for NSGA-II):
+//!
+//! - [`Lbfgs`]: L-BFGS with a Moré–Thuente line search; projected active-set
+//!   variant under bounds;
+//! - [`Newton`]: Newton-CG with a Steihaug–Toint trust region, using `Nlp::hvp`;
+//! - [`AugLag`]: PHR augmented Lagrangian (ALGENCAN style) over L-BFGS;
+//! - [`NelderMead`]: adaptive Nelder–Mead (Gao & Han 2012), derivative-free;
+//! - [`Nsga2`]: NSGA-II (Deb et al. 2002) with [`hypervolume`].
+//!
+//! No solver panics or prints, whatever the problem returns (NaN/Inf included).
+
+// `!(a < b)` is used on purpose throughout: unlike `a >= b` it is true when
+// either side is NaN, which is exactly the case the solvers must catch.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+// Numerical kernels walk several parallel arrays with one index.
+#![allow(clippy::needless_range_loop)]
+
+mod auglag;
+mod hypervolume;
+mod lbfgs;
+mod linesearch;
+mod neldermead;
+mod newton;
+mod nsga2;
+mod problem;
+
+pub use auglag::AugLag;
+pub use hypervolume::hypervolume;
+pub use lbfgs::Lbfgs;
+pub use linesearch::{LineSearch, LsParams};
+pub use neldermead::NelderMead;
+pub use newton::Newton;
+pub use nsga2::{FrontResult, Nsga2};
+pub use problem::{
+    Bounds, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Status, UNBOUNDED_F,
+};

@@ -1,0 +1,471 @@
+//! The problem interface every solver works on (`Nlp`, `MultiObjective`), box
+//! bounds, solver options, and the result record (`SolveResult`, `Status`).
+//!
+//! The traits are deliberately small: a value with an optional gradient, a
+//! Hessian-vector product, and constraint values with a transposed-Jacobian
+//! product. Everything that is not provided by the implementor has a
+//! finite-difference default so that a plain objective closure is enough.
+
+use std::time::{Duration, Instant};
+
+/// A smooth nonlinear program: minimize `f(x)` subject to `c_eq(x) = 0`,
+/// `c_ineq(x) <= 0` and box bounds (passed separately to the solvers).
+///
+/// Implementations may return NaN or Inf from any method; the solvers treat
+/// such values as "outside the domain" and never panic on them.
+pub trait Nlp {
+    /// Number of (flattened) variables.
+    fn n(&self) -> usize;
+
+    /// Objective value; fills `grad` (length `n`) when given. May return NaN/Inf.
+    fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64;
+
+    /// Hessian-vector product `H(x)·v` of the objective, written to `out`.
+    ///
+    /// The default uses central differences of the gradient with the step
+    /// `h = eps^(1/3)·max(1, ‖x‖∞) / ‖v‖∞`, which costs two gradient evaluations
+    /// and is accurate to about `1e-10` relative on well-scaled problems.
+    fn hvp(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let n = x.len();
+        let vn = inf_norm(v);
+        if vn == 0.0 || !vn.is_finite() {
+            out.iter_mut()
+                .for_each(|o| *o = if vn == 0.0 { 0.0 } else { f64::NAN });
+            return;
+        }
+        let h = f64::EPSILON.cbrt() * inf_norm(x).max(1.0) / vn;
+        let mut xp: Vec<f64> = x.iter().zip(v).map(|(a, b)| a + h * b).collect();
+        let mut gp = vec![0.0; n];
+        self.objective(&xp, Some(&mut gp));
+        for ((xi, a), b) in xp.iter_mut().zip(x).zip(v) {
+            *xi = a - h * b;
+        }
+        let mut gm = vec![0.0; n];
+        self.objective(&xp, Some(&mut gm));
+        for ((o, p), m) in out.iter_mut().zip(&gp).zip(&gm) {
+            *o = (p - m) / (2.0 * h);
+        }
+    }
+
+    /// Number of equality constraints `c_eq(x) = 0`.
+    fn n_eq(&self) -> usize {
+        0
+    }
+
+    /// Number of inequality constraints `c_ineq(x) <= 0`.
+    fn n_ineq(&self) -> usize {
+        0
+    }
+
+    /// Constraint values: equalities `c_eq(x) = 0` and inequalities `c_ineq(x) <= 0`.
+    fn constraints(&mut self, _x: &[f64], _c_eq: &mut [f64], _c_ineq: &mut [f64]) {}
+
+    /// `J_eqᵀ·y_eq + J_ineqᵀ·y_ineq` (the gradient of `yᵀc`), written to `out`.
+    ///
+    /// The default uses central differences of `yᵀc(x)` per coordinate with the
+    /// step `eps^(1/3)·max(1, |x_i|)`, i.e. `2n` constraint evaluations.
+    fn constraints_jt(&mut self, x: &[f64], y_eq: &[f64], y_ineq: &[f64], out: &mut [f64]) {
+        let (me, mi) = (self.n_eq(), self.n_ineq());
+        let mut ce = vec![0.0; me];
+        let mut ci = vec![0.0; mi];
+        let mut xs = x.to_vec();
+        let phi = |s: &mut Self, xs: &[f64], ce: &mut [f64], ci: &mut [f64]| {
+            s.constraints(xs, ce, ci);
+            dot(ce, y_eq) + dot(ci, y_ineq)
+        };
+        for i in 0..x.len() {
+            let h = f64::EPSILON.cbrt() * x[i].abs().max(1.0);
+            xs[i] = x[i] + h;
+            let fp = phi(self, &xs, &mut ce, &mut ci);
+            xs[i] = x[i] - h;
+            let fm = phi(self, &xs, &mut ce, &mut ci);
+            xs[i] = x[i];
+            out[i] = (fp - fm) / (2.0 * h);
+        }
+    }
+}
+
+/// Several objectives to minimize at once (solved for a Pareto front by NSGA-II),
+/// optionally with constraints like [`Nlp`].
+pub trait MultiObjective {
+    /// Number of (flattened) variables.
+    fn n(&self) -> usize;
+    /// Number of objectives.
+    fn n_obj(&self) -> usize;
+    /// Fills `out` (length `n_obj`) with the objective values at `x`. NaN/Inf allowed.
+    fn objectives(&mut self, x: &[f64], out: &mut [f64]);
+    /// Number of equality constraints `c_eq(x) = 0`.
+    fn n_eq(&self) -> usize {
+        0
+    }
+    /// Number of inequality constraints `c_ineq(x) <= 0`.
+    fn n_ineq(&self) -> usize {
+        0
+    }
+    /// Constraint values, as in [`Nlp::constraints`].
+    fn constraints(&mut self, _x: &[f64], _c_eq: &mut [f64], _c_ineq: &mut [f64]) {}
+}
+
+/// Box bounds `lower <= x <= upper`; entries may be `-inf`/`+inf`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds {
+    /// Lower bounds (length `n`).
+    pub lower: Vec<f64>,
+    /// Upper bounds (length `n`).
+    pub upper: Vec<f64>,
+}
+
+impl Bounds {
+    /// Bounds from two vectors.
+    pub fn new(lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        Bounds { lower, upper }
+    }
+
+    /// No bounds on `n` variables.
+    pub fn unbounded(n: usize) -> Self {
+        Bounds {
+            lower: vec![f64::NEG_INFINITY; n],
+            upper: vec![f64::INFINITY; n],
+        }
+    }
+
+    /// The same interval `[lo, hi]` for all `n` variables.
+    pub fn uniform(n: usize, lo: f64, hi: f64) -> Self {
+        Bounds {
+            lower: vec![lo; n],
+            upper: vec![hi; n],
+        }
+    }
+
+    /// Number of variables the bounds describe.
+    pub fn len(&self) -> usize {
+        self.lower.len()
+    }
+
+    /// True when the bounds describe no variables.
+    pub fn is_empty(&self) -> bool {
+        self.lower.is_empty()
+    }
+
+    /// Projects `x` onto the box in place (NaN entries are left alone).
+    pub fn project(&self, x: &mut [f64]) {
+        for ((xi, l), u) in x.iter_mut().zip(&self.lower).zip(&self.upper) {
+            if *xi < *l {
+                *xi = *l;
+            } else if *xi > *u {
+                *xi = *u;
+            }
+        }
+    }
+
+    /// True when at least one bound is finite.
+    pub fn is_bounded(&self) -> bool {
+        self.lower.iter().chain(&self.upper).any(|b| b.is_finite())
+    }
+
+    /// True when every bound is finite (required by NSGA-II).
+    pub fn is_finite(&self) -> bool {
+        self.lower.iter().chain(&self.upper).all(|b| b.is_finite())
+    }
+
+    /// Checks the bounds against `n` variables: `Err((status, message))` when the
+    /// lengths differ, a bound is NaN (`Status::Error`) or `lower > upper`
+    /// (`Status::Infeasible`).
+    pub fn validate(&self, n: usize) -> Result<(), (Status, String)> {
+        if self.lower.len() != n || self.upper.len() != n {
+            return Err((
+                Status::Error,
+                format!(
+                    "bounds have lengths {} and {} but the problem has {n} variables",
+                    self.lower.len(),
+                    self.upper.len()
+                ),
+            ));
+        }
+        for i in 0..n {
+            let (l, u) = (self.lower[i], self.upper[i]);
+            if l.is_nan() || u.is_nan() {
+                return Err((Status::Error, format!("bound of variable {i} is NaN")));
+            }
+            if l > u || l == f64::INFINITY || u == f64::NEG_INFINITY {
+                return Err((
+                    Status::Infeasible,
+                    format!("empty bounds for variable {i}: [{l}, {u}]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a solver stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The optimality (and feasibility) tests passed.
+    Converged,
+    /// The iteration limit was reached first.
+    MaxIters,
+    /// The constraints could not be satisfied to the feasibility tolerance.
+    Infeasible,
+    /// The objective became NaN/Inf at an accepted point (see `diverged_at`).
+    Diverged,
+    /// Neither `f` nor `x` moved for several iterations, or the line search failed.
+    Stalled,
+    /// The objective decreased past the unboundedness threshold (`-1e100`).
+    Unbounded,
+    /// The wall-clock limit `Options::timeout` was reached.
+    Timeout,
+    /// The input was invalid (wrong lengths, NaN start or bounds, infinite
+    /// bounds for NSGA-II); nothing was solved.
+    Error,
+}
+
+impl Status {
+    /// The name used in OptL's Result record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Converged => "converged",
+            Status::MaxIters => "max_iters",
+            Status::Infeasible => "infeasible",
+            Status::Diverged => "diverged",
+            Status::Stalled => "stalled",
+            Status::Unbounded => "unbounded",
+            Status::Timeout => "timeout",
+            Status::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Names one constraint of an [`Nlp`] by its index among the equalities or the
+/// inequalities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintRef {
+    /// The `i`-th equality constraint.
+    Eq(usize),
+    /// The `i`-th inequality constraint.
+    Ineq(usize),
+}
+
+/// What a solver returns. Fields that do not apply to a solver are zero/empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SolveResult {
+    /// Why the solver stopped.
+    pub status: Status,
+    /// The final point (the best accepted one).
+    pub x: Vec<f64>,
+    /// Objective value at `x`.
+    pub f: f64,
+    /// Iterations (outer iterations for the augmented Lagrangian).
+    pub iters: usize,
+    /// Inner iterations summed over all outer iterations (auglag); equals `iters` otherwise.
+    pub inner_iters: usize,
+    /// Objective evaluations (each with or without gradient counts once; for
+    /// Newton-CG each Hessian-vector product counts once more).
+    pub evals: usize,
+    /// Infinity norm of the projected gradient (of the Lagrangian for auglag) at `x`.
+    pub grad_norm: f64,
+    /// Largest constraint violation at `x` (`|c_eq|`, `max(0, c_ineq)`).
+    pub max_violation: f64,
+    /// KKT residual: max of the projected Lagrangian gradient and complementarity.
+    pub kkt_residual: f64,
+    /// Objective per iteration; `history[0]` is the starting value.
+    pub history: Vec<f64>,
+    /// Largest violation per outer iteration (auglag); `[0]` is at the start.
+    pub violation_history: Vec<f64>,
+    /// The iteration at which the objective became NaN/Inf, if it did.
+    pub diverged_at: Option<usize>,
+    /// Human-readable reason for the status.
+    pub message: String,
+    /// When infeasible: the violated constraints and by how much.
+    pub violated: Vec<(ConstraintRef, f64)>,
+    /// Multipliers of the equality constraints (auglag).
+    pub multipliers_eq: Vec<f64>,
+    /// Multipliers of the inequality constraints (auglag), all `>= 0`.
+    pub multipliers_ineq: Vec<f64>,
+    /// Wall-clock time spent, in seconds.
+    pub time_s: f64,
+}
+
+impl SolveResult {
+    /// A result with the given status and message at point `x`; other fields empty.
+    pub fn new(status: Status, x: Vec<f64>, f: f64, message: impl Into<String>) -> Self {
+        SolveResult {
+            status,
+            x,
+            f,
+            iters: 0,
+            inner_iters: 0,
+            evals: 0,
+            grad_norm: f64::NAN,
+            max_violation: 0.0,
+            kkt_residual: f64::NAN,
+            history: Vec::new(),
+            violation_history: Vec::new(),
+            diverged_at: None,
+            message: message.into(),
+            violated: Vec::new(),
+            multipliers_eq: Vec::new(),
+            multipliers_ineq: Vec::new(),
+            time_s: 0.0,
+        }
+    }
+}
+
+/// Options shared by all solvers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Iteration limit (default 10 000). For the augmented Lagrangian it bounds
+    /// the inner iterations of each subproblem; outer iterations are `AugLag::max_outer`.
+    pub max_iters: usize,
+    /// Relative optimality tolerance (default `1e-10`): stop when the projected
+    /// gradient infinity norm is `<= tol·max(1, |f|)`.
+    pub tol: f64,
+    /// Wall-clock limit (default none); on expiry the status is `Timeout`.
+    pub timeout: Option<Duration>,
+    /// Seed for randomized solvers (default 0).
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_iters: 10_000,
+            tol: 1e-10,
+            timeout: None,
+            seed: 0,
+        }
+    }
+}
+
+/// Objective values below this are taken as proof that the problem is unbounded.
+pub const UNBOUNDED_F: f64 = -1e100;
+
+/// A wall-clock deadline derived from `Options::timeout`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    start: Instant,
+    deadline: Option<Instant>,
+}
+
+impl Clock {
+    pub(crate) fn new(timeout: Option<Duration>) -> Self {
+        let start = Instant::now();
+        Clock {
+            start,
+            deadline: timeout.and_then(|t| start.checked_add(t)),
+        }
+    }
+
+    pub(crate) fn expired(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// The time left, for handing to an inner solver.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    pub(crate) fn elapsed_s(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// Dot product.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Infinity norm (NaN if any entry is NaN).
+pub(crate) fn inf_norm(a: &[f64]) -> f64 {
+    let mut m = 0.0f64;
+    for v in a {
+        if v.is_nan() {
+            return f64::NAN;
+        }
+        m = m.max(v.abs());
+    }
+    m
+}
+
+/// Euclidean norm.
+pub(crate) fn norm2(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+/// True when every entry is finite.
+pub(crate) fn all_finite(a: &[f64]) -> bool {
+    a.iter().all(|v| v.is_finite())
+}
+
+/// Infinity norm of the projected gradient step `P(x - g) - x`, computed per
+/// component as `min(|g_i|, distance to the bound g_i pushes towards)` so that
+/// it does not cancel to 0 when `|x_i|` is huge.
+pub(crate) fn projected_grad_norm(x: &[f64], g: &[f64], b: &Bounds) -> f64 {
+    let mut m = 0.0f64;
+    for i in 0..x.len() {
+        let t = if g[i] > 0.0 {
+            g[i].min(x[i] - b.lower[i])
+        } else if g[i] < 0.0 {
+            (-g[i]).min(b.upper[i] - x[i])
+        } else if g[i] == 0.0 {
+            0.0
+        } else {
+            return f64::NAN;
+        };
+        m = m.max(t.max(0.0));
+    }
+    m
+}
+
+/// The optimality test `pg <= tol·max(1, |f|)`. When it only passes thanks to a
+/// large `|f|` (i.e. `pg > tol`), the last iteration must also have changed `f`
+/// by less than half its magnitude: otherwise an objective running off to
+/// `-inf` (say `f = x`) would count as converged once `|f|` is large.
+pub(crate) fn is_optimal(pg: f64, f: f64, f_prev: Option<f64>, tol: f64) -> bool {
+    if !(pg <= tol * f.abs().max(1.0)) {
+        return false;
+    }
+    pg <= tol || f_prev.is_none_or(|fp| (f - fp).abs() <= 0.5 * f.abs())
+}
+
+/// Checks a start point and bounds; returns the projected start or an error result.
+pub(crate) fn prepare_start(
+    n: usize,
+    x0: &[f64],
+    bounds: &Bounds,
+    clock: &Clock,
+) -> Result<Vec<f64>, Box<SolveResult>> {
+    let fail = |status, msg: String| {
+        let mut r = SolveResult::new(status, x0.to_vec(), f64::NAN, msg);
+        r.time_s = clock.elapsed_s();
+        Box::new(r)
+    };
+    if x0.len() != n {
+        return Err(fail(
+            Status::Error,
+            format!(
+                "start point has {} entries but the problem has {n} variables",
+                x0.len()
+            ),
+        ));
+    }
+    if let Err((s, m)) = bounds.validate(n) {
+        return Err(fail(s, m));
+    }
+    let mut x = x0.to_vec();
+    bounds.project(&mut x);
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(fail(
+            Status::Error,
+            format!("start point entry {i} is {}", x[i]),
+        ));
+    }
+    Ok(x)
+}
