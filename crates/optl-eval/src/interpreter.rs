@@ -207,6 +207,16 @@ impl Interpreter {
         self.interp.limits = limits;
     }
 
+    /// Makes `print` write one JSON line per call instead of text.
+    pub fn set_print_json(&mut self, on: bool) {
+        self.interp.print_json = on;
+    }
+
+    /// Takes the log of the `solve` calls made so far (for plots).
+    pub fn take_solve_log(&mut self) -> Vec<crate::solve::SolveLog> {
+        std::mem::take(&mut self.interp.solve_log)
+    }
+
     /// The seed used by random builtins called without an explicit seed.
     pub fn set_seed(&mut self, seed: u64) {
         self.interp.seed = seed;

@@ -12,6 +12,7 @@ pub mod hashing;
 pub mod interp;
 pub mod interpreter;
 pub mod ir_report;
+pub mod json;
 pub mod limits;
 pub mod numeric;
 pub mod rust_types;

@@ -85,6 +85,12 @@ pub(super) const TABLE: &[Entry] = &[
 ];
 
 fn print(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    if interp.print_json {
+        let values: Vec<Value> = args.rest.iter().map(|a| a.value.clone()).collect();
+        let line = crate::json::print_line(&values);
+        (interp.output)(&line);
+        return Ok(Value::Unit);
+    }
     let line: Vec<String> = args.rest.iter().map(|a| a.value.display()).collect();
     let mut text = line.join(" ");
     text.push('\n');

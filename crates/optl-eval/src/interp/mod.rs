@@ -56,6 +56,10 @@ pub struct Interp {
     steps: u64,
     call_depth: usize,
     started: Instant,
+    /// One entry per `solve` call of the run, for plots (`optl run --plot`).
+    pub solve_log: Vec<crate::solve::SolveLog>,
+    /// When set, `print` hands values to `json_output` instead of writing text.
+    pub print_json: bool,
     /// Graphs being recorded (innermost last); see `crate::trace`.
     pub(crate) traces: Vec<crate::trace::Trace>,
     pub(crate) trace_counter: u64,
@@ -72,6 +76,8 @@ impl Interp {
             steps: 0,
             call_depth: 0,
             started: Instant::now(),
+            solve_log: Vec::new(),
+            print_json: false,
             traces: Vec::new(),
             trace_counter: 0,
         }

@@ -14,6 +14,18 @@ use optl_syntax::span::Span;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+/// What a solve leaves for plotting: the objective (and violation) per iteration, or
+/// the Pareto front.
+#[derive(Clone, Debug)]
+pub struct SolveLog {
+    pub problem: String,
+    pub solver: String,
+    pub history: Vec<f64>,
+    pub violation: Vec<f64>,
+    /// Objective vectors of the front, for several objectives.
+    pub front: Vec<Vec<f64>>,
+}
+
 /// Which native solver runs, with its settings from the symbolic object.
 enum Plan {
     Lbfgs(optl_runtime::Lbfgs),
@@ -182,7 +194,27 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         Plan::Newton(s) => s.solve(&mut model, &x0, &bounds, &opts),
         Plan::AugLag(s) => s.solve(&mut model, &x0, &bounds, &opts),
         Plan::NelderMead(s) => s.solve(&mut model, &x0, &bounds, &opts),
-        Plan::Nsga2(s) => return nsga2_result(s, &mut model, &bounds, &opts, started),
+        Plan::Nsga2(s) => {
+            let r = s.solve(&mut MultiModel { model: &mut model }, &bounds, &opts);
+            let signs: Vec<f64> = model
+                .problem
+                .maximize
+                .iter()
+                .map(|&m| if m { -1.0 } else { 1.0 })
+                .collect();
+            interp.solve_log.push(SolveLog {
+                problem: problem.name().to_string(),
+                solver: "nsga2".into(),
+                history: Vec::new(),
+                violation: Vec::new(),
+                front: r
+                    .front_f
+                    .iter()
+                    .map(|f| f.iter().zip(&signs).map(|(v, s)| v * s).collect())
+                    .collect(),
+            });
+            return Ok(nsga2_value(&model, &r, &signs, started));
+        }
     };
     if let Some(e) = model.error.take() {
         return Err(err_label(
@@ -192,6 +224,20 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             "while evaluating this problem",
         ));
     }
+    let sign = if model.problem.maximize.first().copied().unwrap_or(false) {
+        -1.0
+    } else {
+        1.0
+    };
+    interp.solve_log.push(SolveLog {
+        problem: problem.name().to_string(),
+        solver: solver
+            .as_ref()
+            .map_or("auto".into(), |s| s.name().to_string()),
+        history: result.history.iter().map(|f| sign * f).collect(),
+        violation: result.violation_history.clone(),
+        front: Vec::new(),
+    });
     Ok(result_value(&model, &result, started))
 }
 
@@ -248,28 +294,19 @@ fn vars_record(model: &ProblemModel, x: &[f64]) -> Value {
     )
 }
 
-fn nsga2_result(
-    s: &optl_runtime::Nsga2,
-    model: &mut ProblemModel,
-    bounds: &Bounds,
-    opts: &Options,
+/// The Result record of a multi-objective solve: the front and its hypervolume.
+fn nsga2_value(
+    model: &ProblemModel,
+    r: &optl_runtime::FrontResult,
+    signs: &[f64],
     started: Instant,
-) -> EvalResult<Value> {
-    let signs: Vec<f64> = model
-        .problem
-        .maximize
-        .iter()
-        .map(|&m| if m { -1.0 } else { 1.0 })
-        .collect();
-    let mut mo = MultiModel { model };
-    let r = s.solve(&mut mo, bounds, opts);
-    let model = mo.model;
+) -> Value {
     let front: Vec<Value> = r
         .front_x
         .iter()
         .zip(&r.front_f)
         .map(|(x, fx)| {
-            let f: Vec<f64> = fx.iter().zip(&signs).map(|(v, s)| v * s).collect();
+            let f: Vec<f64> = fx.iter().zip(signs).map(|(v, s)| v * s).collect();
             Value::record(vec![
                 ("vars".into(), vars_record(model, x)),
                 ("f".into(), Value::from(f)),
@@ -287,7 +324,7 @@ fn nsga2_result(
             Value::Float(started.elapsed().as_secs_f64()),
         ),
     ];
-    Ok(Value::Result(Rc::new(Record { fields })))
+    Value::Result(Rc::new(Record { fields }))
 }
 
 /// The problem's objectives for NSGA-II.
