@@ -171,3 +171,56 @@ fn parse_prints_the_tree() {
     let out = optl(&["parse", "-"], Some(b"let y = -x^2\n"));
     assert_eq!(text(&out.stdout), "(let y (neg (^ x 2)))\n");
 }
+
+#[test]
+fn json_lines_plots_and_engines() {
+    let src: &[u8] = b"problem p { var x[2] = 1\n minimize sum((x - [1, 2])^2) }\nlet r = solve(p)\nprint(r.status, r.vars)\nprint(1.5)\n";
+    let out = optl(&["run", "-", "--json"], Some(src));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert_eq!(lines[0], r#"["converged",{"x":[1.0,2.0]}]"#);
+    assert_eq!(lines[1], "1.5");
+    let dir = std::env::temp_dir().join(format!("optl-plots-{}", std::process::id()));
+    let out = optl(
+        &[
+            "run",
+            "-",
+            "--plot",
+            dir.to_str().expect("utf-8"),
+            "--stats",
+            "--engine",
+            "jit",
+        ],
+        Some(src),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let svg = std::fs::read_to_string(dir.join("solve-1-p.svg")).expect("a plot per solve");
+    assert!(svg.contains("<svg"));
+    assert!(
+        text(&out.stderr).contains("jit runs"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains(" 0 jit runs"), "the JIT ran");
+}
+
+#[test]
+fn jit_and_interpreter_print_the_same_on_every_example() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "opt"))
+    {
+        let f = f.to_str().expect("utf-8 path");
+        let jit = optl(&["run", f, "--engine", "jit", "--color", "never"], None);
+        let interp = optl(&["run", f, "--engine", "interp", "--color", "never"], None);
+        assert_eq!(jit.stdout, interp.stdout, "{f}");
+        assert_eq!(jit.status.code(), interp.status.code(), "{f}");
+    }
+}

@@ -78,6 +78,25 @@ pub struct RunOpts {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Where numeric code runs: compiled (jit), interpreted (interp), or chosen by size.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    engine: EngineArg,
+    /// Report on stderr how numeric code ran (JIT and interpreter runs, fallbacks).
+    #[arg(long)]
+    stats: bool,
+    /// Print each printed value as one JSON line.
+    #[arg(long)]
+    json: bool,
+    /// Write an SVG plot per solve into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum EngineArg {
+    Jit,
+    Interp,
+    Auto,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -128,6 +147,12 @@ impl RunOpts {
         let mut interp = Interpreter::new();
         interp.set_limits(self.limits());
         interp.set_seed(self.seed);
+        interp.set_engine(match self.engine {
+            EngineArg::Jit => optl_jit::Engine::Jit,
+            EngineArg::Interp => optl_jit::Engine::Interp,
+            EngineArg::Auto => optl_jit::Engine::Auto,
+        });
+        interp.set_print_json(self.json);
         interp.set_output(|s| {
             let mut out = std::io::stdout().lock();
             // A closed stdout (e.g. piped into `head`) must not abort the run.
@@ -200,6 +225,19 @@ fn run(file: &Path, opts: &RunOpts, mode: Mode) -> i32 {
         (None, Mode::Check) => interp.check_source(&name, &text, None),
     };
     let _ = std::io::stdout().flush();
+    if let Some(dir) = &opts.plot {
+        let log = interp.take_solve_log();
+        if let Err(e) = crate::plot::write_plots(dir, &log) {
+            eprintln!("error: cannot write plots into {}: {e}", dir.display());
+        }
+    }
+    if opts.stats {
+        let s = interp.engine_stats();
+        eprintln!(
+            "engine: {} jit runs, {} interpreter runs, {} kernels compiled, {} cache hits, {} fallbacks to the interpreter",
+            s.jit_runs, s.interp_runs, s.compiled, s.cache_hits, s.fallbacks
+        );
+    }
     match result {
         Ok(()) => 0,
         Err(e) => {

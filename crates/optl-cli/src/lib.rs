@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+mod plot;
 pub mod repl;
 
 pub use cli::main;

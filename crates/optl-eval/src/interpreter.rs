@@ -207,6 +207,16 @@ impl Interpreter {
         self.interp.limits = limits;
     }
 
+    /// Chooses where numeric code runs: `Jit`, `Interp`, or `Auto` (JIT above a size).
+    pub fn set_engine(&mut self, engine: optl_jit::Engine) {
+        self.interp.engines.engine = engine;
+    }
+
+    /// How numeric code ran so far: JIT and interpreter runs, compilations, fallbacks.
+    pub fn engine_stats(&self) -> crate::engine::EngineStats {
+        self.interp.engines.stats
+    }
+
     /// Makes `print` write one JSON line per call instead of text.
     pub fn set_print_json(&mut self, on: bool) {
         self.interp.print_json = on;

@@ -28,7 +28,7 @@ pub enum DerivedKind {
 pub struct Derived {
     pub kind: DerivedKind,
     pub f: Value,
-    pub cache: RefCell<HashMap<Vec<Shape>, Rc<Function>>>,
+    pub cache: RefCell<HashMap<Vec<Shape>, crate::engine::Program>>,
 }
 
 /// A `var` of a traced problem.
@@ -145,13 +145,16 @@ impl Interp {
                         "not a scalar",
                     ));
                 }
-                let g =
-                    Rc::new(optl_ir::ad::grad(&f).map_err(|e| crate::trace::ir_error(e, span))?);
+                let g = self
+                    .engines
+                    .prepare(optl_ir::ad::grad(&f).map_err(|e| crate::trace::ir_error(e, span))?);
                 d.cache.borrow_mut().insert(shapes, g.clone());
                 g
             }
         };
-        let mut outs = optl_ir::interp::eval(&program, &inputs)
+        let mut outs = self
+            .engines
+            .run(&program, &inputs)
             .map_err(|e| crate::trace::ir_error(e, span))?
             .into_iter();
         let value = outs.next().map(from_tensor).unwrap_or(Value::Unit);

@@ -161,8 +161,8 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     let traced = interp.trace_problem(&problem, args.span(0))?;
-    let mut model =
-        ProblemModel::new(traced).map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
+    let mut model = ProblemModel::new(traced, &mut interp.engines)
+        .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
     let plan = plan(solver.as_deref(), &model, args.span(1))?;
     let mut opts = Options::default();
     if let Some(steps) = args.opt_int(2)? {
@@ -188,14 +188,21 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         (false, t) => t,
     };
     let (x0, lower, upper) = model.start_and_bounds();
+    // The model borrows the engines for the solve; `Lent` gives them back on every path.
+    model.engines = std::mem::take(&mut interp.engines);
+    let lent = Lent {
+        interp,
+        model: &mut model,
+    };
+    let (interp, model) = (&mut *lent.interp, &mut *lent.model);
     let bounds = Bounds { lower, upper };
     let result = match &plan {
-        Plan::Lbfgs(s) => s.solve(&mut model, &x0, &bounds, &opts),
-        Plan::Newton(s) => s.solve(&mut model, &x0, &bounds, &opts),
-        Plan::AugLag(s) => s.solve(&mut model, &x0, &bounds, &opts),
-        Plan::NelderMead(s) => s.solve(&mut model, &x0, &bounds, &opts),
+        Plan::Lbfgs(s) => s.solve(model, &x0, &bounds, &opts),
+        Plan::Newton(s) => s.solve(model, &x0, &bounds, &opts),
+        Plan::AugLag(s) => s.solve(model, &x0, &bounds, &opts),
+        Plan::NelderMead(s) => s.solve(model, &x0, &bounds, &opts),
         Plan::Nsga2(s) => {
-            let r = s.solve(&mut MultiModel { model: &mut model }, &bounds, &opts);
+            let r = s.solve(&mut MultiModel { model }, &bounds, &opts);
             let signs: Vec<f64> = model
                 .problem
                 .maximize
@@ -213,7 +220,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                     .map(|f| f.iter().zip(&signs).map(|(v, s)| v * s).collect())
                     .collect(),
             });
-            return Ok(nsga2_value(&model, &r, &signs, started));
+            return Ok(nsga2_value(model, &r, &signs, started));
         }
     };
     if let Some(e) = model.error.take() {
@@ -238,7 +245,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         violation: result.violation_history.clone(),
         front: Vec::new(),
     });
-    Ok(result_value(&model, &result, started))
+    Ok(result_value(model, &result, started))
 }
 
 /// The Result record of a single-objective solve.
@@ -346,5 +353,17 @@ impl optl_runtime::MultiObjective for MultiModel<'_> {
         for (o, x) in out.iter_mut().zip(v) {
             *o = x;
         }
+    }
+}
+
+/// Returns the engines a model borrowed to the interpreter when a solve ends.
+struct Lent<'a> {
+    interp: &'a mut Interp,
+    model: &'a mut ProblemModel,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.interp.engines = std::mem::take(&mut self.model.engines);
     }
 }

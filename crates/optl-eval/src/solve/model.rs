@@ -2,10 +2,10 @@
 //! programs (value and gradient, Hessian-vector product, constraint values, and
 //! Jacobian-transpose products), all derived from the one traced graph by AD.
 
+use crate::engine::{Engines, Program};
 use crate::numeric::{ConstraintKind, TracedProblem};
 use optl_ir::{BinaryOp, Function, Graph, IrError, IrResult, NodeId};
 use optl_tensor::Tensor;
-use std::rc::Rc;
 
 /// The IR programs of one problem, and the flat layout of its variables.
 pub struct ProblemModel {
@@ -14,16 +14,18 @@ pub struct ProblemModel {
     layout: Vec<(usize, usize)>,
     n: usize,
     /// vars → [objective, gradient per var]
-    value_grad: Option<Rc<Function>>,
+    value_grad: Option<Program>,
     /// vars, directions → [H·v per var]
-    hvp: Option<Rc<Function>>,
+    hvp: Option<Program>,
     /// vars → every objective (for several objectives)
-    objectives: Rc<Function>,
+    objectives: Program,
     /// vars → constraint residuals, one output per `subject to`
-    constraints: Rc<Function>,
+    constraints: Program,
     /// vars, multipliers per constraint → [yᵀc, gradient per var, ...]
-    constraints_jt: Option<Rc<Function>>,
+    constraints_jt: Option<Program>,
     pub evals: usize,
+    /// The engines, lent by the interpreter for the duration of a solve.
+    pub engines: Engines,
     /// The first evaluation error (shapes are checked when tracing, so this only
     /// happens when an element limit is hit); it ends the solve.
     pub error: Option<String>,
@@ -37,7 +39,9 @@ fn sub_function(f: &Function, outputs: Vec<NodeId>) -> Function {
 }
 
 impl ProblemModel {
-    pub fn new(problem: TracedProblem) -> IrResult<ProblemModel> {
+    /// Prepares the programs with `engines` (compiling them when the engine says so);
+    /// the caller lends the engines to the model for the solve (`engines` field).
+    pub fn new(problem: TracedProblem, engines: &mut Engines) -> IrResult<ProblemModel> {
         let f = &problem.function;
         let n_obj = problem.maximize.len();
         let mut layout = Vec::new();
@@ -47,21 +51,21 @@ impl ProblemModel {
             layout.push((n, len));
             n += len;
         }
-        let objectives = Rc::new(sub_function(f, f.outputs[..n_obj].to_vec()));
+        let objectives = engines.prepare(sub_function(f, f.outputs[..n_obj].to_vec()));
         let (value_grad, hvp) = if n_obj >= 1 {
             let obj = sub_function(f, vec![f.outputs[0]]);
             (
-                Some(Rc::new(optl_ir::grad(&obj)?)),
-                Some(Rc::new(optl_ir::hvp(&obj)?)),
+                Some(engines.prepare(optl_ir::grad(&obj)?)),
+                Some(engines.prepare(optl_ir::hvp(&obj)?)),
             )
         } else {
             (None, None)
         };
-        let constraints = Rc::new(sub_function(f, f.outputs[n_obj..].to_vec()));
+        let constraints_fn = sub_function(f, f.outputs[n_obj..].to_vec());
         let constraints_jt = if problem.constraints.is_empty() {
             None
         } else {
-            Some(Rc::new(jt_function(&constraints)?))
+            Some(engines.prepare(jt_function(&constraints_fn)?))
         };
         Ok(ProblemModel {
             problem,
@@ -70,9 +74,10 @@ impl ProblemModel {
             value_grad,
             hvp,
             objectives,
-            constraints,
+            constraints: engines.prepare(constraints_fn),
             constraints_jt,
             evals: 0,
+            engines: Engines::default(),
             error: None,
         })
     }
@@ -106,9 +111,9 @@ impl ProblemModel {
             .collect()
     }
 
-    fn run(&mut self, f: &Function, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
+    fn run(&mut self, p: &Program, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
         self.evals += 1;
-        match optl_ir::eval(f, inputs) {
+        match self.engines.run(p, inputs) {
             Ok(out) => Some(out),
             Err(e) => {
                 self.error.get_or_insert_with(|| e.to_string());
