@@ -22,22 +22,35 @@ fn check_collection(file: &str, stem: &str) -> (usize, Vec<String>) {
     let mut optl = Interpreter::new();
     let path = root.join(file);
     let dir = path.parent().expect("dir").to_string_lossy().into_owned();
-    optl.eval_source("<problems>", &format!("import \"{stem}.opt\""), Some(Path::new(&dir))).expect("imports");
+    optl.eval_source(
+        "<problems>",
+        &format!("import \"{stem}.opt\""),
+        Some(Path::new(&dir)),
+    )
+    .expect("imports");
     let mut failures = Vec::new();
     let mut solved = 0;
     for name in &names {
         if EXCEPTIONS.contains(&name.as_str()) {
             continue;
         }
-        let src = format!("let r_{name} = solve({stem}.{name})\n[r_{name}.f, {stem}.{name}_fstar, r_{name}.max_violation]");
+        let src = format!(
+            "let r_{name} = solve({stem}.{name})\n[r_{name}.f, {stem}.{name}_fstar, r_{name}.max_violation]"
+        );
         match optl.eval_str(&src).map(Vec::<f64>::try_from) {
             Ok(Ok(v)) => {
                 let (f, fstar, viol) = (v[0], v[1], v[2]);
-                let ok = if fstar == 0.0 { f.abs() <= 1e-8 } else { (f - fstar).abs() <= 1e-5 * fstar.abs() };
+                let ok = if fstar == 0.0 {
+                    f.abs() <= 1e-8
+                } else {
+                    (f - fstar).abs() <= 1e-5 * fstar.abs()
+                };
                 if ok && viol <= 1e-6 {
                     solved += 1;
                 } else {
-                    failures.push(format!("{name}: f = {f:e}, f* = {fstar:e}, violation {viol:e}"));
+                    failures.push(format!(
+                        "{name}: f = {f:e}, f* = {fstar:e}, violation {viol:e}"
+                    ));
                 }
             }
             other => failures.push(format!("{name}: {other:?}")),

@@ -43,7 +43,7 @@ pub fn grad(f: &Function) -> IrResult<Function> {
         }
         None => return Err(IrError::Invalid("grad: the output is not a node".into())),
     }
-    let mut g = Graph::new();
+    let mut g = Graph::with_capacity(4 * f.graph.len() + 16);
     let xs: Vec<NodeId> = f
         .input_shapes()
         .iter()

@@ -182,6 +182,16 @@ impl Graph {
         Graph::default()
     }
 
+    /// An empty graph with room for `nodes` nodes, so that building it never rehashes
+    /// the hash-consing table (rehashing re-hashes every key, including long ones).
+    pub fn with_capacity(nodes: usize) -> Graph {
+        Graph {
+            nodes: Vec::with_capacity(nodes),
+            dedup: HashMap::with_capacity(nodes),
+            ..Graph::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
@@ -272,6 +282,15 @@ impl Graph {
             shape: key.2.clone(),
         });
         self.dedup.insert(key, id);
+        id
+    }
+
+    /// Appends a node without looking it up in (or adding it to) the hash-consing
+    /// table: for copying nodes that are already unique (`prune`). Builders used on
+    /// the graph afterwards still work, but do not share with these nodes.
+    pub(crate) fn push_unshared(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node { op, args, shape });
         id
     }
 

@@ -12,7 +12,7 @@ use crate::graph::{Function, Graph, IrError, IrResult, Node, NodeId, Op, shape_t
 /// the arity is kept), same output shapes, dead code dropped. A malformed function
 /// (one made with the raw `Graph::push` that the builders reject) is returned as is.
 pub fn simplify(f: &Function) -> Function {
-    let mut graph = Graph::new();
+    let mut graph = Graph::with_capacity(f.graph.len());
     let inputs: Vec<NodeId> = f
         .input_shapes()
         .iter()
@@ -52,7 +52,7 @@ pub fn prune(f: &Function) -> Function {
                 .get_constant(*c)
                 .map(|t| graph.constant(optl_tensor::Tensor::clone(t))),
             // Live nodes keep their relative order, so sorted operands stay sorted.
-            (op, Some(args)) => Some(graph.push(op.clone(), args, node.shape.clone())),
+            (op, Some(args)) => Some(graph.push_unshared(op.clone(), args, node.shape.clone())),
             (_, None) => None,
         };
         let Some(new) = new else {
