@@ -2,6 +2,7 @@
 //! (LANGUAGE.md §5): traces the problem, picks and configures a native solver from
 //! its symbolic object, runs it, and returns the Result record.
 
+mod driver;
 mod model;
 
 use crate::builtins::Args;
@@ -138,15 +139,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         Value::Unit => None,
         Value::Sym(s) if s.family.kind == SymKind::Solver => Some(s.clone()),
         Value::Sym(s) if s.family.kind == SymKind::Rule => {
-            return Err(err_label(
-                codes::NOT_TRACEABLE,
-                format!(
-                    "running the rule `{}` as a solver needs the first-order rules driver, which is not implemented yet",
-                    s.name()
-                ),
-                args.span(1),
-                "a rule",
-            ));
+            return solve_with_rule(interp, &problem, s, &args, started);
         }
         other => {
             return Err(err_label(
@@ -366,4 +359,55 @@ impl Drop for Lent<'_> {
     fn drop(&mut self) {
         self.interp.engines = std::mem::take(&mut self.model.engines);
     }
+}
+
+/// `solve(p, rule, steps = N)`: the first-order driver (`driver.rs`).
+fn solve_with_rule(
+    interp: &mut Interp,
+    problem: &Rc<SymObj>,
+    rule: &Rc<SymObj>,
+    args: &Args,
+    started: Instant,
+) -> EvalResult<Value> {
+    let steps = match args.opt_int(2)? {
+        Some(s) => usize::try_from(s).map_err(|_| {
+            err_label(
+                codes::INVALID_ARGUMENT,
+                "`steps` must be positive",
+                args.span(2),
+                "negative",
+            )
+        })?,
+        None => 1000,
+    };
+    let tol = if args.has(3) { args.float(3)? } else { 1e-10 };
+    let timeout = if args.has(5) {
+        Some(Duration::from_secs_f64(args.float(5)?.max(0.0)))
+    } else {
+        interp.limits.timeout
+    };
+    let traced = interp.trace_problem(problem, args.span(0))?;
+    if traced.maximize.len() != 1 || !traced.constraints.is_empty() {
+        return Err(err_label(
+            codes::INVALID_ARGUMENT,
+            "a rule solves problems with one objective and no general constraints (bounds are fine)",
+            args.span(1),
+            "use `auglag()` or `nsga2()` for this problem",
+        ));
+    }
+    let mut model = ProblemModel::new(traced, &mut interp.engines)
+        .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
+    model.engines = std::mem::take(&mut interp.engines);
+    let outcome = driver::run_rule(interp, &mut model, rule, steps, tol, timeout, args.span(1));
+    interp.engines = std::mem::take(&mut model.engines);
+    let result = outcome?;
+    let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
+    interp.solve_log.push(SolveLog {
+        problem: problem.name().to_string(),
+        solver: rule.name().to_string(),
+        history: result.history.iter().map(|f| sign * f).collect(),
+        violation: Vec::new(),
+        front: Vec::new(),
+    });
+    Ok(result_value(&model, &result, started))
 }

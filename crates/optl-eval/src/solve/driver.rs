@@ -1,0 +1,138 @@
+//! The first-order driver (LANGUAGE.md §6): `solve(p, rule, steps = N)` runs a rule
+//! written in OptL as the optimizer. The rule is traced once into one IR program
+//! (`g`, `w`, `step`, states → `u`, new states, initial states) over the flattened
+//! variables; each step evaluates the objective's gradient, runs the update, applies
+//! `w = w - u` and projects onto the bounds.
+
+use super::model::ProblemModel;
+use crate::interp::{EvalResult, Interp};
+use crate::value::SymObj;
+use optl_runtime::{Nlp, SolveResult, Status};
+use optl_syntax::span::Span;
+use optl_tensor::Tensor;
+use std::time::Instant;
+
+/// Runs `rule` on `model` for at most `steps` iterations.
+#[allow(clippy::too_many_arguments)]
+pub fn run_rule(
+    interp: &mut Interp,
+    model: &mut ProblemModel,
+    rule: &SymObj,
+    steps: usize,
+    tol: f64,
+    timeout: Option<std::time::Duration>,
+    span: Span,
+) -> EvalResult<SolveResult> {
+    let started = Instant::now();
+    let n = model.n();
+    let traced = interp.trace_rule(rule, &[n], span)?;
+    let k = traced.states.len();
+    let update = model.engines.prepare(traced.function);
+    let (x0, lower, upper) = model.start_and_bounds();
+    let project = |w: &mut [f64]| {
+        for ((x, lo), hi) in w.iter_mut().zip(&lower).zip(&upper) {
+            *x = x.max(*lo).min(*hi);
+        }
+    };
+    let mut w = x0;
+    project(&mut w);
+    let vec = |v: &[f64]| {
+        Tensor::from_shape_vec(ndarray::IxDyn(&[v.len()]), v.to_vec())
+            .unwrap_or_else(|_| optl_tensor::scalar(f64::NAN))
+    };
+    let mut g = vec![0.0; n];
+    let mut history = Vec::new();
+    let result = |status: Status,
+                  w: Vec<f64>,
+                  f: f64,
+                  g: &[f64],
+                  iters: usize,
+                  history: Vec<f64>,
+                  message: String| {
+        let mut r = SolveResult::new(status, w, f, message);
+        r.grad_norm = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        r.iters = iters;
+        r.history = history;
+        r
+    };
+    // The initial states: the last k outputs, computed from `w` (other inputs unused).
+    let mut inputs = vec![vec(&g), vec(&w), optl_tensor::scalar(1.0)];
+    inputs.extend((0..k).map(|_| vec(&vec![0.0; n])));
+    let out = model
+        .engines
+        .run(&update, &inputs)
+        .map_err(|e| crate::trace::ir_error(e, span))?;
+    let mut states: Vec<Tensor> = out[1 + k..].to_vec();
+    let mut f = model.objective(&w, Some(&mut g));
+    for step in 1..=steps {
+        if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            let mut r = result(
+                Status::Diverged,
+                w,
+                f,
+                &g,
+                step - 1,
+                history,
+                format!(
+                    "the objective or its gradient became {} at step {step}",
+                    if f.is_nan() { "NaN" } else { "infinite" }
+                ),
+            );
+            r.diverged_at = Some(step);
+            return Ok(r);
+        }
+        history.push(f);
+        let pg = w.iter().zip(&g).zip(lower.iter().zip(&upper)).fold(
+            0.0f64,
+            |m, ((x, gi), (lo, hi))| {
+                let moved = (x - gi).max(*lo).min(*hi);
+                m.max((x - moved).abs())
+            },
+        );
+        if pg <= tol * f.abs().max(1.0) {
+            return Ok(result(
+                Status::Converged,
+                w,
+                f,
+                &g,
+                step - 1,
+                history,
+                "projected gradient below tolerance".into(),
+            ));
+        }
+        if let Some(t) = timeout
+            && started.elapsed() > t
+        {
+            return Ok(result(
+                Status::Timeout,
+                w,
+                f,
+                &g,
+                step - 1,
+                history,
+                "time limit reached".into(),
+            ));
+        }
+        let mut inputs = vec![vec(&g), vec(&w), optl_tensor::scalar(step as f64)];
+        inputs.extend(states.iter().cloned());
+        let out = model
+            .engines
+            .run(&update, &inputs)
+            .map_err(|e| crate::trace::ir_error(e, span))?;
+        for (x, u) in w.iter_mut().zip(out[0].iter()) {
+            *x -= u;
+        }
+        project(&mut w);
+        states = out[1..1 + k].to_vec();
+        f = model.objective(&w, Some(&mut g));
+    }
+    Ok(result(
+        Status::MaxIters,
+        w,
+        f,
+        &g,
+        steps,
+        history,
+        format!("stopped after {steps} steps"),
+    ))
+}
