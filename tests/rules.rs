@@ -124,3 +124,88 @@ fn lion() {
     });
     close(&run_optl("lion(lr = 1e-3, wd = 0.01)"), &want, "lion");
 }
+
+#[test]
+fn nesterov() {
+    let (lr, beta) = (0.02, 0.9);
+    let mut m = [0.0; 3];
+    let want = reference(|g, _, _| {
+        (0..3)
+            .map(|i| {
+                m[i] = beta * m[i] + g[i];
+                lr * (g[i] + beta * m[i])
+            })
+            .collect()
+    });
+    close(&run_optl("nesterov(lr = 0.02)"), &want, "nesterov");
+}
+
+#[test]
+fn adagrad() {
+    let (lr, eps) = (0.1, 1e-7);
+    let mut s = [0.1; 3];
+    let want = reference(|g, _, _| {
+        (0..3)
+            .map(|i| {
+                s[i] += g[i] * g[i];
+                lr * g[i] / (s[i] + eps).sqrt()
+            })
+            .collect()
+    });
+    close(&run_optl("adagrad()"), &want, "adagrad");
+}
+
+#[test]
+fn rmsprop() {
+    let (lr, decay, eps) = (0.01, 0.9, 1e-8);
+    let mut nu = [0.0; 3];
+    let want = reference(|g, _, _| {
+        (0..3)
+            .map(|i| {
+                nu[i] = decay * nu[i] + (1.0 - decay) * g[i] * g[i];
+                lr * g[i] / (nu[i].sqrt() + eps)
+            })
+            .collect()
+    });
+    close(&run_optl("rmsprop()"), &want, "rmsprop");
+}
+
+#[test]
+fn sign_and_normalized_steps() {
+    let sign = |x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 };
+    let want = reference(|g, _, _| g.iter().map(|&g| 0.01 * sign(g)).collect());
+    close(&run_optl("sign_sgd()"), &want, "sign_sgd");
+    let want = reference(|g, _, _| {
+        let n = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        g.iter().map(|g| 0.01 * g / (n + 1e-12)).collect()
+    });
+    close(&run_optl("normalized_gd()"), &want, "normalized_gd");
+}
+
+#[test]
+fn gradient_transformations() {
+    // Used alone they step by the transformed gradient (learning rate 1).
+    let want = reference(|g, _, _| {
+        let n = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if n < 0.5 { g.to_vec() } else { g.iter().map(|g| g * (0.5 / n)).collect() }
+    });
+    close(&run_optl("clip_norm(max_norm = 0.5)"), &want, "clip_norm");
+    let want = reference(|g, _, _| g.iter().map(|g| g.clamp(-0.3, 0.3)).collect());
+    close(&run_optl("clip_value(max_delta = 0.3)"), &want, "clip_value");
+    let want = reference(|g, w, _| g.iter().zip(w).map(|(g, w)| 0.1 * (g + 0.5 * w)).collect());
+    let got = {
+        let mut optl = Interpreter::new();
+        let src = format!(
+            "rule scaled(wd = 0.5) {{ u = 0.1 * (g + wd * w) }}\n\
+             problem p {{\n var x[3] = [1, -2, 3]\n minimize sum([1, 3, 0.5] * x^2 / 2 + sin(x))\n}}\n\
+             [solve(p, scaled(), steps = {STEPS}, tol = 0).vars.x, solve(p, add_decay(wd = 0.5), steps = 1, tol = 0).vars.x]"
+        );
+        optl.eval_str(&src).expect("solves")
+    };
+    let rows = Vec::<f64>::try_from(got).expect("numbers");
+    close(&rows[..3], &want, "decay inside a user rule");
+    // One add_decay step: w - (g + wd w).
+    let g0 = grad(&X0);
+    let one: Vec<f64> = X0.iter().zip(&g0).map(|(w, g)| w - (g + 0.5 * w)).collect();
+    close(&rows[3..], &one, "add_decay");
+}
