@@ -172,7 +172,15 @@ fn rmsprop() {
 
 #[test]
 fn sign_and_normalized_steps() {
-    let sign = |x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 };
+    let sign = |x: f64| {
+        if x > 0.0 {
+            1.0
+        } else if x < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    };
     let want = reference(|g, _, _| g.iter().map(|&g| 0.01 * sign(g)).collect());
     close(&run_optl("sign_sgd()"), &want, "sign_sgd");
     let want = reference(|g, _, _| {
@@ -187,11 +195,19 @@ fn gradient_transformations() {
     // Used alone they step by the transformed gradient (learning rate 1).
     let want = reference(|g, _, _| {
         let n = g.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if n < 0.5 { g.to_vec() } else { g.iter().map(|g| g * (0.5 / n)).collect() }
+        if n < 0.5 {
+            g.to_vec()
+        } else {
+            g.iter().map(|g| g * (0.5 / n)).collect()
+        }
     });
     close(&run_optl("clip_norm(max_norm = 0.5)"), &want, "clip_norm");
     let want = reference(|g, _, _| g.iter().map(|g| g.clamp(-0.3, 0.3)).collect());
-    close(&run_optl("clip_value(max_delta = 0.3)"), &want, "clip_value");
+    close(
+        &run_optl("clip_value(max_delta = 0.3)"),
+        &want,
+        "clip_value",
+    );
     let want = reference(|g, w, _| g.iter().zip(w).map(|(g, w)| 0.1 * (g + 0.5 * w)).collect());
     let got = {
         let mut optl = Interpreter::new();
