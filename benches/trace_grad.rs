@@ -59,7 +59,7 @@ fn main() {
         first.as_secs_f64() * 1e3
     );
     println!(
-        "  cached gradient evaluation (IR interpreter): {:>10.3} ms",
+        "  cached gradient evaluation (engine auto)  : {:>10.3} ms",
         cached.as_secs_f64() * 1e3
     );
     println!(
