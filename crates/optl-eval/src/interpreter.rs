@@ -251,38 +251,37 @@ impl Interpreter {
 
     /// Evaluates a file; relative imports resolve from its directory.
     pub fn eval_file(&mut self, path: &Path) -> Result<Value, Error> {
+        self.in_file(path, |me, name, text, dir| {
+            me.eval_source(name, text, Some(dir))
+        })
+    }
+
+    /// Reads a file and runs `f` on its name, text and directory while the file counts
+    /// as being loaded (so that an import of it is reported as a cycle).
+    fn in_file<T>(
+        &mut self,
+        path: &Path,
+        f: impl FnOnce(&mut Self, &str, &str, &Path) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let (name, text, dir, key) = read_source(path, None)?;
         self.loading.push(key);
-        let result = self.eval_source(&name, &text, Some(&dir));
+        let result = f(self, &name, &text, &dir);
         self.loading.pop();
         result
     }
 
     /// Parses and checks a file (loading its imports) without running it.
     pub fn check_file(&mut self, path: &Path) -> Result<(), Error> {
-        let (name, text, dir, key) = read_source(path, None)?;
-        self.loading.push(key);
-        let result = self.check_source(&name, &text, Some(&dir));
-        self.loading.pop();
-        result
+        self.in_file(path, |me, name, text, dir| {
+            me.check_source(name, text, Some(dir))
+        })
     }
 
     /// Runs a file like `eval_file` and returns its syntax tree.
     pub(crate) fn run_file_keep_ast(&mut self, path: &Path) -> Result<Program, Error> {
-        let (name, text, dir, key) = read_source(path, None)?;
-        self.loading.push(key);
-        let result = self
-            .front_end(&name, &text, Some(&dir))
-            .and_then(|program| {
-                self.interp.reset_budget();
-                let globals = self.globals.clone();
-                self.interp
-                    .exec_stmts(&program.stmts, &globals)
-                    .map_err(Error::runtime)
-                    .map(|_| program)
-            });
-        self.loading.pop();
-        result
+        self.in_file(path, |me, name, text, dir| {
+            me.run(name, text, Some(dir)).map(|(p, _)| p)
+        })
     }
 
     /// The evaluator and the sources, for crate-internal tools such as the IR report.
@@ -297,12 +296,24 @@ impl Interpreter {
         src: &str,
         base_dir: Option<&Path>,
     ) -> Result<Value, Error> {
+        self.run(name, src, base_dir).map(|(_, v)| v)
+    }
+
+    /// Parses, checks and runs; returns the syntax tree and the last value.
+    fn run(
+        &mut self,
+        name: &str,
+        src: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<(Program, Value), Error> {
         let program = self.front_end(name, src, base_dir)?;
         self.interp.reset_budget();
         let globals = self.globals.clone();
-        self.interp
+        let value = self
+            .interp
             .exec_stmts(&program.stmts, &globals)
-            .map_err(Error::runtime)
+            .map_err(Error::runtime)?;
+        Ok((program, value))
     }
 
     /// Parses and checks `src` (loading its imports) without running it.
