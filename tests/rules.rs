@@ -225,3 +225,141 @@ fn gradient_transformations() {
     let one: Vec<f64> = X0.iter().zip(&g0).map(|(w, g)| w - (g + 0.5 * w)).collect();
     close(&rows[3..], &one, "add_decay");
 }
+
+#[test]
+fn lamb() {
+    let (lr, b1, b2, eps, wd) = (0.01, 0.9, 0.999, 1e-6, 0.01);
+    let (mut m, mut v) = ([0.0; 3], [0.0; 3]);
+    let want = reference(|g, w, step| {
+        let t = step as i32;
+        let r: Vec<f64> = (0..3)
+            .map(|i| {
+                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                let mhat = m[i] / (1.0 - b1.powi(t));
+                let vhat = v[i] / (1.0 - b2.powi(t));
+                mhat / (vhat.sqrt() + eps) + wd * w[i]
+            })
+            .collect();
+        let norm = |x: &[f64]| x.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let (wn, rn) = (norm(w), norm(&r));
+        let ratio = if wn > 0.0 && rn > 0.0 { wn / rn } else { 1.0 };
+        r.iter().map(|r| lr * ratio * r).collect()
+    });
+    close(&run_optl("lamb(lr = 0.01, wd = 0.01)"), &want, "lamb");
+}
+
+#[test]
+fn adahessian() {
+    // The Hessian of sum(c x²/2 + sin x) is diagonal, diag(c - sin x), so every
+    // Hutchinson probe z*(Hz) equals the diagonal exactly whatever z is drawn.
+    let (lr, b1, b2, eps, wd) = (0.05, 0.9, 0.999, 1e-4, 0.01);
+    let (mut m, mut v) = ([0.0; 3], [0.0; 3]);
+    let want = reference(|g, w, step| {
+        let t = step as i32;
+        (0..3)
+            .map(|i| {
+                let d = C[i] - w[i].sin();
+                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * d * d;
+                let mhat = m[i] / (1.0 - b1.powi(t));
+                let vhat = v[i] / (1.0 - b2.powi(t));
+                lr * (mhat / (vhat.sqrt() + eps) + wd * w[i])
+            })
+            .collect()
+    });
+    close(
+        &run_optl("adahessian(lr = 0.05, wd = 0.01)"),
+        &want,
+        "adahessian",
+    );
+}
+
+/// Optax's cosine_decay_schedule(init, steps) at update count `t` (0-based).
+fn cosine(init: f64, steps: f64, t: f64) -> f64 {
+    init * 0.5 * (1.0 + (std::f64::consts::PI * t.min(steps) / steps).cos())
+}
+
+#[test]
+fn chain_of_clip_and_adam_with_a_cosine_schedule() {
+    let (max_norm, b1, b2, eps) = (1.0, 0.9, 0.999, 1e-8);
+    let (mut m, mut v) = ([0.0; 3], [0.0; 3]);
+    let want = reference(|g, _, step| {
+        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let g: Vec<f64> = if norm < max_norm {
+            g.to_vec()
+        } else {
+            g.iter().map(|x| x * (max_norm / norm)).collect()
+        };
+        let lr = cosine(0.05, 200.0, (step - 1) as f64);
+        let t = step as i32;
+        (0..3)
+            .map(|i| {
+                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                lr * (m[i] / (1.0 - b1.powi(t))) / ((v[i] / (1.0 - b2.powi(t))).sqrt() + eps)
+            })
+            .collect()
+    });
+    close(
+        &run_optl("chain(clip_norm(1.0), adam(lr = cosine(0.05, steps = 200)))"),
+        &want,
+        "chain(clip_norm, adam(cosine))",
+    );
+}
+
+#[test]
+fn schedules_follow_optax() {
+    let mut optl = Interpreter::new();
+    let mut at =
+        |s: &str| -> f64 { f64::try_from(optl.eval_str(s).expect("evaluates")).expect("a number") };
+    for t in [0.0f64, 1.0, 37.0, 100.0, 250.0] {
+        let got = at(&format!("cosine(0.1, steps = 100, alpha = 0.1)({t})"));
+        let want =
+            0.1 * (0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t.min(100.0) / 100.0).cos()) + 0.1);
+        assert!(
+            (got - want).abs() <= 1e-15,
+            "cosine at {t}: {got} vs {want}"
+        );
+        let got = at(&format!(
+            "linear_decay(1.0, end = 0.1, steps = 50, begin = 10)({t})"
+        ));
+        let want = 1.0 + (0.1 - 1.0) * ((t - 10.0) / 50.0).clamp(0.0, 1.0);
+        assert!(
+            (got - want).abs() <= 1e-15,
+            "linear_decay at {t}: {got} vs {want}"
+        );
+        let got = at(&format!(
+            "exponential(1.0, 0.5, steps = 20, staircase = true)({t})"
+        ));
+        let want = 0.5f64.powf((t / 20.0).floor());
+        assert!(
+            (got - want).abs() <= 1e-15,
+            "exponential at {t}: {got} vs {want}"
+        );
+        let got = at(&format!("piecewise(1.0, [10, 100], [0.5, 0.1])({t})"));
+        let want = if t >= 100.0 {
+            0.05
+        } else if t >= 10.0 {
+            0.5
+        } else {
+            1.0
+        };
+        assert!(
+            (got - want).abs() <= 1e-15,
+            "piecewise at {t}: {got} vs {want}"
+        );
+        let got = at(&format!(
+            "warmup(steps = 20, then = cosine(0.1, steps = 100))({t})"
+        ));
+        let want = if t < 20.0 {
+            0.1 * t / 20.0
+        } else {
+            cosine(0.1, 100.0, t - 20.0)
+        };
+        assert!(
+            (got - want).abs() <= 1e-15,
+            "warmup at {t}: {got} vs {want}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use crate::env::Scope;
 use crate::interp::Interp;
 use crate::limits::Limits;
 use crate::signature::Signature;
-use crate::value::{Func, HostFn, Module, Record, Value};
+use crate::value::{Func, HostFn, Module, Record, SymKind, Value};
 use optl_syntax::ast::{ImportPath, Program, StmtKind};
 use optl_syntax::codes;
 use optl_syntax::diag::{Diagnostic, render};
@@ -128,7 +128,7 @@ impl Interpreter {
             buffer,
             stdlib_errors: Vec::new(),
         };
-        me.define_solvers();
+        me.define_native_families();
         for (name, text) in STDLIB {
             // A failure here is a build defect, which the stdlib test reports; the
             // session still starts with whatever did load.
@@ -139,21 +139,41 @@ impl Interpreter {
         me
     }
 
-    /// Defines the solver constructors (`crate::solvers`) in the prelude.
-    fn define_solvers(&mut self) {
-        use crate::value::{Family, SymKind, SymObj};
-        use optl_syntax::ast::{Decl, Ident};
-        let src = crate::solvers::declarations();
-        let file = self.sources.add("<native>/solvers.opt", src.clone());
+    /// Defines the native symbolic constructors in the prelude: the solvers
+    /// (`crate::solvers`) and the schedules (`crate::schedules`), then `chain`.
+    fn define_native_families(&mut self) {
+        self.define_families(
+            SymKind::Solver,
+            "<native>/solvers.opt",
+            crate::solvers::declarations(),
+        );
+        self.define_families(
+            SymKind::Schedule,
+            "<native>/schedules.opt",
+            crate::schedules::declarations(),
+        );
+        self.define_auto();
+    }
+
+    /// Defines one family of `kind` per `fn` of `src`: its parameters become the
+    /// family's, and its body (kept as the one statement of the declaration) is what a
+    /// schedule evaluates; solvers have `0` there.
+    fn define_families(&mut self, kind: SymKind, path: &str, src: String) {
+        use crate::value::Family;
+        use optl_syntax::ast::{Decl, Stmt};
+        let file = self.sources.add(path, src.clone());
         let parsed = optl_syntax::parse(&src, file);
         for s in &parsed.program.stmts {
             if let StmtKind::Fn(f) = &s.kind {
                 let family = Family {
-                    kind: SymKind::Solver,
+                    kind,
                     decl: Decl {
                         name: f.name.clone(),
                         params: Some(f.params.clone()),
-                        body: Rc::new(Vec::new()),
+                        body: Rc::new(vec![Stmt {
+                            kind: StmtKind::Expr((*f.body).clone()),
+                            span: f.body.span,
+                        }]),
                     },
                     env: self.prelude.clone(),
                     span: s.span,
@@ -162,6 +182,13 @@ impl Interpreter {
                     .define(f.name.name.clone(), Value::Family(Rc::new(family)));
             }
         }
+    }
+
+    /// `auto`: the solver chosen by the problem's shape.
+    fn define_auto(&mut self) {
+        use crate::value::{Family, SymObj};
+        use optl_syntax::ast::{Decl, Ident};
+        let file = self.sources.add("<native>/auto.opt", String::new());
         let auto = Family {
             kind: SymKind::Solver,
             decl: Decl {
@@ -309,11 +336,11 @@ impl Interpreter {
         let program = self.front_end(name, src, base_dir)?;
         self.interp.reset_budget();
         let globals = self.globals.clone();
-        let value = self
-            .interp
-            .exec_stmts(&program.stmts, &globals)
-            .map_err(Error::runtime)?;
-        Ok((program, value))
+        let outer_dir =
+            std::mem::replace(&mut self.interp.base_dir, base_dir.map(Path::to_path_buf));
+        let value = self.interp.exec_stmts(&program.stmts, &globals);
+        self.interp.base_dir = outer_dir;
+        Ok((program, value.map_err(Error::runtime)?))
     }
 
     /// Parses and checks `src` (loading its imports) without running it.

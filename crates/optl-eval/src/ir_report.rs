@@ -179,11 +179,14 @@ fn trace_sym(
             .trace_problem(s, span)
             .map(|p| (p.function, true))
             .map_err(|d| d.message),
-        SymKind::Rule => interp
+        SymKind::Rule | SymKind::Chain => interp
             .trace_rule(s, &crate::numeric::RULE_PROBE_SHAPE, span)
             .map(|r| (r.function, false))
             .map_err(|d| d.message),
         SymKind::Solver => Err("a solver has no IR".into()),
+        SymKind::Schedule => {
+            Err("a schedule has no IR of its own; it is traced into the rules that use it".into())
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod json;
 pub mod limits;
 pub mod numeric;
 pub mod rust_types;
+pub mod schedules;
 pub mod signature;
 pub mod solve;
 pub mod solvers;

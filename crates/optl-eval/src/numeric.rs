@@ -145,9 +145,15 @@ impl Interp {
                         "not a scalar",
                     ));
                 }
+                // `grad(f)` does not return the value: its program leaves it out, so
+                // that the value's nodes the gradient does not need are not run.
+                let gf = match d.kind {
+                    DerivedKind::Grad => optl_ir::ad::grad_only(&f),
+                    DerivedKind::ValueAndGrad => optl_ir::ad::grad(&f),
+                };
                 let g = self
                     .engines
-                    .prepare(optl_ir::ad::grad(&f).map_err(|e| crate::trace::ir_error(e, span))?);
+                    .prepare(gf.map_err(|e| crate::trace::ir_error(e, span))?);
                 d.cache.borrow_mut().insert(shapes, g.clone());
                 g
             }
@@ -157,7 +163,10 @@ impl Interp {
             .run(&program, &inputs)
             .map_err(|e| crate::trace::ir_error(e, span))?
             .into_iter();
-        let value = outs.next().map(from_tensor).unwrap_or(Value::Unit);
+        let value = match d.kind {
+            DerivedKind::Grad => Value::Unit,
+            DerivedKind::ValueAndGrad => outs.next().map(from_tensor).unwrap_or(Value::Unit),
+        };
         let grads: Vec<Value> = outs.map(from_tensor).collect();
         let grad = if grads.len() == 1 {
             grads.into_iter().next().unwrap_or(Value::Unit)
@@ -413,62 +422,144 @@ pub fn fhash_shapes(f: &Value, given: &[Value], span: Span) -> EvalResult<Vec<Sh
     Ok(vec![Vec::new(); arity])
 }
 
-/// A rule instance as IR: inputs `g`, `w` (the probe shape), `step` ([]) and then
-/// one input per state (the state's current value); outputs the update `u`, the new
-/// state values, and then each state's initial value (computed from `w`).
+/// A rule (or chain) instance as IR. Inputs: `g`, `w` (the parameter shape), `step`
+/// ([]), then one input per state (its current value) and, when the rule calls
+/// `hutchinson()`, the probe `z * (H z)`, in the order they were met. Outputs: the
+/// update `u`, the new state values, then each state's initial value (from `w`).
 #[derive(Clone, Debug)]
 pub struct TracedRule {
     pub function: Function,
+    /// The state names, stage by stage for a chain.
     pub states: Vec<Rc<str>>,
+    /// The input index of each state.
+    pub state_inputs: Vec<usize>,
+    /// The input index of the Hutchinson probe, when the rule uses one.
+    pub probe_input: Option<usize>,
+}
+
+/// Set while a rule is traced: the parameter shape and, once `hutchinson()` has been
+/// called, the probe's input (index and traced value).
+#[derive(Clone, Debug)]
+pub struct RuleProbe {
+    pub shape: Vec<usize>,
+    pub input: Option<(usize, Value)>,
 }
 
 /// The parameter shape at which rules are traced for hashing.
 pub const RULE_PROBE_SHAPE: [usize; 1] = [4];
 
+/// The rules a rule or chain applies, in order (nested chains flattened).
+pub fn chain_stages(r: &Rc<SymObj>) -> Vec<Rc<SymObj>> {
+    match r.family.kind {
+        SymKind::Chain => r
+            .args
+            .iter()
+            .flat_map(|(_, v)| match v {
+                Value::Sym(s) => chain_stages(s),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => vec![Rc::clone(r)],
+    }
+}
+
+/// What tracing a rule's stages collects.
+#[derive(Default)]
+struct RuleParts {
+    states: Vec<Rc<str>>,
+    state_inputs: Vec<usize>,
+    new_states: Vec<optl_ir::NodeId>,
+    inits: Vec<optl_ir::NodeId>,
+}
+
 impl Interp {
-    /// Traces a rule's update and state initialisation for parameters of `shape`.
+    /// Traces a rule's (or chain's) update and state initialisation for parameters of
+    /// `shape`: one function, so a chain runs as one fused kernel.
     pub fn trace_rule(
         &mut self,
-        r: &SymObj,
+        r: &Rc<SymObj>,
         shape: &[usize],
         span: Span,
     ) -> EvalResult<TracedRule> {
+        if !matches!(r.family.kind, SymKind::Rule | SymKind::Chain) {
+            return Err(err_label(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "expected a rule or a chain, found the {} `{}`",
+                    r.family.kind.word(),
+                    r.name()
+                ),
+                span,
+                "not a rule",
+            ));
+        }
         self.begin_trace();
-        let result = self.trace_rule_body(r, shape);
+        let outer_probe = self.rule_probe.replace(RuleProbe {
+            shape: shape.to_vec(),
+            input: None,
+        });
+        let result = self.trace_rule_body(r, shape, span);
+        let probe = std::mem::replace(&mut self.rule_probe, outer_probe);
         let graph = self.end_trace();
-        let (outputs, states) = result?;
-        let _ = span;
+        let (outputs, parts) = result?;
         Ok(TracedRule {
             function: optl_ir::prune(&Function { graph, outputs }),
-            states,
+            states: parts.states,
+            state_inputs: parts.state_inputs,
+            probe_input: probe.and_then(|p| p.input.map(|(i, _)| i)),
         })
     }
 
     fn trace_rule_body(
         &mut self,
-        r: &SymObj,
+        r: &Rc<SymObj>,
         shape: &[usize],
-    ) -> EvalResult<(Vec<optl_ir::NodeId>, Vec<Rc<str>>)> {
-        let scope = Scope::child(&r.family.env);
-        for (name, value) in &r.args {
-            scope.define(name.clone(), value.clone());
-        }
-        let g = self.trace_input(shape.to_vec());
+        span: Span,
+    ) -> EvalResult<(Vec<optl_ir::NodeId>, RuleParts)> {
+        let mut g = self.trace_input(shape.to_vec());
         let w = self.trace_input(shape.to_vec());
         let step = self.trace_input(Vec::new());
+        let mut parts = RuleParts::default();
+        for stage in chain_stages(r) {
+            g = self.trace_rule_stage(&stage, g, &w, &step, &mut parts)?;
+        }
+        let mut outputs = vec![self.lift(&g, span)?];
+        outputs.append(&mut parts.new_states);
+        outputs.extend(parts.inits.iter().copied());
+        Ok((outputs, parts))
+    }
+
+    /// Traces one rule of a chain with `g` as its gradient input; returns its `u`.
+    fn trace_rule_stage(
+        &mut self,
+        r: &SymObj,
+        g: Value,
+        w: &Value,
+        step: &Value,
+        parts: &mut RuleParts,
+    ) -> EvalResult<Value> {
+        let decl_span = r.family.decl.name.span;
+        let mut hyper = Vec::with_capacity(r.args.len());
+        for (name, value) in &r.args {
+            hyper.push((name.clone(), self.hyper_value(value, step, decl_span)?));
+        }
+        let scope = Scope::child(&r.family.env);
+        for (name, value) in &hyper {
+            scope.define(name.clone(), value.clone());
+        }
         scope.define("g".into(), g);
         scope.define("w".into(), w.clone());
-        scope.define("step".into(), step);
+        scope.define("step".into(), step.clone());
         let body = r.family.decl.body.clone();
         // State inputs first (in declaration order), so input numbering is stable.
-        let mut states = Vec::new();
+        let mut states: Vec<Rc<str>> = Vec::new();
         let mut inits = Vec::new();
         for s in body.iter() {
             if let StmtKind::State(name, init) = &s.kind {
                 // The initial value sees `w`, the hyper-parameters and earlier states'
                 // initial values.
                 let init_scope = Scope::child(&r.family.env);
-                for (n, v) in &r.args {
+                for (n, v) in &hyper {
                     init_scope.define(n.clone(), v.clone());
                 }
                 init_scope.define("w".into(), w.clone());
@@ -483,6 +574,7 @@ impl Interp {
                     .map_or(Vec::new(), |t| t.graph.shape(node).to_vec());
                 states.push(name.name.clone());
                 inits.push(node);
+                parts.state_inputs.push(self.next_input_index());
                 let input = self.trace_input(shape_now);
                 scope.define(name.name.clone(), input);
             }
@@ -521,21 +613,57 @@ impl Interp {
             return Err(err_label(
                 codes::RULE_WITHOUT_UPDATE,
                 format!("rule `{}` never assigns the update `u`", r.name()),
-                r.family.decl.name.span,
+                decl_span,
                 "no `u = ...`",
             ));
         };
-        let mut outputs = vec![self.lift(&u, uspan)?];
+        // The update has the parameters' shape (a scalar `u` is broadcast).
+        let u = self.lift(&u, uspan)?;
+        let shape = match w {
+            Value::Tracer(t) => t.shape.clone(),
+            _ => Vec::new(),
+        };
+        let u = self.build(uspan, |graph| graph.broadcast(u, &shape))?;
         for name in &states {
             let v = scope.local(name).unwrap_or(Value::Unit);
-            outputs.push(self.lift(&v, r.family.decl.name.span)?);
+            parts.new_states.push(self.lift(&v, decl_span)?);
         }
-        outputs.extend(inits);
-        Ok((outputs, states))
+        parts.inits.extend(inits);
+        parts.states.extend(states);
+        Ok(u)
+    }
+
+    /// The index the next `trace_input` will get.
+    fn next_input_index(&self) -> usize {
+        self.traces
+            .last()
+            .map_or(0, |t| t.graph.input_shapes().len())
+    }
+
+    /// `hutchinson()` inside a rule body: the traced probe input (made at first use).
+    pub fn hutchinson_probe(&mut self, span: Span) -> EvalResult<Value> {
+        let Some(probe) = self.rule_probe.as_ref() else {
+            return Err(err_label(
+                codes::MISPLACED_STATEMENT,
+                "`hutchinson()` is only available inside a rule body",
+                span,
+                "outside a rule",
+            ));
+        };
+        if let Some((_, v)) = &probe.input {
+            return Ok(v.clone());
+        }
+        let shape = probe.shape.clone();
+        let index = self.next_input_index();
+        let v = self.trace_input(shape);
+        if let Some(p) = self.rule_probe.as_mut() {
+            p.input = Some((index, v.clone()));
+        }
+        Ok(v)
     }
 
     /// The function `fhash` hashes for a rule instance.
-    pub fn trace_rule_for_hash(&mut self, r: &SymObj, span: Span) -> EvalResult<Function> {
+    pub fn trace_rule_for_hash(&mut self, r: &Rc<SymObj>, span: Span) -> EvalResult<Function> {
         Ok(self.trace_rule(r, &RULE_PROBE_SHAPE, span)?.function)
     }
 }

@@ -98,6 +98,11 @@ pub enum SymKind {
     Rule,
     /// A native solver constructor (`lbfgs()`, `auglag(inner = lbfgs())`).
     Solver,
+    /// `chain(r1, r2, ...)`: rules applied in turn, each one's `u` the next one's `g`.
+    /// Its arguments are the rules, named by position (`"0"`, `"1"`, ...).
+    Chain,
+    /// A learning-rate schedule (`cosine(1e-3, steps = 500)`): a value per step.
+    Schedule,
 }
 
 impl SymKind {
@@ -106,6 +111,8 @@ impl SymKind {
             SymKind::Problem => "problem",
             SymKind::Rule => "rule",
             SymKind::Solver => "solver",
+            SymKind::Chain => "chain",
+            SymKind::Schedule => "schedule",
         }
     }
 }
@@ -186,11 +193,15 @@ impl Value {
                 SymKind::Problem => "ProblemFamily",
                 SymKind::Rule => "RuleFamily",
                 SymKind::Solver => "SolverFamily",
+                SymKind::Chain => "ChainFamily",
+                SymKind::Schedule => "ScheduleFamily",
             },
             Value::Sym(s) => match s.family.kind {
                 SymKind::Problem => "Problem",
                 SymKind::Rule => "Rule",
                 SymKind::Solver => "Solver",
+                SymKind::Chain => "Chain",
+                SymKind::Schedule => "Schedule",
             },
             Value::Result(_) => "Result",
             Value::Module(_) => "Module",
@@ -310,7 +321,17 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
         }
         Value::Sym(s) => {
             out.push_str(s.name());
-            if s.family.decl.params.is_some() {
+            if s.family.kind == SymKind::Chain {
+                // The rules in order: `chain(clip_norm(max_norm = 1), adam(...))`.
+                out.push('(');
+                for (i, (_, value)) in s.args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_value(out, value, style);
+                }
+                out.push(')');
+            } else if s.family.decl.params.is_some() {
                 out.push('(');
                 for (i, (name, value)) in s.args.iter().enumerate() {
                     if i > 0 {

@@ -60,6 +60,7 @@ codes! {
     INT_OVERFLOW = "E0213", "integer overflow";
     HOST_ERROR = "E0214", "error in a host function";
     NOT_TRACEABLE = "E0215", "operation cannot be traced";
+    FILE_ERROR = "E0216", "cannot read a data file";
 }
 
 /// Looks a code up by its id (`"E0100"`).

@@ -35,7 +35,8 @@ pub fn layout(src: &str, file: FileId) -> Layout {
         diagnostics: Vec::new(),
         truncated: false,
     };
-    let mut brackets: Vec<(Tok, usize, usize)> = Vec::new();
+    // Open brackets: the token, its range, and whether it opens a parameter list.
+    let mut brackets: Vec<(Tok, usize, usize, bool)> = Vec::new();
     let mut pending_newline: Option<(usize, usize)> = None;
     let span = |s: usize, e: usize| Span::new(file, s, e);
     let mut lexer = Tok::lexer(src);
@@ -75,8 +76,7 @@ pub fn layout(src: &str, file: FileId) -> Layout {
             _ => tok,
         };
         if tok == Tok::Newline {
-            let inside_parens =
-                matches!(brackets.last(), Some((Tok::LParen | Tok::LBracket, _, _)));
+            let inside_parens = matches!(brackets.last(), Some((Tok::LParen | Tok::LBracket, ..)));
             let after_continuation = out.tokens.last().is_none_or(|(_, t, _)| t.continues_line());
             if !inside_parens && !after_continuation && pending_newline.is_none() {
                 pending_newline = Some((start, end));
@@ -92,6 +92,29 @@ pub fn layout(src: &str, file: FileId) -> Layout {
             // `{ a; b; }`: separators before `}` separate nothing.
             while matches!(out.tokens.last(), Some((_, Tok::Semi | Tok::Newline, _))) {
                 out.tokens.pop();
+            }
+        }
+        // A keyword used as a parameter or keyword-argument name is a name:
+        // before `=` in parentheses (`warmup(steps = 10, then = cosine(...))`), or
+        // alone in a parameter list (`fn warmup(steps, then, init = 0)`). Neither is
+        // valid syntax otherwise.
+        if let (true, Some((Tok::LParen, _, _, params))) = (
+            matches!(tok, Tok::Assign | Tok::Comma | Tok::RParen),
+            brackets.last(),
+        ) {
+            let n = out.tokens.len();
+            let as_name = match &out.tokens[..] {
+                [.., (_, before, _), (_, kw, _)] => {
+                    !matches!(kw, Tok::True | Tok::False)
+                        && kw.keyword_text().is_some()
+                        && (tok == Tok::Assign
+                            || (*params && matches!(before, Tok::LParen | Tok::Comma)))
+                }
+                _ => false,
+            };
+            if as_name {
+                let text = out.tokens[n - 1].1.keyword_text().unwrap_or_default();
+                out.tokens[n - 1].1 = Tok::Ident(text.to_string());
             }
         }
         if tok == Tok::Semi && matches!(out.tokens.last(), Some((_, Tok::LBrace, _))) {
@@ -112,7 +135,18 @@ pub fn layout(src: &str, file: FileId) -> Layout {
                     out.truncated = true;
                     return out;
                 }
-                brackets.push((tok.clone(), start, end));
+                // `fn f(`, `fn(`, `rule r(`, `problem p(` open parameter lists.
+                let params = tok == Tok::LParen
+                    && matches!(
+                        &out.tokens[..],
+                        [.., (_, Tok::Fn, _)]
+                            | [
+                                ..,
+                                (_, Tok::Fn | Tok::Rule | Tok::Problem, _),
+                                (_, Tok::Ident(_), _)
+                            ]
+                    );
+                brackets.push((tok.clone(), start, end, params));
             }
             Tok::RParen | Tok::RBracket | Tok::RBrace => {
                 let want = match tok {
@@ -121,7 +155,7 @@ pub fn layout(src: &str, file: FileId) -> Layout {
                     _ => Tok::LBrace,
                 };
                 match brackets.last() {
-                    Some((open, os, oe)) if *open != want => {
+                    Some((open, os, oe, _)) if *open != want => {
                         out.diagnostics.push(
                             Diagnostic::error(
                                 codes::MISMATCHED_BRACKET,

@@ -18,6 +18,7 @@ mod reduce;
 mod shape;
 
 pub mod format;
+pub mod io;
 
 use std::borrow::Cow;
 use std::fmt;

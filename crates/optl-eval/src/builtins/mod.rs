@@ -3,8 +3,10 @@
 
 mod core;
 mod create;
+mod data;
 mod math;
 mod numeric;
+mod rules;
 pub mod traced;
 
 use crate::convert::{tensor_error, to_tensor};
@@ -57,7 +59,9 @@ impl Builtins {
             .iter()
             .chain(math::entries())
             .chain(create::TABLE)
-            .chain(numeric::TABLE);
+            .chain(data::TABLE)
+            .chain(numeric::TABLE)
+            .chain(rules::TABLE);
         for &(name, sig, run, doc) in entries {
             let b = Builtin {
                 name,

@@ -5,7 +5,7 @@ use super::{EvalResult, Interp, a_type, describe, err_label};
 use crate::builtins::Args;
 use crate::env::Scope;
 use crate::signature::{Signature, bind_diagnostic};
-use crate::value::{Family, Func, Record, SymObj, Value};
+use crate::value::{Family, Func, Record, SymKind, SymObj, Value};
 use optl_syntax::ast::{Arg, Expr, ExprKind};
 use optl_syntax::codes;
 use optl_syntax::diag::Diagnostic;
@@ -145,6 +145,24 @@ impl Interp {
                 }
             },
             Value::Family(fam) => self.instantiate(fam, args, span),
+            Value::Sym(s) if s.family.kind == SymKind::Schedule => {
+                // `cosine(1.0, steps = 10)(5)`: the schedule's value after 5 updates.
+                let [t] = <[ArgVal; 1]>::try_from(args).map_err(|args| {
+                    err_label(
+                        codes::ARITY,
+                        format!(
+                            "a schedule takes one argument, the step count; found {}",
+                            args.len()
+                        ),
+                        span,
+                        "call it as `s(t)`",
+                    )
+                })?;
+                self.enter(span)?;
+                let result = self.schedule_at(s, t.value, span);
+                self.call_depth -= 1;
+                result.map_err(|d| with_call_site(d, span))
+            }
             other => {
                 let mut d = Diagnostic::error(
                     codes::NOT_CALLABLE,
@@ -245,10 +263,14 @@ impl Interp {
         let slots = self.bind(&sig, &args, &what, span, Some(fam.decl.name.span))?;
         let scope = Scope::child(&fam.env);
         let bound = self.bind_params(fam.params(), slots, &scope)?;
-        Ok(Value::Sym(Rc::new(SymObj {
+        let obj = SymObj {
             family: fam.clone(),
             args: bound,
-        })))
+        };
+        if fam.kind == SymKind::Schedule {
+            crate::schedules::validate(&obj, span)?;
+        }
+        Ok(Value::Sym(Rc::new(obj)))
     }
 
     /// `o.with(lr = 0.1)` or `o.with("inner.lr", 0.1)`: a copy with fields replaced.

@@ -65,6 +65,10 @@ pub struct Interp {
     /// Graphs being recorded (innermost last); see `crate::trace`.
     pub(crate) traces: Vec<crate::trace::Trace>,
     pub(crate) trace_counter: u64,
+    /// Set while a rule is traced: where `hutchinson()` finds (or makes) its input.
+    pub(crate) rule_probe: Option<crate::numeric::RuleProbe>,
+    /// The directory of the script being run: where data files' relative paths start.
+    pub base_dir: Option<std::path::PathBuf>,
 }
 
 impl Interp {
@@ -83,6 +87,8 @@ impl Interp {
             print_json: false,
             traces: Vec::new(),
             trace_counter: 0,
+            rule_probe: None,
+            base_dir: None,
         }
     }
 

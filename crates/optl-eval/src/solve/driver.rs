@@ -1,8 +1,9 @@
 //! The first-order driver (LANGUAGE.md §6): `solve(p, rule, steps = N)` runs a rule
-//! written in OptL as the optimizer. The rule is traced once into one IR program
-//! (`g`, `w`, `step`, states → `u`, new states, initial states) over the flattened
-//! variables; each step evaluates the objective's gradient, runs the update, applies
-//! `w = w - u` and projects onto the bounds.
+//! (or a chain of rules) written in OptL as the optimizer. The rule is traced once into
+//! one IR program (`g`, `w`, `step`, states → `u`, new states, initial states) over the
+//! flattened variables; each step evaluates the objective's gradient, runs the update,
+//! applies `w = w - u` and projects onto the bounds. A rule that calls `hutchinson()`
+//! also gets `z * (H z)` for a Rademacher vector `z` drawn from the solve's seed.
 
 use super::model::ProblemModel;
 use crate::interp::{EvalResult, Interp};
@@ -10,6 +11,8 @@ use crate::value::SymObj;
 use optl_runtime::{Nlp, SolveResult, Status};
 use optl_syntax::span::Span;
 use optl_tensor::Tensor;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use std::time::Instant;
 
 /// Runs `rule` on `model` for at most `steps` iterations.
@@ -17,16 +20,33 @@ use std::time::Instant;
 pub fn run_rule(
     interp: &mut Interp,
     model: &mut ProblemModel,
-    rule: &SymObj,
+    rule: &std::rc::Rc<SymObj>,
     steps: usize,
     tol: f64,
     timeout: Option<std::time::Duration>,
+    seed: u64,
     span: Span,
 ) -> EvalResult<SolveResult> {
     let started = Instant::now();
     let n = model.n();
     let traced = interp.trace_rule(rule, &[n], span)?;
     let k = traced.states.len();
+    let input_shapes = traced.function.graph.input_shapes().to_vec();
+    let mut probe_rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut probe = |model: &mut ProblemModel, w: &[f64]| -> Vec<f64> {
+        let z: Vec<f64> = (0..n)
+            .map(|_| {
+                if probe_rng.random::<bool>() {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        let mut hz = vec![0.0; n];
+        model.hvp(w, &z, &mut hz);
+        z.iter().zip(&hz).map(|(a, b)| a * b).collect()
+    };
     let update = model.engines.prepare(traced.function);
     let (x0, lower, upper) = model.start_and_bounds();
     let project = |w: &mut [f64]| {
@@ -56,8 +76,13 @@ pub fn run_rule(
         r
     };
     // The initial states: the last k outputs, computed from `w` (other inputs unused).
-    let mut inputs = vec![vec(&g), vec(&w), optl_tensor::scalar(1.0)];
-    inputs.extend((0..k).map(|_| vec(&vec![0.0; n])));
+    // Inputs by position: `g`, `w`, `step`, then states and the probe where traced.
+    let mut inputs: Vec<Tensor> = input_shapes
+        .iter()
+        .map(|s| Tensor::zeros(ndarray::IxDyn(s)))
+        .collect();
+    inputs[1] = vec(&w);
+    inputs[2] = optl_tensor::scalar(1.0);
     let out = model
         .engines
         .run(&update, &inputs)
@@ -113,8 +138,15 @@ pub fn run_rule(
                 "time limit reached".into(),
             ));
         }
-        let mut inputs = vec![vec(&g), vec(&w), optl_tensor::scalar(step as f64)];
-        inputs.extend(states.iter().cloned());
+        inputs[0] = vec(&g);
+        inputs[1] = vec(&w);
+        inputs[2] = optl_tensor::scalar(step as f64);
+        for (&i, s) in traced.state_inputs.iter().zip(&states) {
+            inputs[i] = s.clone();
+        }
+        if let Some(i) = traced.probe_input {
+            inputs[i] = vec(&probe(model, &w));
+        }
         let out = model
             .engines
             .run(&update, &inputs)

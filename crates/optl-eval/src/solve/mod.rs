@@ -138,7 +138,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let solver = match args.value(1) {
         Value::Unit => None,
         Value::Sym(s) if s.family.kind == SymKind::Solver => Some(s.clone()),
-        Value::Sym(s) if s.family.kind == SymKind::Rule => {
+        Value::Sym(s) if matches!(s.family.kind, SymKind::Rule | SymKind::Chain) => {
             return solve_with_rule(interp, &problem, s, &args, started);
         }
         other => {
@@ -398,13 +398,26 @@ fn solve_with_rule(
     let mut model = ProblemModel::new(traced, &mut interp.engines)
         .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
     model.engines = std::mem::take(&mut interp.engines);
-    let outcome = driver::run_rule(interp, &mut model, rule, steps, tol, timeout, args.span(1));
+    let seed = args.opt_int(4)?.unwrap_or(0) as u64;
+    let outcome = driver::run_rule(
+        interp,
+        &mut model,
+        rule,
+        steps,
+        tol,
+        timeout,
+        seed,
+        args.span(1),
+    );
     interp.engines = std::mem::take(&mut model.engines);
     let result = outcome?;
     let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
     interp.solve_log.push(SolveLog {
         problem: problem.name().to_string(),
-        solver: rule.name().to_string(),
+        solver: match rule.family.kind {
+            SymKind::Chain => "chain".into(),
+            _ => rule.name().to_string(),
+        },
         history: result.history.iter().map(|f| sign * f).collect(),
         violation: Vec::new(),
         front: Vec::new(),
