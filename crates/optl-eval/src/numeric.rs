@@ -145,15 +145,9 @@ impl Interp {
                         "not a scalar",
                     ));
                 }
-                // `grad(f)` does not return the value: its program leaves it out, so
-                // that the value's nodes the gradient does not need are not run.
-                let gf = match d.kind {
-                    DerivedKind::Grad => optl_ir::ad::grad_only(&f),
-                    DerivedKind::ValueAndGrad => optl_ir::ad::grad(&f),
-                };
                 let g = self
                     .engines
-                    .prepare(gf.map_err(|e| crate::trace::ir_error(e, span))?);
+                    .prepare(optl_ir::ad::grad(&f).map_err(|e| crate::trace::ir_error(e, span))?);
                 d.cache.borrow_mut().insert(shapes, g.clone());
                 g
             }
@@ -163,10 +157,7 @@ impl Interp {
             .run(&program, &inputs)
             .map_err(|e| crate::trace::ir_error(e, span))?
             .into_iter();
-        let value = match d.kind {
-            DerivedKind::Grad => Value::Unit,
-            DerivedKind::ValueAndGrad => outs.next().map(from_tensor).unwrap_or(Value::Unit),
-        };
+        let value = outs.next().map(from_tensor).unwrap_or(Value::Unit);
         let grads: Vec<Value> = outs.map(from_tensor).collect();
         let grad = if grads.len() == 1 {
             grads.into_iter().next().unwrap_or(Value::Unit)
