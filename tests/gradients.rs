@@ -136,3 +136,18 @@ fn example_functions_and_objectives_match_finite_differences() {
     assert!(checked >= 20, "only {checked} derivatives were checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Smooth builtins have their true derivative at the points where their stable
+/// formulas switch branches (softplus at 0 is sigmoid(0) = 1/2, not 1).
+#[test]
+fn smooth_builtins_are_differentiated_at_branch_points() {
+    let mut optl = Interpreter::new();
+    for (src, want) in [
+        ("grad(fn(x) = softplus(x))(0.0)", 0.5),
+        ("grad(fn(x) = sigmoid(x))(0.0)", 0.25),
+        ("grad(fn(x) = sum(softplus(x)))(zeros(3))[1]", 0.5),
+    ] {
+        let got = f64::try_from(optl.eval_str(src).expect("evaluates")).expect("a number");
+        assert!((got - want).abs() < 1e-15, "{src}: {got}, expected {want}");
+    }
+}

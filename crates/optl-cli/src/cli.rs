@@ -56,6 +56,23 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
+    /// Inspect studies stored by `search(..., storage = "FILE.db")`.
+    Study {
+        #[command(subcommand)]
+        action: StudyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StudyCommand {
+    /// List the studies of a database, or the trials of one study.
+    Show {
+        file: PathBuf,
+        name: Option<String>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -158,6 +175,7 @@ impl RunOpts {
             // A closed stdout (e.g. piped into `head`) must not abort the run.
             let _ = out.write_all(s.as_bytes());
         });
+        crate::progress::install(&mut interp);
         interp
     }
 }
@@ -177,6 +195,9 @@ pub fn main() -> i32 {
         Command::Parse { file, opts } => parse(&file, &opts),
         Command::Ir { file, emit, opts } => ir(&file, &emit, &opts),
         Command::Repl { opts } => crate::repl::run(&opts),
+        Command::Study {
+            action: StudyCommand::Show { file, name, json },
+        } => crate::study::show(&file, name.as_deref(), json),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `optl` command line: `run`, `check`, `parse` and `repl`.
+//! The `optl` command line: `run`, `check`, `parse`, `ir`, `repl` and `study show`.
 //!
 //! **Architecture invariant:** this is the only crate that touches the terminal; every
 //! other crate returns data (values, output text, diagnostics).
@@ -6,6 +6,8 @@
 
 mod cli;
 mod plot;
+mod progress;
 pub mod repl;
+mod study;
 
 pub use cli::main;

@@ -6,7 +6,7 @@
 //! Symbolic objects hash by constructor and arguments.
 
 use crate::interp::Interp;
-use crate::value::{Func, Value};
+use crate::value::{Func, Hyper, Value};
 use optl_ir::graph::canonical_bits;
 use optl_syntax::span::Span;
 
@@ -87,6 +87,34 @@ fn feed(interp: &mut Interp, v: &Value, span: Span, h: &mut blake3::Hasher, dept
             }
         }
         Value::Module(m) => text(h, &m.name),
+        Value::Hyper(x) => match &**x {
+            Hyper::OneOf(c) => {
+                text(h, "oneof");
+                feed(interp, &Value::list(c.clone()), span, h, depth + 1);
+            }
+            Hyper::ManyOf {
+                k,
+                candidates,
+                distinct,
+                sorted,
+            } => {
+                text(h, "manyof");
+                h.update(&(*k as u64).to_le_bytes());
+                h.update(&[u8::from(*distinct), u8::from(*sorted)]);
+                feed(interp, &Value::list(candidates.clone()), span, h, depth + 1);
+            }
+            Hyper::Float { lo, hi, log } => {
+                text(h, "floatv");
+                h.update(&canonical_bits(*lo).to_le_bytes());
+                h.update(&canonical_bits(*hi).to_le_bytes());
+                h.update(&[u8::from(*log)]);
+            }
+            Hyper::Int { lo, hi } => {
+                text(h, "intv");
+                h.update(&lo.to_le_bytes());
+                h.update(&hi.to_le_bytes());
+            }
+        },
         Value::Tracer(t) => {
             h.update(&t.trace.to_le_bytes());
             h.update(&t.node.0.to_le_bytes());

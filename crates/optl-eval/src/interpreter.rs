@@ -152,6 +152,11 @@ impl Interpreter {
             "<native>/schedules.opt",
             crate::schedules::declarations(),
         );
+        self.define_families(
+            SymKind::Algorithm,
+            "<native>/algorithms.opt",
+            crate::search::algorithms::declarations(),
+        );
         self.define_auto();
     }
 
@@ -247,6 +252,11 @@ impl Interpreter {
     /// Makes `print` write one JSON line per call instead of text.
     pub fn set_print_json(&mut self, on: bool) {
         self.interp.print_json = on;
+    }
+
+    /// Receives progress reports of long searches and solves (see `crate::progress`).
+    pub fn set_progress(&mut self, f: impl FnMut(&crate::progress::Progress) + 'static) {
+        self.interp.progress = Some(Box::new(f));
     }
 
     /// Takes the log of the `solve` calls made so far (for plots).

@@ -184,6 +184,7 @@ fn trace_sym(
             .map(|r| (r.function, false))
             .map_err(|d| d.message),
         SymKind::Solver => Err("a solver has no IR".into()),
+        SymKind::Algorithm => Err("a search algorithm has no IR".into()),
         SymKind::Schedule => {
             Err("a schedule has no IR of its own; it is traced into the rules that use it".into())
         }

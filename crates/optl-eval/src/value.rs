@@ -32,6 +32,30 @@ pub enum Value {
     Tracer(Rc<Tracer>),
     /// What `solve` returns: a record of fields that prints as a short summary.
     Result(Rc<Record>),
+    /// A hyper-value (`oneof`, `manyof`, `floatv`, `intv`): a value containing one
+    /// is a search space (LANGUAGE.md §7).
+    Hyper(Rc<Hyper>),
+}
+
+/// A decision left open in a value, to be made by `sample`, `materialize` or `search`.
+#[derive(Debug)]
+pub enum Hyper {
+    OneOf(Vec<Value>),
+    ManyOf {
+        k: usize,
+        candidates: Vec<Value>,
+        distinct: bool,
+        sorted: bool,
+    },
+    Float {
+        lo: f64,
+        hi: f64,
+        log: bool,
+    },
+    Int {
+        lo: i64,
+        hi: i64,
+    },
 }
 
 /// A traced numeric value: a node of the graph being recorded, with its shape.
@@ -103,6 +127,8 @@ pub enum SymKind {
     Chain,
     /// A learning-rate schedule (`cosine(1e-3, steps = 500)`): a value per step.
     Schedule,
+    /// A search algorithm (`evolution(population = 16)`).
+    Algorithm,
 }
 
 impl SymKind {
@@ -113,6 +139,7 @@ impl SymKind {
             SymKind::Solver => "solver",
             SymKind::Chain => "chain",
             SymKind::Schedule => "schedule",
+            SymKind::Algorithm => "algorithm",
         }
     }
 }
@@ -195,6 +222,7 @@ impl Value {
                 SymKind::Solver => "SolverFamily",
                 SymKind::Chain => "ChainFamily",
                 SymKind::Schedule => "ScheduleFamily",
+                SymKind::Algorithm => "AlgorithmFamily",
             },
             Value::Sym(s) => match s.family.kind {
                 SymKind::Problem => "Problem",
@@ -202,8 +230,10 @@ impl Value {
                 SymKind::Solver => "Solver",
                 SymKind::Chain => "Chain",
                 SymKind::Schedule => "Schedule",
+                SymKind::Algorithm => "Algorithm",
             },
             Value::Result(_) => "Result",
+            Value::Hyper(_) => "HyperValue",
             Value::Module(_) => "Module",
             Value::Tracer(_) => "Traced",
         }
@@ -267,16 +297,7 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
             out.push('"');
         }
         Value::Tensor(t) => out.push_str(&fmt_tensor(t, |x| float_text(x, style))),
-        Value::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_value(out, item, style);
-            }
-            out.push(']');
-        }
+        Value::List(items) => write_list(out, items, style),
         Value::Record(r) => {
             out.push('{');
             for (i, (name, value)) in r.fields.iter().enumerate() {
@@ -350,6 +371,7 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
             let _ = write!(out, "<traced {}>", optl_ir::graph::shape_text(&t.shape));
         }
         Value::Result(r) => write_result(out, r, style),
+        Value::Hyper(h) => write_hyper(out, h, style),
     }
 }
 
@@ -402,6 +424,7 @@ pub fn structural_eq(a: &Value, b: &Value) -> bool {
         }
         (Module(x), Module(y)) => Rc::ptr_eq(x, y),
         (Tracer(x), Tracer(y)) => x.trace == y.trace && x.node == y.node,
+        (Hyper(x), Hyper(y)) => hyper_eq(x, y),
         _ => false,
     }
 }
@@ -409,6 +432,9 @@ pub fn structural_eq(a: &Value, b: &Value) -> bool {
 /// `print(solve(...))`: status, objective, counts and time on one line; the fields
 /// (`r.vars`, `r.history`, ...) hold the details.
 fn write_result(out: &mut String, r: &Record, style: Style) {
+    if r.get("unique").is_some() {
+        return write_study(out, r, style);
+    }
     out.push_str("<result");
     // `time_s` stays a field but is not shown: printed output must be deterministic.
     for key in ["status", "f", "iters", "evals", "max_violation"] {
@@ -424,4 +450,96 @@ fn write_result(out: &mut String, r: &Record, style: Style) {
         let _ = write!(out, " front = {} points", front.len());
     }
     out.push('>');
+}
+
+/// What `search` returns prints as a summary: counts, then the best score and value.
+fn write_study(out: &mut String, r: &Record, style: Style) {
+    out.push_str("<study");
+    if let Some(Value::List(trials)) = r.get("trials") {
+        let _ = write!(out, " trials = {}", trials.len());
+    }
+    for key in ["unique", "cache_hits", "failures", "best_score", "best"] {
+        if let Some(v) = r.get(key) {
+            let _ = write!(out, " {key} = ");
+            write_value(out, v, style);
+        }
+    }
+    out.push('>');
+}
+
+fn write_list(out: &mut String, items: &[Value], style: Style) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_value(out, item, style);
+    }
+    out.push(']');
+}
+
+/// Hyper-values print as the calls that make them: `floatv(0.0001, 0.1, scale = "log")`.
+fn write_hyper(out: &mut String, h: &Hyper, style: Style) {
+    match h {
+        Hyper::OneOf(c) => {
+            out.push_str("oneof(");
+            write_list(out, c, style);
+            out.push(')');
+        }
+        Hyper::ManyOf {
+            k,
+            candidates,
+            distinct,
+            sorted,
+        } => {
+            let _ = write!(out, "manyof({k}, ");
+            write_list(out, candidates, style);
+            let _ = write!(out, ", distinct = {distinct}, sorted = {sorted})");
+        }
+        Hyper::Float { lo, hi, log } => {
+            let scale = if *log { "log" } else { "linear" };
+            let _ = write!(
+                out,
+                "floatv({}, {}, scale = \"{scale}\")",
+                float_text(*lo, style),
+                float_text(*hi, style)
+            );
+        }
+        Hyper::Int { lo, hi } => {
+            let _ = write!(out, "intv({lo}, {hi})");
+        }
+    }
+}
+
+fn hyper_eq(x: &Hyper, y: &Hyper) -> bool {
+    let all = |a: &[Value], b: &[Value]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(p, q)| structural_eq(p, q))
+    };
+    match (x, y) {
+        (Hyper::OneOf(a), Hyper::OneOf(b)) => all(a, b),
+        (
+            Hyper::ManyOf {
+                k,
+                candidates,
+                distinct,
+                sorted,
+            },
+            Hyper::ManyOf {
+                k: k2,
+                candidates: c2,
+                distinct: d2,
+                sorted: s2,
+            },
+        ) => k == k2 && distinct == d2 && sorted == s2 && all(candidates, c2),
+        (
+            Hyper::Float { lo, hi, log },
+            Hyper::Float {
+                lo: l2,
+                hi: h2,
+                log: g2,
+            },
+        ) => lo == l2 && hi == h2 && log == g2,
+        (Hyper::Int { lo, hi }, Hyper::Int { lo: l2, hi: h2 }) => lo == l2 && hi == h2,
+        _ => false,
+    }
 }

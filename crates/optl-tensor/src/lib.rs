@@ -28,7 +28,7 @@ use ndarray::{ArrayD, IxDyn};
 pub use broadcast::{broadcast_shapes, map, where_, zip_with, zip3_with};
 pub use create::{arange, eye, full, linspace, ones, zeros};
 pub use index::{IndexSpec, index};
-pub use linalg::{dot, matmul, outer, transpose};
+pub use linalg::{dot, matmul, matmul_into, outer, transpose};
 pub use random::{rand, randn};
 pub use reduce::{argmax, argmin, cumsum, max, mean, min, norm, prod, sum};
 pub use shape::{concat, reshape, shape_from, stack, tile};

@@ -1,6 +1,6 @@
 //! Linear algebra: matrix products (NumPy `matmul`/`dot` rules), outer product, transpose.
 
-use ndarray::{ArrayView2, Ix2};
+use ndarray::ArrayView2;
 
 use super::{
     TResult, Tensor, TensorError, broadcast_shapes, check_limit, contiguous, from_vec, scalar,
@@ -107,9 +107,15 @@ pub fn matmul(a: &Tensor, b: &Tensor, limit: usize) -> TResult<Tensor> {
     for _ in 0..nbatch {
         let ao = batch_offset(&idx, &batch, a_batch) * m * k;
         let bo = batch_offset(&idx, &batch, b_batch) * k * n;
-        let am = matrix(&ad, ao, m, k)?;
-        let bm = matrix(&bd, bo, k, n)?;
-        out.extend(am.dot(&bm).iter().copied());
+        let start = out.len();
+        out.resize(start + m * n, 0.0);
+        let a_part = ad
+            .get(ao..ao + m * k)
+            .ok_or_else(|| TensorError::Shape("matmul: internal shape error".into()))?;
+        let b_part = bd
+            .get(bo..bo + k * n)
+            .ok_or_else(|| TensorError::Shape("matmul: internal shape error".into()))?;
+        matmul_into(a_part, b_part, m, k, n, &mut out[start..])?;
         // Advance the batch odometer.
         for (i, d) in idx.iter_mut().zip(&batch).rev() {
             *i += 1;
@@ -134,14 +140,64 @@ fn batch_offset(idx: &[usize], batch: &[usize], own: &[usize]) -> usize {
     off
 }
 
-fn matrix(data: &[f64], offset: usize, rows: usize, cols: usize) -> TResult<ArrayView2<'_, f64>> {
-    let slice = data
-        .get(offset..offset + rows * cols)
-        .ok_or_else(|| TensorError::Shape("matmul: internal shape error".into()))?;
-    ArrayView2::from_shape((rows, cols), slice)
-        .map_err(|e| TensorError::Shape(format!("matmul: {e}")))?
-        .into_dimensionality::<Ix2>()
-        .map_err(|e| TensorError::Shape(format!("matmul: {e}")))
+/// `out = a @ b` for row-major `a` [m, k], `b` [k, n] and `out` [m, n]. Products
+/// with a vector (`n == 1` or `m == 1`, as gradients of linear models have) stream
+/// over the matrix once in a fixed order instead of packing it for a general
+/// product; the order is the same on every call, so results are reproducible, and
+/// the JIT calls this same function, so both engines agree bitwise.
+pub fn matmul_into(
+    a: &[f64],
+    b: &[f64],
+    m: usize,
+    k: usize,
+    n: usize,
+    out: &mut [f64],
+) -> TResult<()> {
+    if a.len() != m * k || b.len() != k * n || out.len() != m * n {
+        return Err(TensorError::Shape(
+            "matmul: operand sizes do not match".into(),
+        ));
+    }
+    if k == 0 {
+        out.fill(0.0);
+    } else if n == 1 {
+        for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
+            *o = inner(row, b);
+        }
+    } else if m == 1 {
+        out.fill(0.0);
+        for (ap, brow) in a.iter().zip(b.chunks_exact(n)) {
+            for (o, bv) in out.iter_mut().zip(brow) {
+                *o += ap * bv;
+            }
+        }
+    } else {
+        let am = ArrayView2::from_shape((m, k), a)
+            .map_err(|e| TensorError::Shape(format!("matmul: {e}")))?;
+        let bm = ArrayView2::from_shape((k, n), b)
+            .map_err(|e| TensorError::Shape(format!("matmul: {e}")))?;
+        for (o, x) in out.iter_mut().zip(am.dot(&bm).iter()) {
+            *o = *x;
+        }
+    }
+    Ok(())
+}
+
+/// Inner product with four running sums (combined in a fixed order).
+fn inner(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (p, q) in xc.zip(yc) {
+        for i in 0..4 {
+            acc[i] += p[i] * q[i];
+        }
+    }
+    let mut tail = 0.0;
+    for (p, q) in xr.iter().zip(yr) {
+        tail += p * q;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 #[cfg(test)]

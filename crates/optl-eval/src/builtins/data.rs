@@ -88,7 +88,11 @@ fn load_csv(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             ));
         }
     };
-    let given = if args.has(2) { args.str(2)? } else { ",".into() };
+    let given = if args.has(2) {
+        args.str(2)?
+    } else {
+        ",".into()
+    };
     let delimiter = match given.as_bytes() {
         [d] => *d,
         _ => {

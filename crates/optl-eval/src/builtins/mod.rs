@@ -61,7 +61,8 @@ impl Builtins {
             .chain(create::TABLE)
             .chain(data::TABLE)
             .chain(numeric::TABLE)
-            .chain(rules::TABLE);
+            .chain(rules::TABLE)
+            .chain(crate::search::TABLE);
         for &(name, sig, run, doc) in entries {
             let b = Builtin {
                 name,

@@ -34,10 +34,14 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
             g.binary(BinaryOp::Max, x, z)
         }),
         "softplus" => composite(interp, args, |g, x| {
-            // max(x, 0) + log1p(exp(-|x|)): stable for large |x|.
-            let z = g.full_like(0.0, x);
-            let m = g.binary(BinaryOp::Max, x, z)?;
+            // max(x, 0) + log1p(exp(-|x|)), stable for large |x|, with max(x, 0)
+            // written x/2 + |x|/2 (the same value, without overflow) so that the
+            // derivative at 0 is sigmoid(0) = 1/2 rather than a subgradient's 1.
             let a = g.unary(UnaryOp::Abs, x);
+            let half = g.full_like(0.5, x);
+            let hx = g.binary(BinaryOp::Mul, x, half)?;
+            let ha = g.binary(BinaryOp::Mul, a, half)?;
+            let m = g.binary(BinaryOp::Add, hx, ha)?;
             let n = g.unary(UnaryOp::Neg, a);
             let e = g.unary(UnaryOp::Exp, n);
             let l = g.unary(UnaryOp::Log1p, e);

@@ -69,6 +69,8 @@ pub struct Interp {
     pub(crate) rule_probe: Option<crate::numeric::RuleProbe>,
     /// The directory of the script being run: where data files' relative paths start.
     pub base_dir: Option<std::path::PathBuf>,
+    /// Where long operations report progress (the CLI's progress bar), if anywhere.
+    pub progress: Option<crate::progress::ProgressFn>,
 }
 
 impl Interp {
@@ -89,6 +91,7 @@ impl Interp {
             trace_counter: 0,
             rule_probe: None,
             base_dir: None,
+            progress: None,
         }
     }
 
@@ -512,5 +515,14 @@ pub fn describe(v: &Value) -> String {
         Value::Sym(s) => format!("the {} `{}`", s.family.kind.word(), s.name()),
         Value::Module(m) => format!("the module `{}`", m.name),
         other => a_type(other),
+    }
+}
+
+impl Interp {
+    /// Reports progress to the embedder's callback, if one is installed.
+    pub fn report(&mut self, p: &crate::progress::Progress) {
+        if let Some(f) = self.progress.as_mut() {
+            f(p);
+        }
     }
 }

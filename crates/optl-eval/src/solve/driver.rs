@@ -7,6 +7,7 @@
 
 use super::model::ProblemModel;
 use crate::interp::{EvalResult, Interp};
+use crate::progress::Progress;
 use crate::value::SymObj;
 use optl_runtime::{Nlp, SolveResult, Status};
 use optl_syntax::span::Span;
@@ -14,6 +15,9 @@ use optl_tensor::Tensor;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use std::time::Instant;
+
+/// Steps between progress reports (the bar needs no more).
+const PROGRESS_EVERY: usize = 64;
 
 /// Runs `rule` on `model` for at most `steps` iterations.
 #[allow(clippy::too_many_arguments)]
@@ -157,7 +161,15 @@ pub fn run_rule(
         project(&mut w);
         states = out[1..1 + k].to_vec();
         f = model.objective(&w, Some(&mut g));
+        if step % PROGRESS_EVERY == 0 {
+            interp.report(&Progress::Steps {
+                done: step,
+                total: steps,
+                f,
+            });
+        }
     }
+
     Ok(result(
         Status::MaxIters,
         w,

@@ -410,6 +410,7 @@ fn solve_with_rule(
         args.span(1),
     );
     interp.engines = std::mem::take(&mut model.engines);
+    interp.report(&crate::progress::Progress::Done);
     let result = outcome?;
     let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
     interp.solve_log.push(SolveLog {

@@ -596,4 +596,3 @@ mod tests {
         assert_eq!(decode(&[2], d(Kind::Bool, 1, false)), 1.0);
     }
 }
-
