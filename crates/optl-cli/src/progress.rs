@@ -12,10 +12,13 @@ struct Bar {
 }
 
 impl Bar {
-    fn show(&mut self, total: usize, template: &str) -> &ProgressBar {
+    /// The running bar, made with `template` (and `total`, if known) at first use.
+    fn show(&mut self, total: Option<usize>, template: &str) -> &ProgressBar {
         self.bar.get_or_insert_with(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(
+                total.map(|t| t as u64),
+                ProgressDrawTarget::stderr(),
+            );
             if let Ok(style) = ProgressStyle::with_template(template) {
                 bar.set_style(style);
             }
@@ -34,7 +37,7 @@ impl Bar {
                 failures,
             } => {
                 let bar = self.show(
-                    *total,
+                    Some(*total),
                     "search {bar:30} {pos}/{len} trials  {per_sec}  {msg}",
                 );
                 bar.set_position(*done as u64);
@@ -44,8 +47,16 @@ impl Bar {
                 ));
             }
             Progress::Steps { done, total, f } => {
-                let bar = self.show(*total, "solve {bar:30} {pos}/{len} steps  {per_sec}  {msg}");
+                let bar = self.show(
+                    Some(*total),
+                    "solve {bar:30} {pos}/{len} steps  {per_sec}  {msg}",
+                );
                 bar.set_position(*done as u64);
+                bar.set_message(format!("f {}", optl_eval::format::fmt_g(*f)));
+            }
+            Progress::Evals { evals, f } => {
+                let bar = self.show(None, "solve {spinner} {pos} evaluations  {per_sec}  {msg}");
+                bar.set_position(*evals as u64);
                 bar.set_message(format!("f {}", optl_eval::format::fmt_g(*f)));
             }
             Progress::Done => {

@@ -2,10 +2,15 @@
 //! Hessian-vector products, constraints, `grad(f)`) runs either compiled by the
 //! Cranelift JIT or on the IR interpreter, per `--engine jit|interp|auto`. A program
 //! the JIT cannot compile falls back to the interpreter, visibly: it is counted.
+//! Under `auto`, a very big program (`optl_jit::AUTO_DEFER_NODES`) is interpreted on
+//! its first run and compiled when it runs again, so that a one-off `grad(f)(x)` of
+//! an unrolled objective does not pay a compile many times its run (both engines
+//! give the same bits, so switching is invisible but for `--stats`).
 
 use optl_ir::{Function, IrError, IrResult};
 use optl_jit::{Choice, Engine, Jit, Kernel, KernelCache};
 use optl_tensor::Tensor;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// How numeric code ran during a session (`optl run --stats`).
@@ -41,18 +46,29 @@ impl Default for Engines {
 }
 
 /// An IR program ready to run: compiled when the engine chose (and managed) to.
+/// Clones share their state, so a program cached by `grad` and run through clones
+/// is compiled once, when its deferred compilation comes due (`Choice::JitAfter`).
 #[derive(Clone)]
 pub struct Program {
     pub function: Rc<Function>,
-    kernel: Option<Kernel>,
+    state: Rc<RefCell<State>>,
+}
+
+/// Which engine runs a program.
+#[derive(Clone)]
+enum State {
+    Jit(Kernel),
+    Interp,
+    /// Interpreted for this many more runs, then compiled.
+    Deferred(u32),
 }
 
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let engine = if self.kernel.is_some() {
-            "jit"
-        } else {
-            "interp"
+        let engine = match &*self.state.borrow() {
+            State::Jit(_) => "jit",
+            State::Interp => "interp",
+            State::Deferred(_) => "interp (jit later)",
         };
         write!(
             f,
@@ -63,15 +79,18 @@ impl std::fmt::Debug for Program {
 }
 
 impl Engines {
-    /// Chooses the engine for `f` and compiles it when that is the JIT.
+    /// Chooses the engine for `f` and compiles it when that is the JIT, now or (for a
+    /// very big program under `Auto`) when it runs again.
     pub fn prepare(&mut self, f: Function) -> Program {
-        let kernel = match optl_jit::choose(self.engine, &f) {
-            Choice::Interp => None,
-            Choice::Jit => self.compile(&f),
+        let state = match optl_jit::choose(self.engine, &f) {
+            Choice::Interp => State::Interp,
+            Choice::Jit => self.compile(&f).map_or(State::Interp, State::Jit),
+            Choice::JitAfter(0) => self.compile(&f).map_or(State::Interp, State::Jit),
+            Choice::JitAfter(n) => State::Deferred(n),
         };
         Program {
             function: Rc::new(f),
-            kernel,
+            state: Rc::new(RefCell::new(state)),
         }
     }
 
@@ -96,9 +115,23 @@ impl Engines {
         }
     }
 
-    /// Runs a program on the engine it was prepared for.
+    /// Runs a program on the engine it was prepared for (compiling it first when its
+    /// deferred compilation is due).
     pub fn run(&mut self, p: &Program, inputs: &[Tensor]) -> IrResult<Vec<Tensor>> {
-        if let Some(k) = &p.kernel {
+        let due = matches!(*p.state.borrow(), State::Deferred(0));
+        if due {
+            let next = self.compile(&p.function).map_or(State::Interp, State::Jit);
+            *p.state.borrow_mut() = next;
+        }
+        let kernel = match &mut *p.state.borrow_mut() {
+            State::Jit(k) => Some(k.clone()),
+            State::Interp => None,
+            State::Deferred(n) => {
+                *n -= 1;
+                None
+            }
+        };
+        if let Some(k) = kernel {
             self.stats.jit_runs += 1;
             return k.eval(inputs).map_err(|e| IrError::Invalid(e.to_string()));
         }

@@ -97,7 +97,7 @@ impl Interp {
         })();
         let graph = self.end_trace();
         let output = result?;
-        Ok(optl_ir::prune(&Function {
+        Ok(optl_ir::prune_owned(Function {
             graph,
             outputs: vec![output],
         }))
@@ -145,9 +145,14 @@ impl Interp {
                         "not a scalar",
                     ));
                 }
+                // `grad(f)` does not return the value: its program leaves it out, so
+                // that the value's nodes the gradient does not need are not run.
+                // The traced function is not needed afterwards, and is already
+                // simplified and hash-consed: differentiate it in place.
+                let gf = optl_ir::ad::grad_in_place(f, d.kind == DerivedKind::ValueAndGrad);
                 let g = self
                     .engines
-                    .prepare(optl_ir::ad::grad(&f).map_err(|e| crate::trace::ir_error(e, span))?);
+                    .prepare(gf.map_err(|e| crate::trace::ir_error(e, span))?);
                 d.cache.borrow_mut().insert(shapes, g.clone());
                 g
             }
@@ -157,7 +162,10 @@ impl Interp {
             .run(&program, &inputs)
             .map_err(|e| crate::trace::ir_error(e, span))?
             .into_iter();
-        let value = outs.next().map(from_tensor).unwrap_or(Value::Unit);
+        let value = match d.kind {
+            DerivedKind::Grad => Value::Unit,
+            DerivedKind::ValueAndGrad => outs.next().map(from_tensor).unwrap_or(Value::Unit),
+        };
         let grads: Vec<Value> = outs.map(from_tensor).collect();
         let grad = if grads.len() == 1 {
             grads.into_iter().next().unwrap_or(Value::Unit)

@@ -16,6 +16,8 @@ pub enum Progress {
     },
     /// A step of a first-order `solve` with a rule finished.
     Steps { done: usize, total: usize, f: f64 },
+    /// A native solver has evaluated the objective `evals` times (total unknown).
+    Evals { evals: usize, f: f64 },
     /// The operation ended (the bar can be cleared).
     Done,
 }

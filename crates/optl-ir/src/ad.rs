@@ -20,41 +20,96 @@
 //! - `pow(a, b)`: `g * b * a^(b-1)` to `a`, and `g * a^b * log(a)` to `b` only when
 //!   `b` depends on the inputs (so `x^2` at `x < 0` does not produce a NaN).
 
-use crate::graph::{
-    AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, UnaryOp,
-};
-use crate::simplify::{import, prune};
+use crate::graph::{AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, NodeId, Op, UnaryOp};
+use crate::simplify::{import, prune, prune_owned};
 
 /// The gradient of `f`'s first output, which must be a scalar: a function with
 /// `f`'s inputs and the outputs `[value, d value / d input_0, d value / d input_1,
 /// ...]` (each gradient of its input's shape), simplified.
 pub fn grad(f: &Function) -> IrResult<Function> {
+    grad_with(f, true)
+}
+
+/// [`grad`] without the value: the outputs are only the gradients, so the nodes the
+/// gradients do not need (most of the value, for an unrolled sum) are dropped. The
+/// gradients are the same nodes as [`grad`]'s, computing the same bits.
+pub fn grad_only(f: &Function) -> IrResult<Function> {
+    grad_with(f, false)
+}
+
+/// [`grad`] (with the value) or [`grad_only`] (without) of a function that is not
+/// needed afterwards, built in the function's own graph instead of a rebuilt copy.
+/// `grad` rebuilds `f` through the builders first; a graph made by the builders and
+/// then pruned with [`crate::prune_owned`] (a traced function) is already what that
+/// rebuild gives, node for node, so this skips it and gives the same function. Any
+/// other graph (one with nodes outside the hash-consing table) is rebuilt as by
+/// `grad`.
+pub fn grad_in_place(f: Function, with_value: bool) -> IrResult<Function> {
+    if !f.graph.is_fully_shared() {
+        return grad_with(&f, with_value);
+    }
+    let y0 = check_scalar_output(&f)?;
+    let Function { graph: mut g, .. } = f;
+    // The input nodes (a function made by `prune_owned` has every input).
+    let mut xs: Vec<Option<NodeId>> = vec![None; g.input_shapes().len()];
+    for (i, node) in g.nodes().iter().enumerate() {
+        if let Op::Input(k) = node.op
+            && let Some(x @ None) = xs.get_mut(k as usize)
+        {
+            *x = Some(NodeId(i as u32));
+        }
+    }
+    let xs: Vec<NodeId> = xs
+        .into_iter()
+        .enumerate()
+        .map(|(k, x)| {
+            x.unwrap_or_else(|| {
+                let s = g.input_shapes()[k].clone();
+                g.push(Op::Input(k as u32), Vec::new(), s)
+            })
+        })
+        .collect();
+    finish_grad(g, y0, &xs, with_value)
+}
+
+/// The first output of `f`, checked to be a scalar node.
+fn check_scalar_output(f: &Function) -> IrResult<NodeId> {
     let &y0 = f
         .outputs
         .first()
         .ok_or_else(|| IrError::Invalid("grad: the function has no outputs".into()))?;
     match f.graph.get(y0) {
-        Some(n) if n.shape.is_empty() => {}
-        Some(n) => {
-            return Err(IrError::Shape(format!(
-                "grad needs a scalar function, this one gives shape {}",
-                crate::graph::shape_text(&n.shape)
-            )));
-        }
-        None => return Err(IrError::Invalid("grad: the output is not a node".into())),
+        Some(n) if n.shape.is_empty() => Ok(y0),
+        Some(n) => Err(IrError::Shape(format!(
+            "grad needs a scalar function, this one gives shape {}",
+            crate::graph::shape_text(&n.shape)
+        ))),
+        None => Err(IrError::Invalid("grad: the output is not a node".into())),
     }
-    let mut g = Graph::with_capacity(4 * f.graph.len() + 16);
+}
+
+fn grad_with(f: &Function, with_value: bool) -> IrResult<Function> {
+    let y0 = check_scalar_output(f)?;
+    let mut g = Graph::with_capacity(2 * f.graph.len() + 16);
     let xs: Vec<NodeId> = f
         .input_shapes()
         .iter()
         .map(|s| g.input(s.clone()))
         .collect();
     let y = import(&mut g, &f.graph, &[y0], &xs)?[0];
+    finish_grad(g, y, &xs, with_value)
+}
+
+/// Backpropagates from the scalar `y` of `g` to the inputs `xs` and prunes.
+fn finish_grad(mut g: Graph, y: NodeId, xs: &[NodeId], with_value: bool) -> IrResult<Function> {
     let seed = g.scalar(1.0);
-    let grads = backprop(&mut g, y, seed, &xs)?;
-    let mut outputs = vec![y];
+    let grads = backprop(&mut g, y, seed, xs)?;
+    let mut outputs = Vec::with_capacity(grads.len() + 1);
+    if with_value {
+        outputs.push(y);
+    }
     outputs.extend(grads);
-    Ok(prune(&Function { graph: g, outputs }))
+    Ok(prune_owned(Function { graph: g, outputs }))
 }
 
 /// Hessian-vector products of `f`'s first (scalar) output: a function whose inputs
@@ -103,30 +158,48 @@ pub(crate) fn backprop(
                 .any(|a| dep.get(a.index()) == Some(&true));
         }
     }
-    // Contributions are collected per node and combined only when the node is reached,
-    // so that many slices of one tensor (`x[i]` for every i) combine in one pass.
-    let mut pending: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+    // Contributions are collected per node (in arrival order, as linked lists in one
+    // arena) and combined only when the node is reached, so that many slices of one
+    // tensor (`x[i]` for every i) combine in one pass.
+    let mut pending = Pending::new(n);
     let mut adj: Vec<Option<NodeId>> = vec![None; n];
     if y.index() < n {
-        pending[y.index()].push(seed);
+        pending.push(y.index(), seed);
     }
+    let mut parts = Vec::new();
+    let mut args = Vec::new();
+    let mut need = Vec::new();
+    let mut contribs = Vec::new();
     for i in (0..n).rev() {
         if !(live[i] && dep[i]) {
             continue;
         }
-        let parts = std::mem::take(&mut pending[i]);
+        pending.take(i, &mut parts);
         if parts.is_empty() {
             continue;
         }
-        let shape = g.nodes()[i].shape.clone();
-        let ga = combine(g, parts, &shape)?;
+        let node = &g.nodes()[i];
+        let (op, shape) = (node.op.clone(), node.shape.clone());
+        args.clear();
+        args.extend_from_slice(&node.args);
+        let ga = combine(g, &parts, &shape)?;
         adj[i] = Some(ga);
-        let node = g.nodes()[i].clone();
-        let need: Vec<bool> = node.args.iter().map(|a| dep[a.index()]).collect();
-        let contribs = vjp(g, NodeId(i as u32), &node, ga, &need)?;
-        for ((&a, c), &nd) in node.args.iter().zip(contribs).zip(&need) {
+        need.clear();
+        need.extend(args.iter().map(|a| dep[a.index()]));
+        contribs.clear();
+        vjp(
+            g,
+            NodeId(i as u32),
+            &op,
+            &args,
+            &shape,
+            ga,
+            &need,
+            &mut contribs,
+        )?;
+        for ((&a, &c), &nd) in args.iter().zip(&contribs).zip(&need) {
             if let (Some(c), true) = (c, nd) {
-                pending[a.index()].push(c);
+                pending.push(a.index(), c);
             }
         }
     }
@@ -139,6 +212,48 @@ pub(crate) fn backprop(
             }
         })
         .collect()
+}
+
+/// The adjoint contributions waiting for each node, in arrival order: one linked
+/// list per node in a shared arena, so that collecting them allocates nothing per node.
+struct Pending {
+    first: Vec<u32>,
+    last: Vec<u32>,
+    /// (contribution, index of the next one in the same list or `END`)
+    arena: Vec<(NodeId, u32)>,
+}
+
+const END: u32 = u32::MAX;
+
+impl Pending {
+    fn new(n: usize) -> Pending {
+        Pending {
+            first: vec![END; n],
+            last: vec![END; n],
+            arena: Vec::with_capacity(2 * n),
+        }
+    }
+
+    fn push(&mut self, i: usize, c: NodeId) {
+        let k = self.arena.len() as u32;
+        self.arena.push((c, END));
+        match self.last[i] {
+            END => self.first[i] = k,
+            l => self.arena[l as usize].1 = k,
+        }
+        self.last[i] = k;
+    }
+
+    /// Node `i`'s contributions, into `out` (cleared first).
+    fn take(&self, i: usize, out: &mut Vec<NodeId>) {
+        out.clear();
+        let mut k = self.first[i];
+        while k != END {
+            let (c, next) = self.arena[k as usize];
+            out.push(c);
+            k = next;
+        }
+    }
 }
 
 /// `g` broadcast back over the axis a reduction removed: `target` is the shape of
@@ -175,23 +290,25 @@ fn unbroadcast(g: &mut Graph, t: NodeId, from: &[usize]) -> IrResult<NodeId> {
 
 /// The contribution of node `id` (with adjoint `ga`) to the adjoint of each of its
 /// arguments, for those where `need` is set.
+#[allow(clippy::too_many_arguments)]
 fn vjp(
     g: &mut Graph,
     id: NodeId,
-    node: &Node,
+    op: &Op,
+    args: &[NodeId],
+    shape: &[usize],
     ga: NodeId,
     need: &[bool],
-) -> IrResult<Vec<Option<NodeId>>> {
+    out: &mut Vec<Option<NodeId>>,
+) -> IrResult<()> {
     use BinaryOp as B;
-    let args = &node.args;
-    let shape = node.shape.clone();
     let arg_shape = |g: &Graph, k: usize| g.shape(args[k]).to_vec();
     let wants = |k: usize| need.get(k).copied().unwrap_or(false);
-    Ok(match &node.op {
+    let contribs = match op {
         Op::Input(_) | Op::Const(_) => Vec::new(),
         Op::Unary(u) => {
             let x = args[0];
-            let one = g.full(1.0, &shape);
+            let one = g.full(1.0, shape);
             let d = match u {
                 UnaryOp::Neg => Some(g.unary(UnaryOp::Neg, ga)),
                 UnaryOp::Exp => Some(g.binary(B::Mul, ga, id)?),
@@ -243,7 +360,7 @@ fn vjp(
         }
         Op::Binary(b) => {
             let (a, x) = (args[0], args[1]);
-            let zero = g.full(0.0, &shape);
+            let zero = g.full(0.0, shape);
             match b {
                 B::Add => vec![Some(ga), Some(ga)],
                 B::Sub => vec![Some(ga), Some(g.unary(UnaryOp::Neg, ga))],
@@ -259,7 +376,7 @@ fn vjp(
                 }
                 B::Pow => {
                     let da = if wants(0) {
-                        let one = g.full(1.0, &shape);
+                        let one = g.full(1.0, shape);
                         let e = g.binary(B::Sub, x, one)?;
                         let p = g.binary(B::Pow, a, e)?;
                         let d = g.binary(B::Mul, x, p)?;
@@ -285,7 +402,7 @@ fn vjp(
             }
         }
         Op::Where => {
-            let zero = g.full(0.0, &shape);
+            let zero = g.full(0.0, shape);
             let c = args[0];
             vec![
                 None,
@@ -331,7 +448,7 @@ fn vjp(
         }
         Op::Unslice(sl) => vec![Some(g.slice(ga, sl.clone())?)],
         Op::Concat(axis) => {
-            let mut out = Vec::with_capacity(args.len());
+            let mut parts = Vec::with_capacity(args.len());
             let mut offset = 0usize;
             for k in 0..args.len() {
                 let s = arg_shape(g, k);
@@ -346,15 +463,17 @@ fn vjp(
                             len: n,
                         })
                         .collect();
-                    out.push(Some(g.slice(ga, slices)?));
+                    parts.push(Some(g.slice(ga, slices)?));
                 } else {
-                    out.push(None);
+                    parts.push(None);
                 }
                 offset += len;
             }
-            out
+            parts
         }
-    })
+    };
+    out.extend(contribs);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -365,13 +484,13 @@ mod tests;
 /// axis (the adjoints of `x[i]`, `x[a:b]`, ...) are joined with one `concat` instead of
 /// being added as full-size tensors, which keeps the gradient of an `n`-term unrolled
 /// sum linear in `n`. Other contributions are added in a balanced tree.
-fn combine(g: &mut Graph, parts: Vec<NodeId>, shape: &[usize]) -> IrResult<NodeId> {
+fn combine(g: &mut Graph, parts: &[NodeId], shape: &[usize]) -> IrResult<NodeId> {
     if parts.len() == 1 {
         return Ok(parts[0]);
     }
     let (scatters, mut rest): (Vec<NodeId>, Vec<NodeId>) = parts
-        .into_iter()
-        .partition(|&p| matches!(g.node(p).op, Op::Unslice(_)));
+        .iter()
+        .partition(|&&p| matches!(g.node(p).op, Op::Unslice(_)));
     if scatters.len() >= 2 {
         match merge_scatters(g, &scatters, shape)? {
             Some(m) => rest.push(m),

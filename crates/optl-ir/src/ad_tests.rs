@@ -248,3 +248,54 @@ fn hessian_vector_products() {
     assert!(close(&vals(&out[0]), &[h0, h1]), "{:?}", vals(&out[0]));
     assert!(close(&vals(&out[1]), &[h2]), "{:?}", vals(&out[1]));
 }
+
+#[test]
+fn gradients_in_place_are_the_rebuilt_gradients() {
+    // A traced-like function: an unrolled sum over slices (the scatters merge into
+    // one concat), with nonsmooth and shared parts and a second input.
+    let f = func(&[&[40], &[]], |g, v| {
+        let mut rows = Vec::new();
+        for i in 0..40usize {
+            let s = g.slice(
+                v[0],
+                vec![AxisSlice {
+                    start: i,
+                    step: 1,
+                    len: 1,
+                }],
+            )?;
+            let xi = g.reshape(s, &[])?;
+            let two = g.scalar(2.0);
+            let sq = g.binary(BinaryOp::Pow, xi, two)?;
+            let c = g.scalar(i as f64 - 3.0);
+            let m = g.binary(BinaryOp::Mul, c, sq)?;
+            let e = g.unary(UnaryOp::Exp, v[1]);
+            let mx = g.binary(BinaryOp::Max, m, e)?;
+            let a = g.unary(UnaryOp::Abs, xi);
+            let t = g.binary(BinaryOp::Add, mx, a)?;
+            rows.push(g.reshape(t, &[1])?);
+        }
+        let cc = g.concat(&rows, 0)?;
+        let tot = g.sum(cc, None)?;
+        let m = g.max(v[0], None)?;
+        g.binary(BinaryOp::Sub, tot, m)
+    });
+    for with_value in [true, false] {
+        let rebuilt = if with_value { grad(&f) } else { grad_only(&f) }.expect("grad");
+        let traced = crate::simplify::prune_owned(f.clone());
+        assert!(traced.graph.is_fully_shared());
+        let in_place = grad_in_place(traced, with_value).expect("grad");
+        assert_eq!(
+            crate::print::to_text(&in_place),
+            crate::print::to_text(&rebuilt)
+        );
+        assert_eq!(in_place.outputs.len(), 2 + usize::from(with_value));
+    }
+    // A graph with unshared nodes (`prune`) is rebuilt, with the same result.
+    let unshared = crate::simplify::prune(&f);
+    assert!(!unshared.graph.is_fully_shared());
+    assert_eq!(
+        crate::print::to_text(&grad_in_place(unshared, true).expect("grad")),
+        crate::print::to_text(&grad(&f).expect("grad"))
+    );
+}

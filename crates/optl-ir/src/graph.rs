@@ -12,9 +12,11 @@
 //! node or a different (simpler) node of the requested shape. [`Graph::push`] is the
 //! raw, unchecked and unsimplified way to add a node.
 
+use hashbrown::HashTable;
 use optl_tensor::Tensor;
-use std::collections::HashMap;
+use rustc_hash::FxHasher;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 pub type Shape = Vec<usize>;
@@ -159,9 +161,96 @@ impl std::error::Error for IrError {}
 
 pub type IrResult<T> = Result<T, IrError>;
 
+/// Whether two shapes are equal. Compares lengths first and never calls `memcmp` on
+/// an empty shape: the empty `Vec` of a scalar's shape has a dangling pointer, and the
+/// AVX-512 `memcmp` of glibc does a masked load from it that takes a slow microcode
+/// assist (it was a fifth of the time of building a graph of scalars).
+#[inline]
+pub fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && (a.is_empty() || a == b)
+}
+
 /// Shapes as NumPy prints them: `[2, 3]`.
 pub fn shape_text(s: &[usize]) -> String {
     optl_tensor::shape_str(s)
+}
+
+/// The hasher of the hash-consing tables (rustc's Fx hash): their keys are short
+/// lists of integers, for which SipHash dominated graph building in profiles. Not
+/// DoS-resistant, which tables of a program's own nodes do not need.
+#[derive(Default)]
+struct Fx(FxHasher);
+
+impl Fx {
+    fn add(&mut self, x: u64) {
+        self.0.write_u64(x);
+    }
+
+    fn finish32(&self) -> u32 {
+        let h = self.0.finish();
+        (h ^ (h >> 32)) as u32
+    }
+}
+
+/// The hash of a node's content (operation, arguments, shape).
+fn node_hash(op: &Op, args: &[NodeId], shape: &[usize]) -> u32 {
+    let mut h = Fx::default();
+    op.hash(&mut h.0);
+    h.add(args.len() as u64);
+    for a in args {
+        h.add(u64::from(a.0));
+    }
+    h.add(shape.len() as u64);
+    for &d in shape {
+        h.add(d as u64);
+    }
+    h.finish32()
+}
+
+/// The hash of a constant's content (shape and [`canonical_bits`] of the elements).
+fn const_hash(shape: &[usize], t: &Tensor) -> u32 {
+    let mut h = Fx::default();
+    h.add(shape.len() as u64);
+    for &d in shape {
+        h.add(d as u64);
+    }
+    for x in t.iter() {
+        h.add(canonical_bits(*x));
+    }
+    h.finish32()
+}
+
+/// A table of ids by content hash (hashbrown's `HashTable`). The keys are not
+/// stored: they are the nodes (or constants) themselves, compared through the
+/// caller's `eq`, so adding a node neither clones nor re-hashes it, and growing
+/// moves only the stored 32-bit hashes.
+#[derive(Clone, Debug, Default)]
+struct IdTable {
+    table: HashTable<(u32, u32)>,
+    len: usize,
+}
+
+impl IdTable {
+    fn with_capacity(n: usize) -> IdTable {
+        IdTable {
+            table: HashTable::with_capacity(n),
+            len: 0,
+        }
+    }
+
+    /// The id with this hash for which `eq` holds.
+    fn find(&self, hash: u32, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.table
+            .find(u64::from(hash), |&(h, id)| h == hash && eq(id))
+            .map(|&(_, id)| id)
+    }
+
+    /// Adds an id (known not to be present).
+    fn insert(&mut self, hash: u32, id: u32) {
+        self.table
+            .insert_unique(u64::from(hash), (hash, id), |&(h, _)| u64::from(h));
+        self.len += 1;
+    }
 }
 
 /// The graph: nodes, constants, and the hash-consing table.
@@ -169,11 +258,12 @@ pub fn shape_text(s: &[usize]) -> String {
 pub struct Graph {
     nodes: Vec<Node>,
     consts: Vec<Rc<Tensor>>,
-    /// Constants by content, so equal constants share one id.
-    const_ids: HashMap<(Shape, Vec<u64>), u32>,
-    /// Nodes by content. The shape is part of the key because some operations
-    /// (`Broadcast`, `Reshape`, `Unslice`) take their target shape from the node.
-    dedup: HashMap<(Op, Vec<NodeId>, Shape), NodeId>,
+    /// Constants by content (shape and canonical bits), so equal constants share one id.
+    const_ids: IdTable,
+    /// Nodes by content: operation, arguments and shape. The shape is part of the key
+    /// because some operations (`Broadcast`, `Reshape`, `Unslice`) take their target
+    /// shape from the node.
+    dedup: IdTable,
     input_shapes: Vec<Shape>,
 }
 
@@ -182,12 +272,12 @@ impl Graph {
         Graph::default()
     }
 
-    /// An empty graph with room for `nodes` nodes, so that building it never rehashes
-    /// the hash-consing table (rehashing re-hashes every key, including long ones).
+    /// An empty graph with room for `nodes` nodes, so that building it never grows
+    /// the hash-consing table.
     pub fn with_capacity(nodes: usize) -> Graph {
         Graph {
             nodes: Vec::with_capacity(nodes),
-            dedup: HashMap::with_capacity(nodes),
+            dedup: IdTable::with_capacity(nodes),
             ..Graph::default()
         }
     }
@@ -212,6 +302,11 @@ impl Graph {
         &self.nodes[id.index()].shape
     }
 
+    /// The number of entries of the constant table.
+    pub fn constant_count(&self) -> usize {
+        self.consts.len()
+    }
+
     pub fn constant_value(&self, c: u32) -> &Rc<Tensor> {
         &self.consts[c as usize]
     }
@@ -229,20 +324,61 @@ impl Graph {
     /// Marks the nodes that `roots` depend on (the roots included). Ids that are not
     /// in the graph are ignored, so this is safe on malformed graphs.
     pub fn reachable(&self, roots: &[NodeId]) -> Vec<bool> {
-        let mut live = vec![false; self.nodes.len()];
-        let mut stack: Vec<NodeId> = roots.to_vec();
-        while let Some(id) = stack.pop() {
-            match live.get_mut(id.index()) {
-                Some(l) if !*l => *l = true,
-                _ => continue,
+        let n = self.nodes.len();
+        let mut live = vec![false; n];
+        for r in roots {
+            if let Some(l) = live.get_mut(r.index()) {
+                *l = true;
             }
-            stack.extend(self.nodes[id.index()].args.iter().copied());
+        }
+        // Arguments come before their nodes, so one backward sweep marks everything;
+        // an argument that does not (a malformed graph) is followed depth-first.
+        let mut stack: Vec<NodeId> = Vec::new();
+        for i in (0..n).rev() {
+            if !live[i] {
+                continue;
+            }
+            for &a in &self.nodes[i].args {
+                match live.get_mut(a.index()) {
+                    Some(l) if !*l => {
+                        *l = true;
+                        if a.index() > i {
+                            stack.push(a);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(id) = stack.pop() {
+                for &a in &self.nodes[id.index()].args {
+                    match live.get_mut(a.index()) {
+                        Some(l) if !*l => {
+                            *l = true;
+                            if a.index() > i {
+                                stack.push(a);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
         live
     }
 
     pub fn input_shapes(&self) -> &[Shape] {
         &self.input_shapes
+    }
+
+    /// Whether every node is in the hash-consing table (none was added by
+    /// `push_unshared`), so that builders share with all of them.
+    pub fn is_fully_shared(&self) -> bool {
+        self.dedup.len == self.nodes.len()
+    }
+
+    /// The nodes and the constant table, taken apart (for `prune_owned`).
+    pub(crate) fn into_parts(self) -> (Vec<Node>, Vec<Rc<Tensor>>, Vec<Shape>) {
+        (self.nodes, self.consts, self.input_shapes)
     }
 
     /// The constant value of a node, if it is a constant.
@@ -268,21 +404,50 @@ impl Graph {
         None
     }
 
+    /// The existing node with this content, if any.
+    fn lookup(&self, hash: u32, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<NodeId> {
+        let nodes = &self.nodes;
+        self.dedup
+            .find(hash, |id| {
+                let n = &nodes[id as usize];
+                n.op == *op && n.args == args && same_shape(&n.shape, shape)
+            })
+            .map(NodeId)
+    }
+
+    /// Appends a node and enters it in the hash-consing table.
+    fn append(&mut self, hash: u32, node: Node) -> NodeId {
+        let id = self.nodes.len() as u32;
+        self.nodes.push(node);
+        self.dedup.insert(hash, id);
+        NodeId(id)
+    }
+
     /// Adds a node, or returns the existing identical one. No shape checks and no
     /// simplification: prefer the builders.
     pub fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
-        let key = (op, args, shape);
-        if let Some(&id) = self.dedup.get(&key) {
-            return id;
+        let hash = node_hash(&op, &args, &shape);
+        match self.lookup(hash, &op, &args, &shape) {
+            Some(id) => id,
+            None => self.append(hash, Node { op, args, shape }),
         }
-        let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            op: key.0.clone(),
-            args: key.1.clone(),
-            shape: key.2.clone(),
-        });
-        self.dedup.insert(key, id);
-        id
+    }
+
+    /// [`Graph::push`] from borrowed arguments and shape, which are only copied when
+    /// the node is new (most builder calls find an existing node).
+    fn intern(&mut self, op: Op, args: &[NodeId], shape: &[usize]) -> NodeId {
+        let hash = node_hash(&op, args, shape);
+        match self.lookup(hash, &op, args, shape) {
+            Some(id) => id,
+            None => self.append(
+                hash,
+                Node {
+                    op,
+                    args: args.to_vec(),
+                    shape: shape.to_vec(),
+                },
+            ),
+        }
     }
 
     /// Appends a node without looking it up in (or adding it to) the hash-consing
@@ -294,19 +459,22 @@ impl Graph {
         id
     }
 
-    /// Adds a shape-checked node through the simplifier: commutative operands are
-    /// sorted, then constant folding and algebraic identities may answer with
-    /// another node of the same shape.
-    fn build(&mut self, op: Op, mut args: Vec<NodeId>, shape: Shape) -> NodeId {
-        if let Op::Binary(b) = op
-            && b.is_commutative()
-        {
-            args.sort();
-        }
-        if let Some(id) = crate::rewrite::rewrite(self, &op, &args, &shape) {
+    /// Appends a node known to be unique (a copy from a hash-consed graph, `prune`)
+    /// and enters it in the hash-consing table without looking it up first, so that
+    /// builders used on the graph afterwards share with it.
+    pub(crate) fn push_unique(&mut self, node: Node) -> NodeId {
+        let hash = node_hash(&node.op, &node.args, &node.shape);
+        self.append(hash, node)
+    }
+
+    /// Adds a shape-checked node through the simplifier: constant folding and
+    /// algebraic identities may answer with another node of the same shape (the
+    /// callers put the operands of commutative operations in order first).
+    fn build(&mut self, op: Op, args: &[NodeId], shape: &[usize]) -> NodeId {
+        if let Some(id) = crate::rewrite::rewrite(self, &op, args, shape) {
             return id;
         }
-        self.push(op, args, shape)
+        self.intern(op, args, shape)
     }
 
     /// A new input of the given shape (inputs are numbered in creation order).
@@ -318,24 +486,66 @@ impl Graph {
 
     pub fn constant(&mut self, t: Tensor) -> NodeId {
         let shape = t.shape().to_vec();
-        let key = (
-            shape.clone(),
-            t.iter().map(|x| canonical_bits(*x)).collect::<Vec<u64>>(),
-        );
-        let c = match self.const_ids.get(&key) {
-            Some(&c) => c,
-            None => {
-                let c = self.consts.len() as u32;
-                self.consts.push(Rc::new(t));
-                self.const_ids.insert(key, c);
-                c
-            }
+        let hash = const_hash(&shape, &t);
+        let consts = &self.consts;
+        let found = self.const_ids.find(hash, |c| {
+            let u = &consts[c as usize];
+            same_shape(u.shape(), &shape)
+                && u.iter()
+                    .zip(t.iter())
+                    .all(|(a, b)| canonical_bits(*a) == canonical_bits(*b))
+        });
+        let c = match found {
+            Some(c) => c,
+            None => self.add_constant(hash, Rc::new(t)),
         };
         self.push(Op::Const(c), Vec::new(), shape)
     }
 
+    fn add_constant(&mut self, hash: u32, t: Rc<Tensor>) -> u32 {
+        let c = self.consts.len() as u32;
+        self.consts.push(t);
+        self.const_ids.insert(hash, c);
+        c
+    }
+
+    /// A scalar constant; the same as `constant(scalar(x))` without making a tensor
+    /// unless the constant is new.
     pub fn scalar(&mut self, x: f64) -> NodeId {
-        self.constant(optl_tensor::scalar(x))
+        let bits = canonical_bits(x);
+        let mut h = Fx::default();
+        h.add(0);
+        h.add(bits);
+        let hash = h.finish32();
+        let consts = &self.consts;
+        let found = self.const_ids.find(hash, |c| {
+            let u = &consts[c as usize];
+            u.ndim() == 0 && u.iter().next().is_some_and(|v| canonical_bits(*v) == bits)
+        });
+        let c = match found {
+            Some(c) => c,
+            None => self.add_constant(hash, Rc::new(optl_tensor::scalar(x))),
+        };
+        self.intern(Op::Const(c), &[], &[])
+    }
+
+    /// Adds a constant node for a tensor already shared (`prune`), without copying it.
+    pub(crate) fn constant_rc(&mut self, t: &Rc<Tensor>) -> NodeId {
+        let shape = t.shape().to_vec();
+        let hash = const_hash(&shape, t);
+        let consts = &self.consts;
+        let found = self.const_ids.find(hash, |c| {
+            let u = &consts[c as usize];
+            same_shape(u.shape(), &shape)
+                && u.iter()
+                    .zip(t.iter())
+                    .all(|(a, b)| canonical_bits(*a) == canonical_bits(*b))
+        });
+        let c = match found {
+            Some(c) => c,
+            None => self.add_constant(hash, Rc::clone(t)),
+        };
+        self.push(Op::Const(c), Vec::new(), shape)
     }
 
     /// A scalar constant broadcast to `shape`.
@@ -344,7 +554,7 @@ impl Graph {
         if shape.is_empty() {
             return s;
         }
-        self.push(Op::Broadcast, vec![s], shape.to_vec())
+        self.intern(Op::Broadcast, &[s], shape)
     }
 
     /// A scalar constant broadcast to the shape of node `like`.
@@ -355,12 +565,12 @@ impl Graph {
 
     pub fn unary(&mut self, op: UnaryOp, a: NodeId) -> NodeId {
         let shape = self.shape(a).to_vec();
-        self.build(Op::Unary(op), vec![a], shape)
+        self.build(Op::Unary(op), &[a], &shape)
     }
 
     pub fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId) -> IrResult<NodeId> {
         let (sa, sb) = (self.shape(a), self.shape(b));
-        if sa != sb {
+        if !same_shape(sa, sb) {
             return Err(IrError::Shape(format!(
                 "operands of `{op:?}` have shapes {} and {}",
                 shape_text(sa),
@@ -368,12 +578,17 @@ impl Graph {
             )));
         }
         let shape = sa.to_vec();
-        Ok(self.build(Op::Binary(op), vec![a, b], shape))
+        let args = if op.is_commutative() && b < a {
+            [b, a]
+        } else {
+            [a, b]
+        };
+        Ok(self.build(Op::Binary(op), &args, &shape))
     }
 
     pub fn where_(&mut self, c: NodeId, a: NodeId, b: NodeId) -> IrResult<NodeId> {
         let s = self.shape(c).to_vec();
-        if self.shape(a) != s.as_slice() || self.shape(b) != s.as_slice() {
+        if !same_shape(self.shape(a), &s) || !same_shape(self.shape(b), &s) {
             return Err(IrError::Shape(format!(
                 "`where` needs one shape, found {}, {} and {}",
                 shape_text(&s),
@@ -381,7 +596,7 @@ impl Graph {
                 shape_text(self.shape(b))
             )));
         }
-        Ok(self.build(Op::Where, vec![c, a, b], s))
+        Ok(self.build(Op::Where, &[c, a, b], &s))
     }
 
     fn reduce(&mut self, op: Op, axis: Option<usize>, a: NodeId) -> IrResult<NodeId> {
@@ -400,7 +615,7 @@ impl Graph {
                 )));
             }
         };
-        Ok(self.build(op, vec![a], shape))
+        Ok(self.build(op, &[a], &shape))
     }
 
     pub fn sum(&mut self, a: NodeId, axis: Option<usize>) -> IrResult<NodeId> {
@@ -424,13 +639,13 @@ impl Graph {
                 shape_text(&sb)
             )));
         }
-        Ok(self.build(Op::MatMul, vec![a, b], vec![sa[0], sb[1]]))
+        Ok(self.build(Op::MatMul, &[a, b], &[sa[0], sb[1]]))
     }
 
     /// NumPy broadcast of `a` to `shape`; the identity when the shape already fits.
     pub fn broadcast(&mut self, a: NodeId, shape: &[usize]) -> IrResult<NodeId> {
         let s = self.shape(a).to_vec();
-        if s == shape {
+        if same_shape(&s, shape) {
             return Ok(a);
         }
         let fits = s.len() <= shape.len()
@@ -445,12 +660,12 @@ impl Graph {
                 shape_text(shape)
             )));
         }
-        Ok(self.build(Op::Broadcast, vec![a], shape.to_vec()))
+        Ok(self.build(Op::Broadcast, &[a], shape))
     }
 
     pub fn reshape(&mut self, a: NodeId, shape: &[usize]) -> IrResult<NodeId> {
         let s = self.shape(a).to_vec();
-        if s == shape {
+        if same_shape(&s, shape) {
             return Ok(a);
         }
         // Sizes in u128 so that huge (broadcast) shapes cannot overflow.
@@ -461,7 +676,7 @@ impl Graph {
                 shape_text(shape)
             )));
         }
-        Ok(self.build(Op::Reshape, vec![a], shape.to_vec()))
+        Ok(self.build(Op::Reshape, &[a], shape))
     }
 
     pub fn transpose(&mut self, a: NodeId) -> NodeId {
@@ -470,17 +685,17 @@ impl Graph {
             return a;
         }
         s.reverse();
-        self.build(Op::Transpose, vec![a], s)
+        self.build(Op::Transpose, &[a], &s)
     }
 
     pub fn slice(&mut self, a: NodeId, slices: Vec<AxisSlice>) -> IrResult<NodeId> {
         let s = self.shape(a).to_vec();
         check_slices(&s, &slices)?;
         let shape: Shape = slices.iter().map(|sl| sl.len).collect();
-        if shape == s && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
+        if same_shape(&shape, &s) && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
             return Ok(a);
         }
-        Ok(self.build(Op::Slice(slices), vec![a], shape))
+        Ok(self.build(Op::Slice(slices), &[a], &shape))
     }
 
     /// Zeros of `shape` with `a` placed at `slices` (the adjoint of [`Graph::slice`]).
@@ -492,17 +707,17 @@ impl Graph {
     ) -> IrResult<NodeId> {
         check_slices(shape, &slices)?;
         let inner: Shape = slices.iter().map(|sl| sl.len).collect();
-        if inner != self.shape(a) {
+        if !same_shape(&inner, self.shape(a)) {
             return Err(IrError::Shape(format!(
                 "unslice: argument shape {} does not match the slice {}",
                 shape_text(self.shape(a)),
                 shape_text(&inner)
             )));
         }
-        if inner == shape && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
+        if same_shape(&inner, shape) && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
             return Ok(a);
         }
-        Ok(self.build(Op::Unslice(slices), vec![a], shape.to_vec()))
+        Ok(self.build(Op::Unslice(slices), &[a], shape))
     }
 
     pub fn concat(&mut self, parts: &[NodeId], axis: usize) -> IrResult<NodeId> {
@@ -538,7 +753,7 @@ impl Graph {
             return Ok(first);
         }
         shape[axis] = total;
-        Ok(self.build(Op::Concat(axis), parts.to_vec(), shape))
+        Ok(self.build(Op::Concat(axis), parts, &shape))
     }
 }
 

@@ -14,7 +14,7 @@ use optl_tensor::{Tensor, TensorError};
 
 use crate::graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, Op, UnaryOp, check_slices,
-    shape_text,
+    same_shape, shape_text,
 };
 
 /// Largest number of elements of any tensor the interpreter makes by default; the
@@ -66,7 +66,7 @@ fn run(
         )));
     }
     for (i, (t, s)) in inputs.iter().zip(shapes).enumerate() {
-        if t.shape() != s.as_slice() {
+        if !same_shape(t.shape(), s) {
             return Err(IrError::Shape(format!(
                 "input {i} has shape {}, the function expects {}",
                 shape_text(t.shape()),
@@ -120,7 +120,7 @@ fn run(
                 Rc::new(eval_op(g, node, &args, limit)?)
             }
         };
-        if value.shape() != node.shape.as_slice() {
+        if !same_shape(value.shape(), &node.shape) {
             return Err(IrError::Shape(format!(
                 "node %{i} computed a value of shape {}, its type says {}",
                 shape_text(value.shape()),
@@ -163,8 +163,8 @@ fn axis_arg(axis: Option<usize>) -> IrResult<Option<isize>> {
         .transpose()
 }
 
-fn same_shape(node: &Node, args: &[&Tensor]) -> IrResult<()> {
-    match args.iter().find(|t| t.shape() != node.shape.as_slice()) {
+fn args_of_node_shape(node: &Node, args: &[&Tensor]) -> IrResult<()> {
+    match args.iter().find(|t| !same_shape(t.shape(), &node.shape)) {
         None => Ok(()),
         Some(t) => Err(IrError::Shape(format!(
             "`{:?}` of a {} argument into a {} result",
@@ -180,6 +180,34 @@ fn same_shape(node: &Node, args: &[&Tensor]) -> IrResult<()> {
 pub(crate) fn eval_op(g: &Graph, node: &Node, args: &[&Tensor], limit: usize) -> IrResult<Tensor> {
     use optl_tensor as t;
     let lim = |shape: &[usize]| t::check_limit(shape, limit).map_err(tensor_error);
+    // Scalars (most nodes of unrolled code) skip the general tensor machinery; the
+    // same `f64` functions compute them, so the bits are the same.
+    let scalar = |i: usize| {
+        args.get(i)
+            .filter(|a| a.ndim() == 0)
+            .and_then(|a| a.iter().next())
+            .copied()
+    };
+    if node.shape.is_empty() {
+        match (&node.op, args.len()) {
+            (Op::Unary(op), 1) => {
+                if let Some(x) = scalar(0) {
+                    return Ok(t::scalar(unary_f64(*op, x)));
+                }
+            }
+            (Op::Binary(op), 2) => {
+                if let (Some(a), Some(b)) = (scalar(0), scalar(1)) {
+                    return Ok(t::scalar(binary_f64(*op, a, b)));
+                }
+            }
+            (Op::Reshape, 1) if args[0].len() == 1 => {
+                if let Some(&x) = args[0].iter().next() {
+                    return Ok(t::scalar(x));
+                }
+            }
+            _ => {}
+        }
+    }
     match &node.op {
         Op::Input(k) => Err(IrError::Invalid(format!("input {k} has no value here"))),
         Op::Const(c) => g
@@ -193,13 +221,13 @@ pub(crate) fn eval_op(g: &Graph, node: &Node, args: &[&Tensor], limit: usize) ->
         }
         Op::Binary(op) => {
             arity(node, args, 2)?;
-            same_shape(node, args)?;
+            args_of_node_shape(node, args)?;
             let op = *op;
             t::zip_with(args[0], args[1], limit, |a, b| binary_f64(op, a, b)).map_err(tensor_error)
         }
         Op::Where => {
             arity(node, args, 3)?;
-            same_shape(node, args)?;
+            args_of_node_shape(node, args)?;
             t::where_(args[0], args[1], args[2], limit).map_err(tensor_error)
         }
         Op::Sum(axis) => {

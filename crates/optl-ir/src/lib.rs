@@ -15,7 +15,7 @@ pub mod print;
 mod rewrite;
 pub mod simplify;
 
-pub use ad::{grad, hvp};
+pub use ad::{grad, grad_only, hvp};
 pub use graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,
 };
@@ -23,4 +23,4 @@ pub use hash::{functional_hash, hex, structural_hash};
 pub use interp::eval;
 pub use print::to_text;
 pub use rewrite::FOLD_LIMIT;
-pub use simplify::{inline, prune, simplify};
+pub use simplify::{inline, prune, prune_owned, simplify};

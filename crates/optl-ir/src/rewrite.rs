@@ -98,7 +98,7 @@ fn fold(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<Node
         shape: shape.to_vec(),
     };
     let t = eval_op(g, &node, &refs, FOLD_LIMIT).ok()?;
-    if t.shape() != shape {
+    if !crate::graph::same_shape(t.shape(), shape) {
         return None;
     }
     let first = t.iter().next().copied();
@@ -167,16 +167,16 @@ fn identity(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<
         }
         Op::MatMul if sc(g, 0) == Some(0.0) || sc(g, 1) == Some(0.0) => Some(g.full(0.0, shape)),
         Op::Broadcast => {
-            let inner = g.get(args[0])?.clone();
-            match inner.op {
-                Op::Broadcast if inner.args.len() == 1 => g.broadcast(inner.args[0], shape).ok(),
+            let inner = g.get(args[0])?;
+            match (&inner.op, inner.args.as_slice()) {
+                (Op::Broadcast, &[x]) => g.broadcast(x, shape).ok(),
                 _ => None,
             }
         }
         Op::Reshape => {
-            let inner = g.get(args[0])?.clone();
-            match inner.op {
-                Op::Reshape if inner.args.len() == 1 => g.reshape(inner.args[0], shape).ok(),
+            let inner = g.get(args[0])?;
+            match (&inner.op, inner.args.as_slice()) {
+                (Op::Reshape, &[x]) => g.reshape(x, shape).ok(),
                 _ => None,
             }
         }
@@ -185,7 +185,7 @@ fn identity(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<
             match inner.op {
                 Op::Transpose if inner.args.len() == 1 => {
                     let x = inner.args[0];
-                    (g.get(x)?.shape == shape).then_some(x)
+                    crate::graph::same_shape(&g.get(x)?.shape, shape).then_some(x)
                 }
                 _ => None,
             }

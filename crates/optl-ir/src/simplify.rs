@@ -6,7 +6,7 @@
 //! nodes are dropped. [`inline`] is the same copy into an existing graph, with the
 //! function's inputs bound to given nodes (AD and calls of traced functions use it).
 
-use crate::graph::{Function, Graph, IrError, IrResult, Node, NodeId, Op, shape_text};
+use crate::graph::{Function, Graph, IrError, IrResult, Node, NodeId, Op, same_shape, shape_text};
 
 /// A simplified copy of `f`: same inputs (all of them, in order, even unused ones, so
 /// the arity is kept), same output shapes, dead code dropped. A malformed function
@@ -71,6 +71,61 @@ pub fn prune(f: &Function) -> Function {
     }
 }
 
+/// [`prune`] of a function that is not needed afterwards: the live nodes are moved
+/// rather than copied, and entered in the hash-consing table of the result, so that
+/// nodes built on the result later share with them (as after [`simplify`]). The
+/// result has the same nodes in the same order as `prune(&f)`.
+pub fn prune_owned(f: Function) -> Function {
+    let live = f.graph.reachable(&f.outputs);
+    let n_inputs = f.input_shapes().len();
+    let n_consts = f.graph.constant_count();
+    // A malformed function (an argument after its node, a missing input or constant)
+    // goes the careful way.
+    let well_formed = f.graph.nodes().iter().enumerate().all(|(i, node)| {
+        !live[i]
+            || match node.op {
+                Op::Input(k) => (k as usize) < n_inputs,
+                Op::Const(c) => (c as usize) < n_consts,
+                _ => node.args.iter().all(|a| a.index() < i),
+            }
+    }) && f.outputs.iter().all(|o| o.index() < live.len());
+    if !well_formed {
+        return prune(&f);
+    }
+    let Function {
+        graph: src,
+        outputs,
+    } = f;
+    let count = live.iter().filter(|&&l| l).count();
+    let (nodes, consts, input_shapes) = src.into_parts();
+    let mut graph = Graph::with_capacity(count);
+    let inputs: Vec<NodeId> = input_shapes.into_iter().map(|s| graph.input(s)).collect();
+    let mut map: Vec<NodeId> = vec![NodeId(u32::MAX); nodes.len()];
+    for (i, node) in nodes.into_iter().enumerate() {
+        if !live[i] {
+            continue;
+        }
+        let Node {
+            op,
+            mut args,
+            shape,
+        } = node;
+        map[i] = match op {
+            Op::Input(k) => inputs[k as usize],
+            Op::Const(c) => graph.constant_rc(&consts[c as usize]),
+            op => {
+                for a in &mut args {
+                    *a = map[a.index()];
+                }
+                // Live nodes keep their relative order, so sorted operands stay sorted.
+                graph.push_unique(Node { op, args, shape })
+            }
+        };
+    }
+    let outputs = outputs.iter().map(|o| map[o.index()]).collect();
+    Function { graph, outputs }
+}
+
 /// Copies the part of `f` its outputs depend on into `dst`, with input `k` of `f`
 /// replaced by `args[k]` (which must have `f`'s input shapes), and returns the nodes
 /// of `f`'s outputs in `dst`.
@@ -120,7 +175,7 @@ pub(crate) fn import(
             .collect::<Option<Vec<NodeId>>>()
             .ok_or_else(|| IrError::Invalid(format!("node %{i} reads a later node")))?;
         let new = rebuild(dst, src, node, &args, inputs)?;
-        if dst.shape(new) != node.shape.as_slice() {
+        if !same_shape(dst.shape(new), &node.shape) {
             return Err(IrError::Shape(format!(
                 "node %{i} has shape {} but its operation gives {}",
                 shape_text(&node.shape),

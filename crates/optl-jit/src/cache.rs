@@ -3,7 +3,8 @@
 //! [`KernelCache`] keys compiled kernels (and compile failures, so that an
 //! unsupported function falls back to the interpreter at the cost of a lookup) by
 //! [`optl_ir::structural_hash`]. [`choose`] is the `--engine` policy: `Auto` compiles
-//! a function only when compiling pays for itself (see [`AUTO_MIN_NODES`]).
+//! a function only when compiling pays for itself (see [`AUTO_MIN_NODES`]), and a
+//! very big one only when it runs a second time (see [`AUTO_DEFER_NODES`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -103,6 +104,9 @@ impl FromStr for Engine {
 pub enum Choice {
     Jit,
     Interp,
+    /// Run the first `runs` calls on the interpreter, then compile (see
+    /// [`AUTO_DEFER_NODES`]).
+    JitAfter(u32),
 }
 
 /// `Auto` compiles functions with at least this many live nodes...
@@ -117,9 +121,26 @@ pub const AUTO_MIN_NODES: usize = 64;
 /// should ask for `Engine::Jit`.
 pub const AUTO_MIN_ELEMENTS: usize = 256;
 
+/// `Auto` does not compile a function with at least this many live nodes before its
+/// second run ([`AUTO_DEFER_RUNS`] interpreted runs first). Compiling costs about
+/// 2–8 µs per node (8 ms for a 1,000-node value and gradient; 0.2–0.3 s for the
+/// 9·10⁴-node gradient of a 10⁴-term unrolled sum, `benches/trace_grad.rs`), while an
+/// interpreted run of mostly scalar nodes costs about 0.2–0.3 µs per node, so one
+/// interpreted run is a tenth to a thirtieth of the compile. Big programs are often
+/// run once (`grad(f)(x)` in a script or the REPL), and then compiling is pure loss;
+/// a program that runs twice is likely to run many times (a solver, a loop), and is
+/// compiled at its second run, having lost one cheap interpreted run. Below this size
+/// compiling takes a few milliseconds at most and happens at once, as before.
+pub const AUTO_DEFER_NODES: usize = 2048;
+
+/// Interpreted runs of a big function (see [`AUTO_DEFER_NODES`]) before `Auto`
+/// compiles it.
+pub const AUTO_DEFER_RUNS: u32 = 1;
+
 /// The engine to run `f` with. `Jit` and `Interp` are taken as asked (a JIT failure
 /// still falls back to the interpreter, in the caller, counted); `Auto` picks the
-/// JIT for functions big enough for compiling to pay off.
+/// JIT for functions big enough for compiling to pay off, and for very big ones only
+/// from their second run ([`Choice::JitAfter`], see [`AUTO_DEFER_NODES`]).
 pub fn choose(engine: Engine, f: &Function) -> Choice {
     match engine {
         Engine::Jit => Choice::Jit,
@@ -127,6 +148,9 @@ pub fn choose(engine: Engine, f: &Function) -> Choice {
         Engine::Auto => {
             let live = f.graph.reachable(&f.outputs);
             let nodes = live.iter().filter(|&&l| l).count();
+            if nodes >= AUTO_DEFER_NODES {
+                return Choice::JitAfter(AUTO_DEFER_RUNS);
+            }
             let big = f
                 .graph
                 .nodes()

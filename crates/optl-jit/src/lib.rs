@@ -52,7 +52,10 @@ use std::fmt;
 
 use optl_ir::Op;
 
-pub use cache::{AUTO_MIN_ELEMENTS, AUTO_MIN_NODES, Choice, Engine, KernelCache, choose};
+pub use cache::{
+    AUTO_DEFER_NODES, AUTO_DEFER_RUNS, AUTO_MIN_ELEMENTS, AUTO_MIN_NODES, Choice, Engine,
+    KernelCache, choose,
+};
 pub use jit::{Jit, Kernel, KernelStats, QUICK_WEIGHT};
 
 /// Why a function was not compiled, or a kernel call failed.

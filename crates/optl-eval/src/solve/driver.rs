@@ -161,7 +161,7 @@ pub fn run_rule(
         project(&mut w);
         states = out[1..1 + k].to_vec();
         f = model.objective(&w, Some(&mut g));
-        if step % PROGRESS_EVERY == 0 {
+        if step.is_multiple_of(PROGRESS_EVERY) {
             interp.report(&Progress::Steps {
                 done: step,
                 total: steps,

@@ -183,6 +183,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let (x0, lower, upper) = model.start_and_bounds();
     // The model borrows the engines for the solve; `Lent` gives them back on every path.
     model.engines = std::mem::take(&mut interp.engines);
+    model.progress = interp.progress.take();
     let lent = Lent {
         interp,
         model: &mut model,
@@ -358,6 +359,8 @@ struct Lent<'a> {
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
         self.interp.engines = std::mem::take(&mut self.model.engines);
+        self.interp.progress = self.model.progress.take();
+        self.interp.report(&crate::progress::Progress::Done);
     }
 }
 

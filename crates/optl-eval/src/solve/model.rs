@@ -7,6 +7,9 @@ use crate::numeric::{ConstraintKind, TracedProblem};
 use optl_ir::{BinaryOp, Function, Graph, IrError, IrResult, NodeId};
 use optl_tensor::Tensor;
 
+/// Evaluations between progress reports of a native solve.
+const PROGRESS_EVERY: usize = 256;
+
 /// The IR programs of one problem, and the flat layout of its variables.
 pub struct ProblemModel {
     pub problem: TracedProblem,
@@ -24,6 +27,8 @@ pub struct ProblemModel {
     /// vars, multipliers per constraint → [yᵀc, gradient per var, ...]
     constraints_jt: Option<Program>,
     pub evals: usize,
+    /// The embedder's progress callback, lent by the interpreter during a solve.
+    pub progress: Option<crate::progress::ProgressFn>,
     /// The engines, lent by the interpreter for the duration of a solve.
     pub engines: Engines,
     /// The first evaluation error (shapes are checked when tracing, so this only
@@ -77,6 +82,7 @@ impl ProblemModel {
             constraints: engines.prepare(constraints_fn),
             constraints_jt,
             evals: 0,
+            progress: None,
             engines: Engines::default(),
             error: None,
         })
@@ -203,7 +209,16 @@ impl optl_runtime::Nlp for ProblemModel {
         if let Some(g) = grad {
             flatten_into(&out[1..], g);
         }
-        out[0].iter().next().copied().unwrap_or(f64::NAN)
+        let value = out[0].iter().next().copied().unwrap_or(f64::NAN);
+        if self.evals.is_multiple_of(PROGRESS_EVERY)
+            && let Some(report) = self.progress.as_mut()
+        {
+            report(&crate::progress::Progress::Evals {
+                evals: self.evals,
+                f: value,
+            });
+        }
+        value
     }
 
     fn hvp(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
