@@ -6,7 +6,8 @@
 //!   one), the node is evaluated with the interpreter's own code. Scalar results,
 //!   and tensors whose elements are all equal, become `full(v, shape)` (a broadcast
 //!   scalar), so no large constant is materialised; other results are folded only
-//!   when they and their arguments have at most [`FOLD_LIMIT`] elements. A fold that
+//!   when they and their arguments have at most [`FOLD_LIMIT`] elements (the
+//!   transpose of a constant is folded at any size: it is no larger). A fold that
 //!   fails (say the maximum of an empty tensor) leaves the node alone, so the error
 //!   shows when the graph is run.
 //! - **Identities** ("0" and "1" are scalar constants or broadcasts of one):
@@ -82,6 +83,17 @@ fn fold(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<Node
         if let Some(v) = v {
             return Some(g.full(v, shape));
         }
+    }
+    // The transpose of a constant is a constant of the same size, whatever the size:
+    // folding it costs one copy at build time instead of one per run (`X.T @ r` in
+    // the gradient of `X @ w` for a data matrix `X`).
+    if matches!(op, Op::Transpose)
+        && let Some(Node {
+            op: Op::Const(c), ..
+        }) = g.get(args[0])
+    {
+        let t = optl_tensor::transpose(g.get_constant(*c)?);
+        return Some(g.constant(t));
     }
     let small = |s: &[usize]| optl_tensor::size_of(s) <= FOLD_LIMIT as u128;
     if !small(shape) || !args.iter().all(|&a| small(g.shape(a))) {

@@ -47,21 +47,21 @@ impl CallCtx<'_, '_, '_> {
             .ok()
             .and_then(|i| self.matmuls.get(i))
             .ok_or_else(|| bad("no such product"))?;
-        let tensor = |ctx: &Self, mem, r, c| {
-            let data = ctx
-                .read(mem, r * c)
-                .ok_or_else(|| bad("operand out of range"))?;
-            optl_tensor::from_vec(&[r, c], data.to_vec()).map_err(|e| bad(&e.to_string()))
-        };
-        let a = tensor(self, op.a, op.m, op.k)?;
-        let b = tensor(self, op.b, op.k, op.n)?;
-        let p = optl_tensor::matmul(&a, &b, usize::MAX).map_err(|e| bad(&e.to_string()))?;
-        let out = self
-            .write(op.out, op.m * op.n)
-            .ok_or_else(|| bad("result out of range"))?;
-        for (o, x) in out.iter_mut().zip(p.iter()) {
-            *o = *x;
-        }
+        // The operands are read in place (no copy of a large matrix); the product is
+        // computed into a buffer because it may be written over scratch memory that
+        // the operands are read from.
+        let a = self
+            .read(op.a, op.m * op.k)
+            .ok_or_else(|| bad("operand out of range"))?;
+        let b = self
+            .read(op.b, op.k * op.n)
+            .ok_or_else(|| bad("operand out of range"))?;
+        let mut product = vec![0.0; op.m * op.n];
+        optl_tensor::matmul_into(a, b, op.m, op.k, op.n, &mut product)
+            .map_err(|e| bad(&e.to_string()))?;
+        self.write(op.out, op.m * op.n)
+            .ok_or_else(|| bad("result out of range"))?
+            .copy_from_slice(&product);
         Ok(())
     }
 }
