@@ -430,8 +430,22 @@ fn vjp(
         Op::MatMul => {
             let (a, b) = (args[0], args[1]);
             let bt = g.transpose(b);
-            let at = g.transpose(a);
-            vec![Some(g.matmul(ga, bt)?), Some(g.matmul(at, ga)?)]
+            let grad_a = g.matmul(ga, bt)?;
+            let (m, n) = (g.shape(ga)[0], g.shape(ga)[1]);
+            // d/db = aᵀ ga. For a column `ga` (the gradient of `X @ w`) it is computed
+            // as (gaᵀ a)ᵀ, whose transposes of vectors are reshapes: the product then
+            // streams over the rows of `a` itself instead of a transposed copy, and
+            // the data matrix is read from one place.
+            let grad_b = if n == 1 {
+                let row = g.reshape(ga, &[1, m])?;
+                let p = g.matmul(row, a)?;
+                let k = g.shape(p)[1];
+                g.reshape(p, &[k, 1])?
+            } else {
+                let at = g.transpose(a);
+                g.matmul(at, ga)?
+            };
+            vec![Some(grad_a), Some(grad_b)]
         }
         Op::Broadcast => {
             let s = arg_shape(g, 0);
