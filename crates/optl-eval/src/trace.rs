@@ -95,6 +95,13 @@ impl Interp {
             }
             return Ok(t.node);
         }
+        // A number is a scalar constant: `Graph::scalar` finds or adds the same
+        // constant and node as `constant` of its 0-d tensor, without making one.
+        match v {
+            Value::Int(n) => return Ok(self.active(span)?.graph.scalar(*n as f64)),
+            Value::Float(x) => return Ok(self.active(span)?.graph.scalar(*x)),
+            _ => {}
+        }
         let limit = self.limits.max_elements;
         let tensor = match v {
             Value::List(items) if items.iter().any(|i| matches!(i, Value::Tracer(_))) => {

@@ -15,11 +15,19 @@
 use hashbrown::HashTable;
 use optl_tensor::Tensor;
 use rustc_hash::FxHasher;
+use smallvec::SmallVec;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 pub type Shape = Vec<usize>;
+
+/// The arguments of a node, stored inline up to four (nearly every node), so that a
+/// node costs no allocation of its own.
+pub type Args = SmallVec<[NodeId; 4]>;
+
+/// The shape of a node, stored inline up to two axes.
+pub type NodeShape = SmallVec<[usize; 2]>;
 
 /// Index of a node in its graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,8 +146,8 @@ pub enum Op {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub op: Op,
-    pub args: Vec<NodeId>,
-    pub shape: Shape,
+    pub args: Args,
+    pub shape: NodeShape,
 }
 
 /// A shape or argument mistake found while building a node.
@@ -161,13 +169,14 @@ impl std::error::Error for IrError {}
 
 pub type IrResult<T> = Result<T, IrError>;
 
-/// Whether two shapes are equal. Compares lengths first and never calls `memcmp` on
-/// an empty shape: the empty `Vec` of a scalar's shape has a dangling pointer, and the
-/// AVX-512 `memcmp` of glibc does a masked load from it that takes a slow microcode
-/// assist (it was a fifth of the time of building a graph of scalars).
+/// Whether two shapes are equal. Compares lengths first and never calls `memcmp`: on
+/// an empty shape (a dangling pointer) the AVX-512 `memcmp` of glibc does a masked
+/// load that takes a slow microcode assist (it was a fifth of the time of building a
+/// graph of scalars), and on the short shapes of nodes the call costs more than the
+/// comparison.
 #[inline]
 pub fn same_shape(a: &[usize], b: &[usize]) -> bool {
-    a.len() == b.len() && (a.is_empty() || a == b)
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Shapes as NumPy prints them: `[2, 3]`.
@@ -264,6 +273,13 @@ pub struct Graph {
     /// because some operations (`Broadcast`, `Reshape`, `Unslice`) take their target
     /// shape from the node.
     dedup: IdTable,
+    /// Nodes from `dedup.len` on are not in `dedup` yet (after `prune_in_place`);
+    /// [`Graph::enter_all`] adds them before the table is used.
+    unentered: bool,
+    /// Recent answers of [`Graph::scalar`] (canonical bits, node). Builders only add
+    /// nodes after looking them up, so an answer stays the answer; the memo is
+    /// emptied when nodes are added otherwise or renumbered.
+    scalar_memo: Vec<(u64, NodeId)>,
     input_shapes: Vec<Shape>,
 }
 
@@ -373,12 +389,154 @@ impl Graph {
     /// Whether every node is in the hash-consing table (none was added by
     /// `push_unshared`), so that builders share with all of them.
     pub fn is_fully_shared(&self) -> bool {
-        self.dedup.len == self.nodes.len()
+        self.unentered || self.dedup.len == self.nodes.len()
+    }
+
+    /// Enters the nodes `prune_in_place` left out of the hash-consing table.
+    fn enter_all(&mut self) {
+        if !self.unentered {
+            return;
+        }
+        self.unentered = false;
+        for j in self.dedup.len..self.nodes.len() {
+            let node = &self.nodes[j];
+            let hash = node_hash(&node.op, &node.args, &node.shape);
+            self.dedup.insert(hash, j as u32);
+        }
     }
 
     /// The nodes and the constant table, taken apart (for `prune_owned`).
     pub(crate) fn into_parts(self) -> (Vec<Node>, Vec<Rc<Tensor>>, Vec<Shape>) {
         (self.nodes, self.consts, self.input_shapes)
+    }
+
+    /// [`crate::prune_owned`] done in place, when the graph is in the form a traced or
+    /// differentiated graph has: every node in the hash-consing table, the inputs as
+    /// nodes `0..k` in order (and no other input nodes), and the live constant nodes
+    /// in increasing constant order. The live nodes (and all inputs) are moved down
+    /// over the dead ones, their arguments and constant ids renumbered, and the
+    /// hash-consing tables keep their memory: only the entries of moved nodes are
+    /// entered again. The result is the graph `prune_owned` builds, node for node and
+    /// constant for constant. Returns the new id of every old node (`u32::MAX` for
+    /// dropped ones), or `None`, leaving the graph untouched, when the graph does not
+    /// have that form.
+    pub(crate) fn prune_in_place(&mut self, live: &[bool]) -> Option<Vec<NodeId>> {
+        let n = self.nodes.len();
+        let k = self.input_shapes.len();
+        if live.len() != n || k > n || !self.is_fully_shared() {
+            return None;
+        }
+        let mut last_const: Option<u32> = None;
+        for (i, node) in self.nodes.iter().enumerate() {
+            if i < k {
+                let ok = node.op == Op::Input(i as u32)
+                    && node.args.is_empty()
+                    && same_shape(&node.shape, &self.input_shapes[i]);
+                if !ok {
+                    return None;
+                }
+                continue;
+            }
+            if matches!(node.op, Op::Input(_)) {
+                return None;
+            }
+            if !live[i] {
+                continue;
+            }
+            match node.op {
+                Op::Const(c) => {
+                    let ok = node.args.is_empty()
+                        && last_const.is_none_or(|l| c > l)
+                        && self
+                            .consts
+                            .get(c as usize)
+                            .is_some_and(|t| same_shape(t.shape(), &node.shape));
+                    if !ok {
+                        return None;
+                    }
+                    last_const = Some(c);
+                }
+                _ => {
+                    if node.args.iter().any(|a| a.index() >= i) {
+                        return None;
+                    }
+                }
+            }
+        }
+        // The new constant ids: live constants keep their order.
+        let mut const_map = vec![u32::MAX; self.consts.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let (true, Op::Const(c)) = (live[i], &node.op) {
+                const_map[*c as usize] = 0;
+            }
+        }
+        let mut next = 0u32;
+        for c in const_map.iter_mut() {
+            if *c == 0 {
+                *c = next;
+                next += 1;
+            }
+        }
+        let keep = |i: usize| i < k || live[i];
+        // Nodes before `first_changed` stay where they are with the same content.
+        let mut first_changed = n;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let changed = !keep(i) || matches!(node.op, Op::Const(c) if const_map[c as usize] != c);
+            if changed {
+                first_changed = i;
+                break;
+            }
+        }
+        let mut map: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+        let mut w = first_changed;
+        for i in first_changed..n {
+            if !keep(i) {
+                map[i] = NodeId(u32::MAX);
+                continue;
+            }
+            self.nodes.swap(w, i);
+            let node = &mut self.nodes[w];
+            for a in node.args.iter_mut() {
+                *a = map[a.index()];
+            }
+            if let Op::Const(c) = &mut node.op {
+                *c = const_map[*c as usize];
+            }
+            map[i] = NodeId(w as u32);
+            w += 1;
+        }
+        self.nodes.truncate(w);
+        // The hash-consing table: entries of unmoved nodes stay. Moved nodes are
+        // entered again when the table is next used (often never: a pruned gradient
+        // is only run), all of them, so the table then holds every node as before.
+        self.scalar_memo.clear();
+        if first_changed < w {
+            if first_changed < w / 2 {
+                // Most entries would go: emptying the table is cheaper than erasing.
+                self.dedup.table.clear();
+                self.dedup.len = 0;
+            } else {
+                let limit = first_changed as u32;
+                self.dedup.table.retain(|e| e.1 < limit);
+                self.dedup.len = self.dedup.len.min(first_changed);
+            }
+            self.unentered = true;
+        }
+        if next as usize != self.consts.len() {
+            let mut c = 0;
+            self.consts.retain(|_| {
+                let kept = const_map[c] != u32::MAX;
+                c += 1;
+                kept
+            });
+            self.const_ids.table.retain(|e| {
+                let m = const_map[e.1 as usize];
+                e.1 = m;
+                m != u32::MAX
+            });
+            self.const_ids.len = self.consts.len();
+        }
+        Some(map)
     }
 
     /// The constant value of a node, if it is a constant.
@@ -396,7 +554,16 @@ impl Graph {
         for _ in 0..self.nodes.len() + 1 {
             let node = self.get(id)?;
             match &node.op {
-                Op::Const(c) => return optl_tensor::as_scalar(self.get_constant(*c)?),
+                Op::Const(c) => {
+                    let t = self.get_constant(*c)?;
+                    if t.len() != 1 {
+                        return None;
+                    }
+                    return match t.as_slice_memory_order() {
+                        Some(s) => s.first().copied(),
+                        None => optl_tensor::as_scalar(t),
+                    };
+                }
                 Op::Broadcast if node.args.len() == 1 && node.args[0] < id => id = node.args[0],
                 _ => return None,
             }
@@ -410,7 +577,7 @@ impl Graph {
         self.dedup
             .find(hash, |id| {
                 let n = &nodes[id as usize];
-                n.op == *op && n.args == args && same_shape(&n.shape, shape)
+                n.op == *op && n.args.as_slice() == args && same_shape(&n.shape, shape)
             })
             .map(NodeId)
     }
@@ -426,16 +593,13 @@ impl Graph {
     /// Adds a node, or returns the existing identical one. No shape checks and no
     /// simplification: prefer the builders.
     pub fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
-        let hash = node_hash(&op, &args, &shape);
-        match self.lookup(hash, &op, &args, &shape) {
-            Some(id) => id,
-            None => self.append(hash, Node { op, args, shape }),
-        }
+        self.intern(op, &args, &shape)
     }
 
     /// [`Graph::push`] from borrowed arguments and shape, which are only copied when
     /// the node is new (most builder calls find an existing node).
     fn intern(&mut self, op: Op, args: &[NodeId], shape: &[usize]) -> NodeId {
+        self.enter_all();
         let hash = node_hash(&op, args, shape);
         match self.lookup(hash, &op, args, shape) {
             Some(id) => id,
@@ -443,8 +607,8 @@ impl Graph {
                 hash,
                 Node {
                     op,
-                    args: args.to_vec(),
-                    shape: shape.to_vec(),
+                    args: SmallVec::from_slice(args),
+                    shape: SmallVec::from_slice(shape),
                 },
             ),
         }
@@ -453,7 +617,9 @@ impl Graph {
     /// Appends a node without looking it up in (or adding it to) the hash-consing
     /// table: for copying nodes that are already unique (`prune`). Builders used on
     /// the graph afterwards still work, but do not share with these nodes.
-    pub(crate) fn push_unshared(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
+    pub(crate) fn push_unshared(&mut self, op: Op, args: Args, shape: NodeShape) -> NodeId {
+        self.enter_all();
+        self.scalar_memo.clear();
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(Node { op, args, shape });
         id
@@ -463,6 +629,8 @@ impl Graph {
     /// and enters it in the hash-consing table without looking it up first, so that
     /// builders used on the graph afterwards share with it.
     pub(crate) fn push_unique(&mut self, node: Node) -> NodeId {
+        self.enter_all();
+        self.scalar_memo.clear();
         let hash = node_hash(&node.op, &node.args, &node.shape);
         self.append(hash, node)
     }
@@ -513,6 +681,18 @@ impl Graph {
     /// unless the constant is new.
     pub fn scalar(&mut self, x: f64) -> NodeId {
         let bits = canonical_bits(x);
+        if let Some(&(_, id)) = self.scalar_memo.iter().find(|m| m.0 == bits) {
+            return id;
+        }
+        let id = self.scalar_uncached(x, bits);
+        if self.scalar_memo.len() >= 8 {
+            self.scalar_memo.remove(0);
+        }
+        self.scalar_memo.push((bits, id));
+        id
+    }
+
+    fn scalar_uncached(&mut self, x: f64, bits: u64) -> NodeId {
         let mut h = Fx::default();
         h.add(0);
         h.add(bits);

@@ -10,11 +10,13 @@
 
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use optl_tensor::{Tensor, TensorError};
 
 use crate::graph::{
-    AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, Op, UnaryOp, check_slices,
-    same_shape, shape_text,
+    AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeShape, Op, UnaryOp,
+    check_slices, same_shape, shape_text,
 };
 
 /// Largest number of elements of any tensor the interpreter makes by default; the
@@ -34,7 +36,7 @@ pub fn eval_with_limit(f: &Function, inputs: &[Tensor], limit: usize) -> IrResul
         .map(|o| {
             values
                 .get(o.index())
-                .and_then(|v| v.as_deref().cloned())
+                .and_then(|v| v.as_ref().map(Val::to_tensor))
                 .ok_or_else(|| IrError::Invalid(format!("output %{} has no value", o.0)))
         })
         .collect()
@@ -46,8 +48,139 @@ pub fn eval_nodes(f: &Function, inputs: &[Tensor], limit: usize) -> IrResult<Vec
     let values = run(f, inputs, limit, true)?;
     Ok(values
         .into_iter()
-        .map(|v| v.map(Rc::unwrap_or_clone))
+        .map(|v| v.map(Val::into_tensor))
         .collect())
+}
+
+/// The value of a node during a run: values of one element (most nodes of unrolled
+/// code: scalars, and the `[1]` pieces of indexing and stacking) are kept as a plain
+/// number with their shape, so computing one allocates nothing; they become tensors
+/// only where an operation needs one.
+#[derive(Clone, Debug)]
+enum Val {
+    Single(f64, NodeShape),
+    Tensor(Rc<Tensor>),
+}
+
+impl Val {
+    fn shape(&self) -> &[usize] {
+        match self {
+            Val::Single(_, s) => s,
+            Val::Tensor(t) => t.shape(),
+        }
+    }
+
+    /// The number, when the value is 0-d.
+    fn as_scalar(&self) -> Option<f64> {
+        match self {
+            Val::Single(x, s) if s.is_empty() => Some(*x),
+            Val::Single(..) => None,
+            Val::Tensor(t) if t.ndim() == 0 => t.iter().next().copied(),
+            Val::Tensor(_) => None,
+        }
+    }
+
+    /// The element, when the value has exactly one.
+    fn as_single(&self) -> Option<f64> {
+        match self {
+            Val::Single(x, _) => Some(*x),
+            Val::Tensor(t) if t.len() == 1 => t.iter().next().copied(),
+            Val::Tensor(_) => None,
+        }
+    }
+
+    fn to_tensor(&self) -> Tensor {
+        match self {
+            Val::Single(x, s) => single_tensor(*x, s),
+            Val::Tensor(t) => Tensor::clone(t),
+        }
+    }
+
+    fn into_tensor(self) -> Tensor {
+        match self {
+            Val::Single(x, s) => single_tensor(x, &s),
+            Val::Tensor(t) => Rc::unwrap_or_clone(t),
+        }
+    }
+}
+
+/// A tensor of one element and the given shape (all of whose axes are 1).
+fn single_tensor(x: f64, shape: &[usize]) -> Tensor {
+    if shape.is_empty() {
+        optl_tensor::scalar(x)
+    } else {
+        Tensor::from_elem(ndarray::IxDyn(shape), x)
+    }
+}
+
+/// Fast paths of [`eval_op`] for results of one element: the same cases and the same
+/// `f64` functions, so the same bits, without making tensors. `None` when the
+/// general path must run (which also reports malformed nodes).
+fn eval_single(node: &Node, args: &[&Val]) -> Option<f64> {
+    if node.shape.iter().any(|&d| d != 1) {
+        return None;
+    }
+    let fits = |v: &Val| same_shape(v.shape(), &node.shape);
+    match (&node.op, args) {
+        (Op::Unary(op), [a]) if node.shape.is_empty() => Some(unary_f64(*op, a.as_scalar()?)),
+        (Op::Binary(op), [a, b]) if node.shape.is_empty() => {
+            Some(binary_f64(*op, a.as_scalar()?, b.as_scalar()?))
+        }
+        (Op::Unary(op), [a]) if fits(a) => Some(unary_f64(*op, a.as_single()?)),
+        (Op::Binary(op), [a, b]) if fits(a) && fits(b) => {
+            Some(binary_f64(*op, a.as_single()?, b.as_single()?))
+        }
+        (Op::Reshape, [a]) => a.as_single(),
+        (Op::Slice(slices), [a]) => {
+            let lens_fit = slices.len() == node.shape.len()
+                && slices.iter().zip(&node.shape).all(|(sl, &d)| sl.len == d);
+            if !lens_fit || check_slices(a.shape(), slices).is_err() {
+                return None;
+            }
+            match a {
+                Val::Single(x, _) => Some(*x),
+                Val::Tensor(t) => {
+                    let data = t.as_slice()?;
+                    let mut off = 0usize;
+                    let mut stride = 1usize;
+                    for (sl, &d) in slices.iter().zip(t.shape()).rev() {
+                        off = off.checked_add(sl.start.checked_mul(stride)?)?;
+                        stride = stride.checked_mul(d)?;
+                    }
+                    data.get(off).copied()
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `Concat` along the first axis (the pieces' elements one after the other, as
+/// `optl_tensor::concat` lays them out) of pieces that may be single numbers.
+fn concat_first_axis(node: &Node, args: &[&Val], limit: usize) -> Option<Tensor> {
+    let (&n0, rest) = node.shape.split_first()?;
+    if args.is_empty() {
+        return None;
+    }
+    let mut total = 0usize;
+    for a in args {
+        let (&d0, r) = a.shape().split_first()?;
+        if r != rest {
+            return None;
+        }
+        total = total.checked_add(d0)?;
+    }
+    if total != n0 || optl_tensor::check_limit(&node.shape, limit).is_err() {
+        return None;
+    }
+    let mut data = Vec::with_capacity(optl_tensor::size_of(&node.shape) as usize);
+    for a in args {
+        match a {
+            Val::Single(x, _) => data.push(*x),
+            Val::Tensor(t) => data.extend_from_slice(&optl_tensor::contiguous(t)),
+        }
+    }
+    optl_tensor::from_vec(&node.shape, data).ok()
 }
 
 fn run(
@@ -55,7 +188,7 @@ fn run(
     inputs: &[Tensor],
     limit: usize,
     keep_all: bool,
-) -> IrResult<Vec<Option<Rc<Tensor>>>> {
+) -> IrResult<Vec<Option<Val>>> {
     let g = &f.graph;
     let shapes = g.input_shapes();
     if inputs.len() != shapes.len() {
@@ -91,7 +224,7 @@ fn run(
             *l = usize::MAX;
         }
     }
-    let mut values: Vec<Option<Rc<Tensor>>> = vec![None; g.len()];
+    let mut values: Vec<Option<Val>> = vec![None; g.len()];
     for (i, node) in g.nodes().iter().enumerate() {
         if !live[i] {
             continue;
@@ -99,25 +232,53 @@ fn run(
         let value = match node.op {
             Op::Input(k) => inputs
                 .get(k as usize)
-                .map(|t| Rc::new(t.clone()))
+                .map(|t| Val::Tensor(Rc::new(t.clone())))
                 .ok_or_else(|| IrError::Invalid(format!("node %{i} reads a missing input {k}")))?,
-            Op::Const(c) => g
-                .get_constant(c)
-                .cloned()
-                .ok_or_else(|| IrError::Invalid(format!("node %{i} reads a missing constant")))?,
+            Op::Const(c) => {
+                g.get_constant(c).cloned().map(Val::Tensor).ok_or_else(|| {
+                    IrError::Invalid(format!("node %{i} reads a missing constant"))
+                })?
+            }
             _ => {
-                let mut args = Vec::with_capacity(node.args.len());
+                let mut vargs: SmallVec<[&Val; 4]> = SmallVec::new();
                 for a in &node.args {
                     let v = if a.index() < i {
-                        values[a.index()].as_deref()
+                        values[a.index()].as_ref()
                     } else {
                         None
                     };
-                    args.push(v.ok_or_else(|| {
+                    vargs.push(v.ok_or_else(|| {
                         IrError::Invalid(format!("node %{i} reads %{} before it is computed", a.0))
                     })?);
                 }
-                Rc::new(eval_op(g, node, &args, limit)?)
+                let fast = match (&node.op, eval_single(node, &vargs)) {
+                    (_, Some(x)) => Some(Val::Single(x, node.shape.clone())),
+                    (Op::Concat(0), None) => {
+                        concat_first_axis(node, &vargs, limit).map(|t| Val::Tensor(Rc::new(t)))
+                    }
+                    _ => None,
+                };
+                match fast {
+                    Some(v) => v,
+                    None => {
+                        let mut singles: SmallVec<[Tensor; 4]> = SmallVec::new();
+                        for v in &vargs {
+                            if let Val::Single(x, s) = v {
+                                singles.push(single_tensor(*x, s));
+                            }
+                        }
+                        let mut next = singles.iter();
+                        let args: SmallVec<[&Tensor; 4]> = vargs
+                            .iter()
+                            .map(|v| match v {
+                                Val::Tensor(t) => Some(&**t),
+                                Val::Single(..) => next.next(),
+                            })
+                            .collect::<Option<_>>()
+                            .ok_or_else(|| IrError::Invalid("lost a scalar".into()))?;
+                        Val::Tensor(Rc::new(eval_op(g, node, &args, limit)?))
+                    }
+                }
             }
         };
         if !same_shape(value.shape(), &node.shape) {

@@ -66,7 +66,8 @@ fn fold(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<Node
     if !args.iter().all(|&a| is_const(g, a)) {
         return None;
     }
-    let scalars: Option<Vec<f64>> = args.iter().map(|&a| g.as_scalar_const(a)).collect();
+    let scalars: Option<smallvec::SmallVec<[f64; 4]>> =
+        args.iter().map(|&a| g.as_scalar_const(a)).collect();
     if let Some(s) = scalars {
         let v = match op {
             Op::Unary(u) => Some(unary_f64(*u, s[0])),
@@ -106,8 +107,8 @@ fn fold(g: &mut Graph, op: &Op, args: &[NodeId], shape: &[usize]) -> Option<Node
     let refs: Vec<&Tensor> = values.iter().collect();
     let node = Node {
         op: op.clone(),
-        args: args.to_vec(),
-        shape: shape.to_vec(),
+        args: args.into(),
+        shape: shape.into(),
     };
     let t = eval_op(g, &node, &refs, FOLD_LIMIT).ok()?;
     if !crate::graph::same_shape(t.shape(), shape) {

@@ -41,7 +41,7 @@ pub fn prune(f: &Function) -> Function {
         if !live[i] {
             continue;
         }
-        let args: Option<Vec<NodeId>> = node
+        let args: Option<crate::graph::Args> = node
             .args
             .iter()
             .map(|a| map.get(a.index()).copied().flatten())
@@ -92,6 +92,14 @@ pub fn prune_owned(f: Function) -> Function {
     if !well_formed {
         return prune(&f);
     }
+    let mut f = f;
+    if let Some(map) = f.graph.prune_in_place(&live) {
+        let outputs = f.outputs.iter().map(|o| map[o.index()]).collect();
+        return Function {
+            graph: f.graph,
+            outputs,
+        };
+    }
     let Function {
         graph: src,
         outputs,
@@ -141,7 +149,7 @@ pub fn inline(dst: &mut Graph, f: &Function, args: &[NodeId]) -> IrResult<Vec<No
     for (s, &a) in shapes.iter().zip(args) {
         let sa = dst
             .get(a)
-            .map(|n| n.shape.clone())
+            .map(|n| n.shape.to_vec())
             .ok_or_else(|| IrError::Invalid(format!("node %{} is not in the graph", a.0)))?;
         if &sa != s {
             return Err(IrError::Shape(format!(
