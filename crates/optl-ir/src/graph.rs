@@ -12,12 +12,11 @@
 //! node or a different (simpler) node of the requested shape. [`Graph::push`] is the
 //! raw, unchecked and unsimplified way to add a node.
 
-use hashbrown::HashTable;
+use crate::table::{Fx, IdTable, const_hash, node_hash};
 use optl_tensor::Tensor;
-use rustc_hash::FxHasher;
 use smallvec::SmallVec;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::rc::Rc;
 
 pub type Shape = Vec<usize>;
@@ -182,84 +181,6 @@ pub fn same_shape(a: &[usize], b: &[usize]) -> bool {
 /// Shapes as NumPy prints them: `[2, 3]`.
 pub fn shape_text(s: &[usize]) -> String {
     optl_tensor::shape_str(s)
-}
-
-/// The hasher of the hash-consing tables (rustc's Fx hash): their keys are short
-/// lists of integers, for which SipHash dominated graph building in profiles. Not
-/// DoS-resistant, which tables of a program's own nodes do not need.
-#[derive(Default)]
-struct Fx(FxHasher);
-
-impl Fx {
-    fn add(&mut self, x: u64) {
-        self.0.write_u64(x);
-    }
-
-    fn finish32(&self) -> u32 {
-        let h = self.0.finish();
-        (h ^ (h >> 32)) as u32
-    }
-}
-
-/// The hash of a node's content (operation, arguments, shape).
-fn node_hash(op: &Op, args: &[NodeId], shape: &[usize]) -> u32 {
-    let mut h = Fx::default();
-    op.hash(&mut h.0);
-    h.add(args.len() as u64);
-    for a in args {
-        h.add(u64::from(a.0));
-    }
-    h.add(shape.len() as u64);
-    for &d in shape {
-        h.add(d as u64);
-    }
-    h.finish32()
-}
-
-/// The hash of a constant's content (shape and [`canonical_bits`] of the elements).
-fn const_hash(shape: &[usize], t: &Tensor) -> u32 {
-    let mut h = Fx::default();
-    h.add(shape.len() as u64);
-    for &d in shape {
-        h.add(d as u64);
-    }
-    for x in t.iter() {
-        h.add(canonical_bits(*x));
-    }
-    h.finish32()
-}
-
-/// A table of ids by content hash (hashbrown's `HashTable`). The keys are not
-/// stored: they are the nodes (or constants) themselves, compared through the
-/// caller's `eq`, so adding a node neither clones nor re-hashes it, and growing
-/// moves only the stored 32-bit hashes.
-#[derive(Clone, Debug, Default)]
-struct IdTable {
-    table: HashTable<(u32, u32)>,
-    len: usize,
-}
-
-impl IdTable {
-    fn with_capacity(n: usize) -> IdTable {
-        IdTable {
-            table: HashTable::with_capacity(n),
-            len: 0,
-        }
-    }
-
-    /// The id with this hash for which `eq` holds.
-    fn find(&self, hash: u32, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
-        self.table
-            .find(u64::from(hash), |&(h, id)| h == hash && eq(id))
-            .map(|&(_, id)| id)
-    }
-
-    /// Adds an id (known not to be present).
-    fn insert(&mut self, hash: u32, id: u32) {
-        self.table
-            .insert_unique(u64::from(hash), (hash, id), |&(h, _)| u64::from(h));
-        self.len += 1;
-    }
 }
 
 /// The graph: nodes, constants, and the hash-consing table.

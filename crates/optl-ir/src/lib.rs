@@ -14,6 +14,7 @@ pub mod interp;
 pub mod print;
 mod rewrite;
 pub mod simplify;
+mod table;
 
 pub use ad::{grad, grad_only, hvp};
 pub use graph::{
