@@ -574,21 +574,7 @@ impl Graph {
     }
 
     pub fn constant(&mut self, t: Tensor) -> NodeId {
-        let shape = t.shape().to_vec();
-        let hash = const_hash(&shape, &t);
-        let consts = &self.consts;
-        let found = self.const_ids.find(hash, |c| {
-            let u = &consts[c as usize];
-            same_shape(u.shape(), &shape)
-                && u.iter()
-                    .zip(t.iter())
-                    .all(|(a, b)| canonical_bits(*a) == canonical_bits(*b))
-        });
-        let c = match found {
-            Some(c) => c,
-            None => self.add_constant(hash, Rc::new(t)),
-        };
-        self.push(Op::Const(c), Vec::new(), shape)
+        self.constant_rc(&Rc::new(t))
     }
 
     fn add_constant(&mut self, hash: u32, t: Rc<Tensor>) -> u32 {
@@ -630,7 +616,8 @@ impl Graph {
         self.intern(Op::Const(c), &[], &[])
     }
 
-    /// Adds a constant node for a tensor already shared (`prune`), without copying it.
+    /// Adds a constant node for a shared tensor (from `prune`, or `constant`), without
+    /// copying it; equal constants share one entry of the constant table.
     pub(crate) fn constant_rc(&mut self, t: &Rc<Tensor>) -> NodeId {
         let shape = t.shape().to_vec();
         let hash = const_hash(&shape, t);

@@ -116,10 +116,14 @@ pub const AUTO_MIN_NODES: usize = 64;
 /// function above either threshold costs ≥ 5 µs (≥ 14 µs at 256 elements) against
 /// 0.05–2 µs compiled, so the JIT pays for itself within ~20–35 calls (3 at 4,096
 /// elements). Below both, interpreter runs take 1–3 µs, compiled ones 10–150 ns, and
-/// compiling needs 40–120 calls to pay: a REPL line or a one-off evaluation is
-/// better interpreted. Solvers, which call the same function thousands of times,
-/// should ask for `Engine::Jit`.
+/// compiling needs 40–120 calls to pay (see [`AUTO_SMALL_RUNS`]).
 pub const AUTO_MIN_ELEMENTS: usize = 256;
+
+/// Interpreted runs of a small function (below both thresholds above) before `Auto`
+/// compiles it: such a function pays for its compile only after 40–120 calls, so a
+/// one-off evaluation or a short loop stays interpreted, while a solver's objective
+/// (hundreds or thousands of calls) is compiled early in the solve.
+pub const AUTO_SMALL_RUNS: u32 = 48;
 
 /// `Auto` does not compile a function with at least this many live nodes before its
 /// second run ([`AUTO_DEFER_RUNS`] interpreted runs first). Compiling costs about
@@ -160,7 +164,7 @@ pub fn choose(engine: Engine, f: &Function) -> Choice {
             if nodes >= AUTO_MIN_NODES || big {
                 Choice::Jit
             } else {
-                Choice::Interp
+                Choice::JitAfter(AUTO_SMALL_RUNS)
             }
         }
     }

@@ -53,8 +53,8 @@ use std::fmt;
 use optl_ir::Op;
 
 pub use cache::{
-    AUTO_DEFER_NODES, AUTO_DEFER_RUNS, AUTO_MIN_ELEMENTS, AUTO_MIN_NODES, Choice, Engine,
-    KernelCache, choose,
+    AUTO_DEFER_NODES, AUTO_DEFER_RUNS, AUTO_MIN_ELEMENTS, AUTO_MIN_NODES, AUTO_SMALL_RUNS, Choice,
+    Engine, KernelCache, choose,
 };
 pub use jit::{Jit, Kernel, KernelStats, QUICK_WEIGHT};
 
