@@ -133,25 +133,7 @@ impl Mutation<'_> {
                 let (k, n, distinct, sorted) = (*k, candidates.len(), *distinct, *sorted);
                 let mut picks: Vec<usize> = Vec::with_capacity(k);
                 for j in 0..k {
-                    let lo = match (sorted, picks.last()) {
-                        (true, Some(&p)) => p + usize::from(distinct),
-                        _ => 0,
-                    };
-                    let hi = if sorted && distinct {
-                        n - (k - j)
-                    } else {
-                        n - 1
-                    };
-                    let exclude: &[usize] = if distinct && !sorted { &picks } else { &[] };
-                    let dom = Domain::Choice {
-                        n,
-                        lo,
-                        hi,
-                        exclude,
-                        rest: k - j - 1,
-                        sorted,
-                        distinct,
-                    };
+                    let dom = Domain::pick(j, k, n, distinct, sorted, &picks);
                     let pos = old.pos;
                     let o = read_index(old)?;
                     let hit = self.hit(pos);

@@ -35,6 +35,41 @@ pub(crate) enum Domain<'a> {
     },
 }
 
+impl<'a> Domain<'a> {
+    /// The allowed indices for pick `j` of a `manyof(k, n candidates, distinct,
+    /// sorted)` given the earlier `picks`: after the last pick when sorted (strictly
+    /// when distinct), leaving room for the picks still to come, and not repeating an
+    /// earlier pick when distinct.
+    pub(crate) fn pick(
+        j: usize,
+        k: usize,
+        n: usize,
+        distinct: bool,
+        sorted: bool,
+        picks: &'a [usize],
+    ) -> Domain<'a> {
+        let lo = match (sorted, picks.last()) {
+            (true, Some(&p)) => p + usize::from(distinct),
+            _ => 0,
+        };
+        let hi = if sorted && distinct {
+            n - (k - j)
+        } else {
+            n.saturating_sub(1)
+        };
+        let exclude: &[usize] = if distinct && !sorted { picks } else { &[] };
+        Domain::Choice {
+            n,
+            lo,
+            hi,
+            exclude,
+            rest: k - j - 1,
+            sorted,
+            distinct,
+        }
+    }
+}
+
 impl Domain<'_> {
     pub(crate) fn allows(&self, i: usize) -> bool {
         match *self {
@@ -247,25 +282,7 @@ pub(crate) fn walk<const IDS: bool, S: Source>(
             };
             let mut picks: Vec<usize> = Vec::with_capacity(k);
             for j in 0..k {
-                let lo = match (sorted, picks.last()) {
-                    (true, Some(&p)) => p + usize::from(distinct),
-                    _ => 0,
-                };
-                let hi = if sorted && distinct {
-                    n - (k - j)
-                } else {
-                    n.saturating_sub(1)
-                };
-                let exclude: &[usize] = if distinct && !sorted { &picks } else { &[] };
-                let dom = Domain::Choice {
-                    n,
-                    lo,
-                    hi,
-                    exclude,
-                    rest: k - j - 1,
-                    sorted,
-                    distinct,
-                };
+                let dom = Domain::pick(j, k, n, distinct, sorted, &picks);
                 let i = decide_index(src, base + j, &dom, out)?;
                 picks.push(i);
                 let b = if IDS { offsets[i] } else { 0 };
