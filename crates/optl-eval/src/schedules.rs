@@ -57,13 +57,12 @@ pub const SCHEDULES: &[(&str, &str, &str, &str)] = &[
 
 /// The OptL source the schedules are parsed from: one `fn` per schedule.
 pub fn declarations() -> String {
-    let mut src = String::from(
-        "# Generated from crates/optl-eval/src/schedules.rs: schedule parameters and values.\n",
-    );
-    for (name, params, value, _) in SCHEDULES {
-        src.push_str(&format!("fn {name}({params}) = {value}\n"));
-    }
-    src
+    crate::solvers::native_source(
+        "crates/optl-eval/src/schedules.rs: schedule parameters and values",
+        SCHEDULES
+            .iter()
+            .map(|(name, params, value, _)| (*name, *params, *value)),
+    )
 }
 
 /// Checks a schedule's arguments when it is made, so a bad range is reported where

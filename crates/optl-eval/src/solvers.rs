@@ -35,11 +35,24 @@ pub const SOLVERS: &[(&str, &str, &str)] = &[
 
 /// The OptL source the parameter lists are parsed from: one `fn` per solver.
 pub fn declarations() -> String {
-    let mut src = String::from(
-        "# Generated from crates/optl-eval/src/solve/solvers.rs: solver parameter lists.\n",
-    );
-    for (name, params, _) in SOLVERS {
-        src.push_str(&format!("fn {name}({params}) = 0\n"));
+    native_source(
+        "crates/optl-eval/src/solvers.rs: solver parameter lists",
+        SOLVERS
+            .iter()
+            .map(|(name, params, _)| (*name, *params, "0")),
+    )
+}
+
+/// OptL source declaring one `fn name(params) = body` per item: how the native
+/// constructors (solvers, schedules, search algorithms) get their parameter lists,
+/// defaults included, from the parser. `origin` names where the table lives.
+pub fn native_source<'a>(
+    origin: &str,
+    items: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> String {
+    let mut src = format!("# Generated from {origin}.\n");
+    for (name, params, body) in items {
+        src.push_str(&format!("fn {name}({params}) = {body}\n"));
     }
     src
 }

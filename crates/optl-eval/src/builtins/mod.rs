@@ -50,7 +50,7 @@ pub struct Builtins {
 }
 
 /// Registration table entry: (name, signature, function, doc).
-type Entry = (&'static str, &'static str, BuiltinFn, &'static str);
+pub(crate) type Entry = (&'static str, &'static str, BuiltinFn, &'static str);
 
 impl Builtins {
     pub fn new() -> Builtins {

@@ -36,13 +36,12 @@ pub const ALGORITHMS: &[(&str, &str, &str)] = &[
 
 /// The OptL source the parameter lists are parsed from: one `fn` per algorithm.
 pub fn declarations() -> String {
-    let mut src = String::from(
-        "# Generated from crates/optl-eval/src/search/algorithms.rs: search algorithms.\n",
-    );
-    for (name, params, _) in ALGORITHMS {
-        src.push_str(&format!("fn {name}({params}) = 0\n"));
-    }
-    src
+    crate::solvers::native_source(
+        "crates/optl-eval/src/search/algorithms.rs: search algorithms",
+        ALGORITHMS
+            .iter()
+            .map(|(name, params, _)| (*name, *params, "0")),
+    )
 }
 
 fn count(a: &SymObj, name: &str, default: usize, span: Span) -> EvalResult<usize> {

@@ -8,7 +8,7 @@ pub mod algorithms;
 mod run;
 pub mod space;
 
-use crate::builtins::Args;
+use crate::builtins::{Args, Entry};
 use crate::interp::{EvalResult, Interp, a_type, err_label};
 use crate::value::{Hyper, Value};
 use optl_search::PointKind;
@@ -17,15 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use std::rc::Rc;
 
-/// Registration table entry, as `crate::builtins` takes it.
-pub type Entry = (
-    &'static str,
-    &'static str,
-    crate::builtins::BuiltinFn,
-    &'static str,
-);
-
-pub const TABLE: &[Entry] = &[
+pub(crate) const TABLE: &[Entry] = &[
     (
         "oneof",
         "candidates",
