@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 fn optl(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_optl"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(".")
         .env_remove("NO_COLOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -206,8 +206,8 @@ fn json_lines_plots_and_engines() {
 
 #[test]
 fn jit_and_interpreter_print_the_same_on_every_example() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    let dir = std::path::Path::new("examples");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("examples")
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -44,7 +44,7 @@ fn header(text: &str) -> Header {
 
 /// Runs one corpus file and returns its snapshot body, or what broke its expectations.
 fn check(path: &Path) -> Result<Option<String>, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &package_root();
     let bytes = std::fs::read(path).expect("readable test file");
     let text = String::from_utf8_lossy(&bytes);
     let h = header(&text);
@@ -115,7 +115,7 @@ fn corpus_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// Snapshots every file of a corpus directory; failures are collected so that one run
 /// reports all of them.
 fn snapshot_dir(dir: &str, recursive: bool) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &package_root();
     let mut files = Vec::new();
     if recursive {
         corpus_files(&root.join(dir), &mut files);
@@ -164,7 +164,7 @@ fn snapshot_dir(dir: &str, recursive: bool) {
 /// its numeric code.
 #[test]
 fn ir_of_examples() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &package_root();
     let mut files: Vec<_> = std::fs::read_dir(root.join("examples"))
         .expect("examples exist")
         .filter_map(Result::ok)
@@ -227,4 +227,11 @@ fn eval() {
 #[test]
 fn errors() {
     snapshot_dir("tests/errors", true);
+}
+
+/// The package's directory, where cargo runs its tests (absolute: insta reads a
+/// relative snapshot path against the test's source file, and the checkout may have
+/// moved since the test binary was built).
+fn package_root() -> std::path::PathBuf {
+    std::env::current_dir().expect("the working directory")
 }

@@ -19,7 +19,7 @@ fn rel_err(a: f64, b: f64) -> f64 {
 }
 
 fn examples() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let dir = Path::new("examples");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("examples")
         .filter_map(Result::ok)

@@ -64,6 +64,20 @@ fn studies_are_deterministic() {
     }
 }
 
+/// A value that several candidates can produce gets the DNA of the one that produces
+/// it exactly: `1` comes from the Int candidate, `1.0` from the `oneof` over a list
+/// (whose numbers are Floats). Found by `dna_round_trips`.
+#[test]
+fn dna_prefers_the_candidate_of_the_same_number_kind() {
+    let src = "let s = manyof(2, [oneof([1]), 1], distinct = false)\n\
+               let vs = [sample(s, seed = i) for i in range(6)]\n\
+               repr(vs) + \" -> \" + repr([materialize(s, dna(s, v)) for v in vs])";
+    let got = String::try_from(eval(src)).expect("text");
+    let (sampled, again) = got.split_once(" -> ").expect("two parts");
+    assert!(sampled.contains("[1, 1.0]"), "{sampled}");
+    assert_eq!(sampled, again);
+}
+
 /// A random space as OptL source, nested up to `depth`.
 fn space_source(depth: u32) -> BoxedStrategy<String> {
     let leaf = prop_oneof![

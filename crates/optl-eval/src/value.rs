@@ -390,26 +390,35 @@ fn write_params(out: &mut String, params: &[Param]) {
 /// Structural equality: what `==` means for non-numeric values and what symbolic
 /// objects compare by. Numbers compare by value across Int and Float.
 pub fn structural_eq(a: &Value, b: &Value) -> bool {
+    equal(a, b, true)
+}
+
+/// Structural equality that also tells Int from Float (`1` is not `1.0`): what a
+/// value prints as must agree too.
+pub fn identical(a: &Value, b: &Value) -> bool {
+    equal(a, b, false)
+}
+
+fn equal(a: &Value, b: &Value, across_kinds: bool) -> bool {
     use Value::*;
+    let eq = |p: &Value, q: &Value| equal(p, q, across_kinds);
     match (a, b) {
         (Unit, Unit) => true,
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Int(y)) => x == y,
-        (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => across_kinds && (*x as f64) == *y,
         (Float(x), Float(y)) => x == y,
         (Str(x), Str(y)) => x == y,
         (Tensor(x), Tensor(y)) => {
             x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q)
         }
-        (List(x), List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| structural_eq(p, q))
-        }
+        (List(x), List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| eq(p, q)),
         (Record(x), Record(y)) => {
             x.fields.len() == y.fields.len()
                 && x.fields
                     .iter()
                     .zip(&y.fields)
-                    .all(|((n1, v1), (n2, v2))| n1 == n2 && structural_eq(v1, v2))
+                    .all(|((n1, v1), (n2, v2))| n1 == n2 && eq(v1, v2))
         }
         (Func(x), Func(y)) => Rc::ptr_eq(x, y),
         (Family(x), Family(y)) => Rc::ptr_eq(x, y),
@@ -420,7 +429,7 @@ pub fn structural_eq(a: &Value, b: &Value) -> bool {
                 && x.args
                     .iter()
                     .zip(&y.args)
-                    .all(|((n1, v1), (n2, v2))| n1 == n2 && structural_eq(v1, v2))
+                    .all(|((n1, v1), (n2, v2))| n1 == n2 && eq(v1, v2))
         }
         (Module(x), Module(y)) => Rc::ptr_eq(x, y),
         (Tracer(x), Tracer(y)) => x.trace == y.trace && x.node == y.node,

@@ -14,7 +14,7 @@ fn t(shape: &[usize], data: &[f64]) -> Tensor {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("tests/data/{name}");
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 

@@ -350,7 +350,8 @@ impl Match {
                         .zip(&b.args)
                         .all(|((n1, x), (n2, y))| n1 == n2 && self.value(x, y, out, depth + 1))
             }
-            _ => crate::value::structural_eq(space, value),
+            _ if self.lenient => crate::value::structural_eq(space, value),
+            _ => crate::value::identical(space, value),
         };
         if !ok {
             out.truncate(mark);
