@@ -8,7 +8,7 @@
 pub const SOLVERS: &[(&str, &str, &str)] = &[
     (
         "lbfgs",
-        "m = 10, max_iters = 10000, tol = 1e-10, line_search = \"more_thuente\"",
+        "m = 10, max_iters = 100000, tol = 1e-10, line_search = \"more_thuente\"",
         "Limited-memory BFGS with a Moré–Thuente strong-Wolfe line search; with box bounds, a projected active-set variant.",
     ),
     (

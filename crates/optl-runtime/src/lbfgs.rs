@@ -22,8 +22,8 @@
 
 use crate::linesearch::{LineSearch, LsParams, backtracking, more_thuente};
 use crate::problem::{
-    Bounds, Clock, Nlp, Options, SolveResult, Status, UNBOUNDED_F, all_finite, dot, is_optimal,
-    norm2, prepare_start, projected_grad_norm,
+    Bounds, Clock, Nlp, Options, SolveResult, Status, UNBOUNDED_F, all_finite, dot, inf_norm,
+    is_optimal, norm2, prepare_start, projected_grad_norm,
 };
 use std::collections::VecDeque;
 
@@ -61,36 +61,76 @@ impl Default for Lbfgs {
     }
 }
 
+/// One correction pair `s = x⁺ - x`, `y = g⁺ - g` with its inner products over all
+/// variables (reused on every direction while no variable is bound).
+struct Pair {
+    s: Vec<f64>,
+    y: Vec<f64>,
+    /// `[s·y, y·y, s·s]`.
+    products: [f64; 3],
+}
+
 /// The correction pairs of the limited-memory matrix.
 struct Memory {
-    pairs: VecDeque<(Vec<f64>, Vec<f64>)>,
+    pairs: VecDeque<Pair>,
     m: usize,
 }
 
 impl Memory {
-    fn push(&mut self, s: Vec<f64>, y: Vec<f64>) {
+    /// A pair to fill: the oldest one's buffers once the memory is full.
+    fn spare(&mut self, n: usize) -> Pair {
+        match self.pairs.len() >= self.m.max(1) {
+            true => self.pairs.pop_front().expect("a full memory has pairs"),
+            false => Pair {
+                s: vec![0.0; n],
+                y: vec![0.0; n],
+                products: [0.0; 3],
+            },
+        }
+    }
+
+    /// Keeps `pair` (its products computed here) unless `m = 0`.
+    fn push(&mut self, mut pair: Pair) {
         if self.m == 0 {
             return;
         }
-        if self.pairs.len() == self.m {
-            self.pairs.pop_front();
-        }
-        self.pairs.push_back((s, y));
+        pair.products = [
+            dot(&pair.s, &pair.y),
+            dot(&pair.y, &pair.y),
+            dot(&pair.s, &pair.s),
+        ];
+        self.pairs.push_back(pair);
     }
 
     /// `d = -H·g` on the free variables (`d_i = 0` elsewhere), by the two-loop
-    /// recursion with dot products restricted to the free set.
+    /// recursion with inner products restricted to the free set. `d` stays zero
+    /// off the free set, so only the pairs' own products need the restriction.
     fn direction(&self, g: &[f64], free: &[bool], d: &mut [f64]) {
-        let fdot = |a: &[f64], b: &[f64]| -> f64 {
-            a.iter()
-                .zip(b)
-                .zip(free)
-                .filter(|(_, f)| **f)
-                .map(|((x, y), _)| x * y)
-                .sum()
+        let all_free = free.iter().all(|f| *f);
+        let restricted = |p: &Pair| -> [f64; 3] {
+            if all_free {
+                return p.products;
+            }
+            let mut out = [0.0; 3];
+            for i in (0..g.len()).filter(|&i| free[i]) {
+                out[0] += p.s[i] * p.y[i];
+                out[1] += p.y[i] * p.y[i];
+                out[2] += p.s[i] * p.s[i];
+            }
+            out
         };
-        for i in 0..g.len() {
-            d[i] = if free[i] { g[i] } else { 0.0 };
+        // d += a·v on the free set.
+        let axpy = |d: &mut [f64], a: f64, v: &[f64]| {
+            if all_free {
+                d.iter_mut().zip(v).for_each(|(di, vi)| *di += a * vi);
+            } else {
+                for ((di, vi), fi) in d.iter_mut().zip(v).zip(free) {
+                    *di += if *fi { a * vi } else { 0.0 };
+                }
+            }
+        };
+        for ((di, gi), fi) in d.iter_mut().zip(g).zip(free) {
+            *di = if *fi { *gi } else { 0.0 };
         }
         let k = self.pairs.len();
         let mut rho = vec![0.0; k];
@@ -98,10 +138,8 @@ impl Memory {
         let mut gamma = 1.0;
         let mut have_gamma = false;
         for j in (0..k).rev() {
-            let (s, y) = &self.pairs[j];
-            let sy = fdot(s, y);
-            let yy = fdot(y, y);
-            let ss = fdot(s, s);
+            let pair = &self.pairs[j];
+            let [sy, yy, ss] = restricted(pair);
             if !(sy > 1e-12 * (ss * yy).sqrt()) || !(yy > 0.0) || !sy.is_finite() {
                 continue;
             }
@@ -110,12 +148,8 @@ impl Memory {
                 have_gamma = true;
             }
             rho[j] = 1.0 / sy;
-            alpha[j] = rho[j] * fdot(s, d);
-            for i in 0..d.len() {
-                if free[i] {
-                    d[i] -= alpha[j] * y[i];
-                }
-            }
+            alpha[j] = rho[j] * dot(&pair.s, d);
+            axpy(d, -alpha[j], &pair.y);
         }
         for v in d.iter_mut() {
             *v *= gamma;
@@ -124,13 +158,9 @@ impl Memory {
             if rho[j] == 0.0 {
                 continue;
             }
-            let (s, y) = &self.pairs[j];
-            let beta = rho[j] * fdot(y, d);
-            for i in 0..d.len() {
-                if free[i] {
-                    d[i] += (alpha[j] - beta) * s[i];
-                }
-            }
+            let pair = &self.pairs[j];
+            let beta = rho[j] * dot(&pair.y, d);
+            axpy(d, alpha[j] - beta, &pair.s);
         }
         for v in d.iter_mut() {
             *v = -*v;
@@ -253,10 +283,12 @@ impl Lbfgs {
                 return run.finish(Status::Timeout, msg, bounds);
             }
             // Binding variables stay fixed; the others are free.
-            for i in 0..n {
-                let at_lo = run.x[i] <= bounds.lower[i] && run.g[i] > 0.0;
-                let at_hi = run.x[i] >= bounds.upper[i] && run.g[i] < 0.0;
-                free[i] = !(at_lo || at_hi);
+            if bounded {
+                for i in 0..n {
+                    let at_lo = run.x[i] <= bounds.lower[i] && run.g[i] > 0.0;
+                    let at_hi = run.x[i] >= bounds.upper[i] && run.g[i] < 0.0;
+                    free[i] = !(at_lo || at_hi);
+                }
             }
             if steepest {
                 mem.pairs.clear();
@@ -377,20 +409,25 @@ impl Lbfgs {
                 }
                 ft
             };
-            let s: Vec<f64> = (0..n).map(|i| xt[i] - run.x[i]).collect();
-            let y: Vec<f64> = (0..n).map(|i| gt[i] - run.g[i]).collect();
-            let x_scale = run.x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            let mut pair = mem.spare(n);
+            for (si, (a, b)) in pair.s.iter_mut().zip(xt.iter().zip(&run.x)) {
+                *si = a - b;
+            }
+            for (yi, (a, b)) in pair.y.iter_mut().zip(gt.iter().zip(&run.g)) {
+                *yi = a - b;
+            }
+            let x_scale = inf_norm(&run.x).max(1.0);
             let df = (f_new - run.f).abs();
-            let dx = s.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let dx = inf_norm(&pair.s);
             if df <= self.stall_rtol * run.f.abs().max(1.0) && dx <= self.stall_rtol * x_scale {
                 stall += 1;
             } else {
                 stall = 0;
             }
-            last_step = norm2(&s);
-            let sy = dot(&s, &y);
-            if sy > f64::EPSILON * dot(&y, &y) && sy.is_finite() {
-                mem.push(s, y);
+            last_step = norm2(&pair.s);
+            let sy = dot(&pair.s, &pair.y);
+            if sy > f64::EPSILON * dot(&pair.y, &pair.y) && sy.is_finite() {
+                mem.push(pair);
             }
             run.x.copy_from_slice(&xt);
             run.g.copy_from_slice(&gt);

@@ -433,7 +433,16 @@ pub(crate) fn more_thuente(
             out.last_is_accepted = true;
             return out;
         }
-        let task = ls.iterate(&mut stp, f, g);
+        // When f moved by no more than its rounding error, its value says nothing
+        // about the line: the search goes on from the slopes alone, with the value
+        // the trapezoid rule gives, f0 + t·(g0 + g)/2 (exact on a quadratic; its
+        // sufficient decrease is Hager and Zhang's first approximate Wolfe condition).
+        let f_model = if (f - f0).abs() <= APPROX_WOLFE_RTOL * f0.abs() {
+            f0 + 0.5 * stp * (g0 + g)
+        } else {
+            f
+        };
+        let task = ls.iterate(&mut stp, f_model, g);
         match task {
             Task::Converged => {
                 // The Wolfe point might not be the lowest value seen, but it

@@ -151,14 +151,15 @@ impl ProblemModel {
 
 /// Writes the flat concatenation of tensors into `out`.
 fn flatten_into(ts: &[Tensor], out: &mut [f64]) {
-    let mut i = 0;
+    let mut rest = out;
     for t in ts {
-        for &x in t.iter() {
-            if let Some(slot) = out.get_mut(i) {
-                *slot = x;
-            }
-            i += 1;
+        let k = t.len().min(rest.len());
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(k);
+        match t.as_slice() {
+            Some(values) => head.copy_from_slice(&values[..head.len()]),
+            None => head.iter_mut().zip(t.iter()).for_each(|(o, x)| *o = *x),
         }
+        rest = tail;
     }
 }
 
