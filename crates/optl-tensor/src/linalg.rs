@@ -1,6 +1,7 @@
 //! Linear algebra: matrix products (NumPy `matmul`/`dot` rules), outer product, transpose.
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 use super::{
     TResult, Tensor, TensorError, broadcast_shapes, check_limit, contiguous, from_vec, scalar,
@@ -161,16 +162,9 @@ pub fn matmul_into(
     if k == 0 {
         out.fill(0.0);
     } else if n == 1 {
-        for (o, row) in out.iter_mut().zip(a.chunks_exact(k)) {
-            *o = inner(row, b);
-        }
+        matrix_vector(a, b, k, out);
     } else if m == 1 {
-        out.fill(0.0);
-        for (ap, brow) in a.iter().zip(b.chunks_exact(n)) {
-            for (o, bv) in out.iter_mut().zip(brow) {
-                *o += ap * bv;
-            }
-        }
+        vector_matrix(a, b, n, out);
     } else {
         let am = ArrayView2::from_shape((m, k), a)
             .map_err(|e| TensorError::Shape(format!("matmul: {e}")))?;
@@ -181,6 +175,73 @@ pub fn matmul_into(
         }
     }
     Ok(())
+}
+
+/// Elements of a matrix from which its products with a vector are split into
+/// blocks over all cores (about 2 MB: below that, waking the threads costs more than
+/// it saves).
+const PARALLEL_MIN: usize = 1 << 18;
+
+/// Rows of the matrix per block of a vector-matrix product; the blocks' partial
+/// sums are added in block order, so the result does not depend on the number of
+/// threads (nor on whether there are any).
+const ROWS_PER_BLOCK: usize = 256;
+
+/// `out = a @ b` for a matrix `a` [m, k] and a vector `b` [k]: one inner product
+/// per row, each on its own, so splitting the rows over threads changes nothing.
+fn matrix_vector(a: &[f64], b: &[f64], k: usize, out: &mut [f64]) {
+    let rows = |(o, a): (&mut [f64], &[f64])| {
+        for (o, row) in o.iter_mut().zip(a.chunks_exact(k)) {
+            *o = inner(row, b);
+        }
+    };
+    if a.len() < PARALLEL_MIN {
+        rows((out, a));
+    } else {
+        let per_task = ROWS_PER_BLOCK * 4;
+        out.par_chunks_mut(per_task)
+            .zip(a.par_chunks(per_task * k))
+            .for_each(rows);
+    }
+}
+
+/// `out = a @ b` for a vector `a` [k] and a matrix `b` [k, n]: streams over `b`'s
+/// rows, adding `a_p · b[p, :]` to a partial sum per block of `ROWS_PER_BLOCK`
+/// rows, then adds the partial sums in block order.
+fn vector_matrix(a: &[f64], b: &[f64], n: usize, out: &mut [f64]) {
+    let block = |(a, b): (&[f64], &[f64]), acc: &mut [f64]| {
+        for (ap, brow) in a.iter().zip(b.chunks_exact(n)) {
+            for (o, bv) in acc.iter_mut().zip(brow) {
+                *o += ap * bv;
+            }
+        }
+    };
+    let blocks = a.chunks(ROWS_PER_BLOCK).zip(b.chunks(ROWS_PER_BLOCK * n));
+    out.fill(0.0);
+    if b.len() < PARALLEL_MIN {
+        let mut part = vec![0.0; n];
+        for (i, ab) in blocks.enumerate() {
+            let acc = if i == 0 { &mut *out } else { &mut part[..] };
+            acc.fill(0.0);
+            block(ab, acc);
+            if i > 0 {
+                out.iter_mut().zip(&part).for_each(|(o, p)| *o += p);
+            }
+        }
+    } else {
+        let parts: Vec<Vec<f64>> = a
+            .par_chunks(ROWS_PER_BLOCK)
+            .zip(b.par_chunks(ROWS_PER_BLOCK * n))
+            .map(|ab| {
+                let mut acc = vec![0.0; n];
+                block(ab, &mut acc);
+                acc
+            })
+            .collect();
+        for part in &parts {
+            out.iter_mut().zip(part).for_each(|(o, p)| *o += p);
+        }
+    }
 }
 
 /// Inner product with four running sums (combined in a fixed order).
@@ -309,6 +370,43 @@ mod tests {
         let at = iota(&[3, 2]).t().to_owned(); // [[0,2,4],[1,3,5]]
         let r = matmul(&at, &t(&[3], &[1.0, 1.0, 1.0]), BIG).unwrap();
         assert_eq!(vals(&r), vec![6.0, 9.0]);
+    }
+
+    /// Products with a vector large enough to be split over threads give the same
+    /// bits on one thread as on all, and agree with a plain sum.
+    #[test]
+    fn vector_products_do_not_depend_on_threads() {
+        let (m, k) = (3001, 97);
+        assert!(m * k >= PARALLEL_MIN);
+        let a: Vec<f64> = (0..m * k)
+            .map(|i| ((i * 7919) % 1000) as f64 / 997.0 - 0.5)
+            .collect();
+        let x: Vec<f64> = (0..k).map(|i| (i as f64).sin()).collect();
+        let y: Vec<f64> = (0..m).map(|i| (i as f64).cos()).collect();
+        let products = || {
+            let (mut ax, mut ya) = (vec![0.0; m], vec![0.0; k]);
+            matmul_into(&a, &x, m, k, 1, &mut ax).unwrap();
+            matmul_into(&y, &a, 1, m, k, &mut ya).unwrap();
+            (ax, ya)
+        };
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(products);
+        let (ax, ya) = products();
+        assert_eq!(one_thread, (ax.clone(), ya.clone()));
+        for (i, v) in ax.iter().enumerate() {
+            let plain: f64 = (0..k).map(|p| a[i * k + p] * x[p]).sum();
+            assert!((v - plain).abs() <= 1e-12 * plain.abs().max(1.0), "row {i}");
+        }
+        for (j, v) in ya.iter().enumerate() {
+            let plain: f64 = (0..m).map(|p| y[p] * a[p * k + j]).sum();
+            assert!(
+                (v - plain).abs() <= 1e-12 * plain.abs().max(1.0),
+                "column {j}"
+            );
+        }
     }
 
     #[test]
