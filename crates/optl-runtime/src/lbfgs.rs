@@ -74,14 +74,17 @@ struct Pair {
 struct Memory {
     pairs: VecDeque<Pair>,
     m: usize,
+    /// The candidate pair of the current iteration; once kept, the oldest pair's
+    /// buffers take its place, so a full memory allocates nothing.
+    next: Pair,
 }
 
 impl Memory {
-    /// A pair to fill: the oldest one's buffers once the memory is full.
-    fn spare(&mut self, n: usize) -> Pair {
-        match self.pairs.len() >= self.m.max(1) {
-            true => self.pairs.pop_front().expect("a full memory has pairs"),
-            false => Pair {
+    fn new(m: usize, n: usize) -> Memory {
+        Memory {
+            pairs: VecDeque::new(),
+            m,
+            next: Pair {
                 s: vec![0.0; n],
                 y: vec![0.0; n],
                 products: [0.0; 3],
@@ -89,17 +92,29 @@ impl Memory {
         }
     }
 
-    /// Keeps `pair` (its products computed here) unless `m = 0`.
-    fn push(&mut self, mut pair: Pair) {
+    /// Keeps the candidate pair (its products computed here), dropping the oldest
+    /// when the memory is full; with `m = 0` nothing is kept.
+    fn keep_next(&mut self) {
         if self.m == 0 {
             return;
         }
-        pair.products = [
-            dot(&pair.s, &pair.y),
-            dot(&pair.y, &pair.y),
-            dot(&pair.s, &pair.s),
+        let next = &mut self.next;
+        next.products = [
+            dot(&next.s, &next.y),
+            dot(&next.y, &next.y),
+            dot(&next.s, &next.s),
         ];
-        self.pairs.push_back(pair);
+        let n = next.s.len();
+        let spare = match self.pairs.len() >= self.m {
+            true => self.pairs.pop_front().expect("a full memory has pairs"),
+            false => Pair {
+                s: vec![0.0; n],
+                y: vec![0.0; n],
+                products: [0.0; 3],
+            },
+        };
+        let kept = std::mem::replace(&mut self.next, spare);
+        self.pairs.push_back(kept);
     }
 
     /// `d = -H·g` on the free variables (`d_i = 0` elsewhere), by the two-loop
@@ -252,10 +267,7 @@ impl Lbfgs {
             xtol: 0.1,
             max_evals: self.max_ls_evals.max(1),
         };
-        let mut mem = Memory {
-            pairs: VecDeque::new(),
-            m: self.m,
-        };
+        let mut mem = Memory::new(self.m, n);
         let mut free = vec![true; n];
         let mut d = vec![0.0; n];
         let mut xt = vec![0.0; n];
@@ -409,7 +421,7 @@ impl Lbfgs {
                 }
                 ft
             };
-            let mut pair = mem.spare(n);
+            let pair = &mut mem.next;
             for (si, (a, b)) in pair.s.iter_mut().zip(xt.iter().zip(&run.x)) {
                 *si = a - b;
             }
@@ -427,7 +439,7 @@ impl Lbfgs {
             last_step = norm2(&pair.s);
             let sy = dot(&pair.s, &pair.y);
             if sy > f64::EPSILON * dot(&pair.y, &pair.y) && sy.is_finite() {
-                mem.push(pair);
+                mem.keep_next();
             }
             run.x.copy_from_slice(&xt);
             run.g.copy_from_slice(&gt);
