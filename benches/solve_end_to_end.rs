@@ -100,8 +100,10 @@ fn main() {
         let [name, status, iters, evals, f, ms] = w[..] else {
             continue;
         };
+        // A time ratio only means something when both converged.
         let ratio = ours
             .iter()
+            .filter(|_| status == "converged")
             .find(|(n, _)| n == name)
             .and_then(|(_, o)| Some(ms.parse::<f64>().ok()? / o))
             .map_or(String::new(), |r| {
