@@ -224,3 +224,26 @@ fn jit_and_interpreter_print_the_same_on_every_example() {
         assert_eq!(jit.status.code(), interp.status.code(), "{f}");
     }
 }
+
+/// Rules differing only in float hyper-parameters share one compiled update kernel,
+/// and a program compiled once runs compiled at once when it comes back: a search
+/// over 30 learning rates compiles two kernels (objective gradient and update) and
+/// interprets only the first trial's runs before the compile comes due.
+#[test]
+fn a_learning_rate_search_compiles_its_kernels_once() {
+    let src = b"problem rosen(n = 2) {
+  var x[n] = -1.2
+  minimize sum(100 * (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2)
+}
+let s = search(adam(lr = floatv(1e-4, 1e-1, scale = \"log\")),
+               fn(opt) = solve(rosen(n = 10), opt, steps = 100).f,
+               algo = random(), trials = 30, seed = 0)
+print(s.unique)
+";
+    let out = optl(&["run", "-", "--stats"], Some(src));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "30\n");
+    let stats = text(&out.stderr);
+    assert!(stats.contains(" 2 kernels compiled"), "{stats}");
+    assert!(stats.contains(", 96 interpreter runs"), "{stats}");
+}

@@ -5,7 +5,8 @@
 //! Under `auto`, a very big program (`optl_jit::AUTO_DEFER_NODES`) is interpreted on
 //! its first run and compiled when it runs again, so that a one-off `grad(f)(x)` of
 //! an unrolled objective does not pay a compile many times its run (both engines
-//! give the same bits, so switching is invisible but for `--stats`).
+//! give the same bits, so switching is invisible but for `--stats`). A deferred
+//! program whose kernel is already in the cache runs compiled from the start.
 
 use optl_ir::{Function, IrError, IrResult};
 use optl_jit::{Choice, Engine, Jit, Kernel, KernelCache};
@@ -86,7 +87,16 @@ impl Engines {
             Choice::Interp => State::Interp,
             Choice::Jit => self.compile(&f).map_or(State::Interp, State::Jit),
             Choice::JitAfter(0) => self.compile(&f).map_or(State::Interp, State::Jit),
-            Choice::JitAfter(n) => State::Deferred(n),
+            // A program compiled before (the same rule with another learning rate,
+            // the same problem in another trial) runs compiled at once.
+            Choice::JitAfter(n) => match self.cache.lookup(&f) {
+                Some(Ok(k)) => {
+                    self.stats.cache_hits += 1;
+                    State::Jit(k)
+                }
+                Some(Err(_)) => State::Interp,
+                None => State::Deferred(n),
+            },
         };
         Program {
             function: Rc::new(f),

@@ -180,7 +180,12 @@ fn trace_sym(
             .map(|p| (p.function, true))
             .map_err(|d| d.message),
         SymKind::Rule | SymKind::Chain => interp
-            .trace_rule(s, &crate::numeric::RULE_PROBE_SHAPE, span)
+            .trace_rule(
+                s,
+                &crate::numeric::RULE_PROBE_SHAPE,
+                crate::numeric::HyperParams::Constants,
+                span,
+            )
             .map(|r| (r.function, false))
             .map_err(|d| d.message),
         SymKind::Solver => Err("a solver has no IR".into()),

@@ -434,6 +434,19 @@ pub struct TracedRule {
     pub state_inputs: Vec<usize>,
     /// The input index of the Hutchinson probe, when the rule uses one.
     pub probe_input: Option<usize>,
+    /// Numeric hyper-parameters traced as inputs (index, value) under
+    /// [`HyperParams::Inputs`]: the program is then the same for every value, so one
+    /// compiled kernel serves a whole search over learning rates.
+    pub hyper_inputs: Vec<(usize, f64)>,
+}
+
+/// How a rule's numeric hyper-parameters enter its traced program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HyperParams {
+    /// As constants: what `fhash`, `hash` and `optl ir` see.
+    Constants,
+    /// Float hyper-parameters as scalar inputs (the first-order driver).
+    Inputs,
 }
 
 /// Set while a rule is traced: the parameter shape and, once `hutchinson()` has been
@@ -463,21 +476,40 @@ pub fn chain_stages(r: &Rc<SymObj>) -> Vec<Rc<SymObj>> {
 }
 
 /// What tracing a rule's stages collects.
-#[derive(Default)]
 struct RuleParts {
+    hyper: HyperParams,
     states: Vec<Rc<str>>,
     state_inputs: Vec<usize>,
     new_states: Vec<optl_ir::NodeId>,
     inits: Vec<optl_ir::NodeId>,
+    hyper_inputs: Vec<(usize, f64)>,
 }
 
 impl Interp {
     /// Traces a rule's (or chain's) update and state initialisation for parameters of
     /// `shape`: one function, so a chain runs as one fused kernel.
+    /// With [`HyperParams::Inputs`], a rule whose body cannot take a traced
+    /// hyper-parameter (say, an `if` on one) is traced with constants instead.
     pub fn trace_rule(
         &mut self,
         r: &Rc<SymObj>,
         shape: &[usize],
+        hyper: HyperParams,
+        span: Span,
+    ) -> EvalResult<TracedRule> {
+        match self.trace_rule_as(r, shape, hyper, span) {
+            Err(_) if hyper == HyperParams::Inputs => {
+                self.trace_rule_as(r, shape, HyperParams::Constants, span)
+            }
+            traced => traced,
+        }
+    }
+
+    fn trace_rule_as(
+        &mut self,
+        r: &Rc<SymObj>,
+        shape: &[usize],
+        hyper: HyperParams,
         span: Span,
     ) -> EvalResult<TracedRule> {
         if !matches!(r.family.kind, SymKind::Rule | SymKind::Chain) {
@@ -497,7 +529,7 @@ impl Interp {
             shape: shape.to_vec(),
             input: None,
         });
-        let result = self.trace_rule_body(r, shape, span);
+        let result = self.trace_rule_body(r, shape, hyper, span);
         let probe = std::mem::replace(&mut self.rule_probe, outer_probe);
         let graph = self.end_trace();
         let (outputs, parts) = result?;
@@ -506,6 +538,7 @@ impl Interp {
             states: parts.states,
             state_inputs: parts.state_inputs,
             probe_input: probe.and_then(|p| p.input.map(|(i, _)| i)),
+            hyper_inputs: parts.hyper_inputs,
         })
     }
 
@@ -513,12 +546,20 @@ impl Interp {
         &mut self,
         r: &Rc<SymObj>,
         shape: &[usize],
+        hyper: HyperParams,
         span: Span,
     ) -> EvalResult<(Vec<optl_ir::NodeId>, RuleParts)> {
         let mut g = self.trace_input(shape.to_vec());
         let w = self.trace_input(shape.to_vec());
         let step = self.trace_input(Vec::new());
-        let mut parts = RuleParts::default();
+        let mut parts = RuleParts {
+            hyper,
+            states: Vec::new(),
+            state_inputs: Vec::new(),
+            new_states: Vec::new(),
+            inits: Vec::new(),
+            hyper_inputs: Vec::new(),
+        };
         for stage in chain_stages(r) {
             g = self.trace_rule_stage(&stage, g, &w, &step, &mut parts)?;
         }
@@ -540,7 +581,14 @@ impl Interp {
         let decl_span = r.family.decl.name.span;
         let mut hyper = Vec::with_capacity(r.args.len());
         for (name, value) in &r.args {
-            hyper.push((name.clone(), self.hyper_value(value, step, decl_span)?));
+            let traced = match (parts.hyper, value) {
+                (HyperParams::Inputs, Value::Float(x)) => {
+                    parts.hyper_inputs.push((self.next_input_index(), *x));
+                    self.trace_input(Vec::new())
+                }
+                _ => self.hyper_value(value, step, decl_span)?,
+            };
+            hyper.push((name.clone(), traced));
         }
         let scope = Scope::child(&r.family.env);
         for (name, value) in &hyper {
@@ -663,6 +711,8 @@ impl Interp {
 
     /// The function `fhash` hashes for a rule instance.
     pub fn trace_rule_for_hash(&mut self, r: &Rc<SymObj>, span: Span) -> EvalResult<Function> {
-        Ok(self.trace_rule(r, &RULE_PROBE_SHAPE, span)?.function)
+        Ok(self
+            .trace_rule(r, &RULE_PROBE_SHAPE, HyperParams::Constants, span)?
+            .function)
     }
 }

@@ -31,14 +31,25 @@ impl KernelCache {
     /// cannot compile gives its error again without recompiling.
     pub fn get_or_compile(&mut self, jit: &mut Jit, f: &Function) -> Result<Kernel, JitError> {
         let key = optl_ir::structural_hash(f);
-        if let Some(k) = self.map.get(&key) {
-            self.hits += 1;
-            return k.clone();
+        if let Some(k) = self.lookup_key(&key) {
+            return k;
         }
         self.misses += 1;
         let k = jit.compile(f);
         self.map.insert(key, k.clone());
         k
+    }
+
+    /// The kernel of `f` (or its compile error) if an equal function was compiled
+    /// before; never compiles.
+    pub fn lookup(&mut self, f: &Function) -> Option<Result<Kernel, JitError>> {
+        self.lookup_key(&optl_ir::structural_hash(f))
+    }
+
+    fn lookup_key(&mut self, key: &[u8; 16]) -> Option<Result<Kernel, JitError>> {
+        let k = self.map.get(key)?.clone();
+        self.hits += 1;
+        Some(k)
     }
 
     /// Lookups answered from the cache.

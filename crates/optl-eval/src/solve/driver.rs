@@ -1,7 +1,8 @@
 //! The first-order driver (LANGUAGE.md §6): `solve(p, rule, steps = N)` runs a rule
 //! (or a chain of rules) written in OptL as the optimizer. The rule is traced once into
-//! one IR program (`g`, `w`, `step`, states → `u`, new states, initial states) over the
-//! flattened variables; each step evaluates the objective's gradient, runs the update,
+//! one IR program (`g`, `w`, `step`, float hyper-parameters, states → `u`, new states,
+//! initial states) over the flattened variables, so that rules differing only in such
+//! values share one compiled kernel; each step evaluates the objective's gradient, runs the update,
 //! applies `w = w - u` and projects onto the bounds. A rule that calls `hutchinson()`
 //! also gets `z * (H z)` for a Rademacher vector `z` drawn from the solve's seed.
 
@@ -33,7 +34,7 @@ pub fn run_rule(
 ) -> EvalResult<SolveResult> {
     let started = Instant::now();
     let n = model.n();
-    let traced = interp.trace_rule(rule, &[n], span)?;
+    let traced = interp.trace_rule(rule, &[n], crate::numeric::HyperParams::Inputs, span)?;
     let k = traced.states.len();
     let input_shapes = traced.function.graph.input_shapes().to_vec();
     let mut probe_rng = ChaCha8Rng::seed_from_u64(seed);
@@ -85,6 +86,9 @@ pub fn run_rule(
         .iter()
         .map(|s| Tensor::zeros(ndarray::IxDyn(s)))
         .collect();
+    for &(i, value) in &traced.hyper_inputs {
+        inputs[i] = optl_tensor::scalar(value);
+    }
     inputs[1] = vec(&w);
     inputs[2] = optl_tensor::scalar(1.0);
     let out = model
