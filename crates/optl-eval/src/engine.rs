@@ -8,11 +8,21 @@
 //! give the same bits, so switching is invisible but for `--stats`). A deferred
 //! program whose kernel is already in the cache runs compiled from the start.
 
-use optl_ir::{Function, IrError, IrResult};
+use optl_ir::{Function, IrError, IrResult, RowSplit};
 use optl_jit::{Choice, Engine, Jit, Kernel, KernelCache};
 use optl_tensor::Tensor;
+use rayon::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
+
+/// Data (elements of the largest constant) from which a program is split over its
+/// rows (`optl_ir::split_rows`): about 2 MB, where a second pass over memory starts
+/// to cost more than the blocks' bookkeeping.
+const SPLIT_MIN_ELEMENTS: usize = 1 << 18;
+
+/// Elements of batched data per block: 256 KB, so that a block stays in the L2 cache
+/// between the passes over it.
+const BLOCK_ELEMENTS: usize = 1 << 15;
 
 /// How numeric code ran during a session (`optl run --stats`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -53,6 +63,21 @@ impl Default for Engines {
 pub struct Program {
     pub function: Rc<Function>,
     state: Rc<RefCell<State>>,
+    /// The program split over the rows of its data, which is how it runs when set.
+    rows: Option<Rc<RowProgram>>,
+}
+
+/// A program split over the rows of its data (`optl_ir::split_rows`): its block
+/// programs run per block (in parallel when compiled), their partial sums are
+/// added in block order, and the post program finishes from those sums.
+struct RowProgram {
+    rows: usize,
+    block_rows: usize,
+    /// Row-major (standard layout) batched constants.
+    batched: Vec<Rc<Tensor>>,
+    block: Program,
+    tail: Option<Program>,
+    post: Program,
 }
 
 /// Which engine runs a program.
@@ -83,6 +108,8 @@ impl Engines {
     /// Chooses the engine for `f` and compiles it when that is the JIT, now or (for a
     /// very big program under `Auto`) when it runs again.
     pub fn prepare(&mut self, f: Function) -> Program {
+        let rows = optl_ir::split_rows(&f, SPLIT_MIN_ELEMENTS, BLOCK_ELEMENTS)
+            .map(|split| Rc::new(self.prepare_rows(split)));
         let state = match optl_jit::choose(self.engine, &f) {
             Choice::Interp => State::Interp,
             Choice::Jit => self.compile(&f).map_or(State::Interp, State::Jit),
@@ -101,6 +128,33 @@ impl Engines {
         Program {
             function: Rc::new(f),
             state: Rc::new(RefCell::new(state)),
+            rows,
+        }
+    }
+
+    fn prepare_rows(&mut self, split: RowSplit) -> RowProgram {
+        let RowSplit {
+            rows,
+            block_rows,
+            block,
+            tail,
+            batched,
+            post,
+        } = split;
+        let batched = batched
+            .into_iter()
+            .map(|t| match t.as_slice() {
+                Some(_) => t,
+                None => Rc::new(t.as_standard_layout().to_owned()),
+            })
+            .collect();
+        RowProgram {
+            rows,
+            block_rows,
+            batched,
+            block: self.prepare(block),
+            tail: tail.map(|t| self.prepare(t)),
+            post: self.prepare(post),
         }
     }
 
@@ -128,24 +182,147 @@ impl Engines {
     /// Runs a program on the engine it was prepared for (compiling it first when its
     /// deferred compilation is due).
     pub fn run(&mut self, p: &Program, inputs: &[Tensor]) -> IrResult<Vec<Tensor>> {
-        let due = matches!(*p.state.borrow(), State::Deferred(0));
-        if due {
-            let next = self.compile(&p.function).map_or(State::Interp, State::Jit);
-            *p.state.borrow_mut() = next;
+        if let Some(rows) = &p.rows {
+            return self.run_rows(rows, inputs);
         }
-        let kernel = match &mut *p.state.borrow_mut() {
-            State::Jit(k) => Some(k.clone()),
-            State::Interp => None,
-            State::Deferred(n) => {
-                *n -= 1;
-                None
-            }
-        };
-        if let Some(k) = kernel {
+        if let Some(k) = self.kernel(p) {
             self.stats.jit_runs += 1;
             return k.eval(inputs).map_err(|e| IrError::Invalid(e.to_string()));
         }
         self.stats.interp_runs += 1;
         optl_ir::eval(&p.function, inputs)
     }
+
+    /// The kernel a run of `p` uses, or `None` for the interpreter (compiling `p`
+    /// first when its deferred compilation is due; counting down otherwise).
+    fn kernel(&mut self, p: &Program) -> Option<Kernel> {
+        let due = matches!(*p.state.borrow(), State::Deferred(0));
+        if due {
+            let next = self.compile(&p.function).map_or(State::Interp, State::Jit);
+            *p.state.borrow_mut() = next;
+        }
+        match &mut *p.state.borrow_mut() {
+            State::Jit(k) => Some(k.clone()),
+            State::Interp => None,
+            State::Deferred(n) => {
+                *n -= 1;
+                None
+            }
+        }
+    }
+
+    /// Runs a program split over rows: the blocks (on all cores when compiled), their
+    /// partial sums added in block order, then the post program.
+    fn run_rows(&mut self, p: &RowProgram, inputs: &[Tensor]) -> IrResult<Vec<Tensor>> {
+        let blocks = optl_ir::split::row_blocks(p.rows, p.block_rows);
+        let full = self.kernel(&p.block);
+        let tail = match &p.tail {
+            Some(t) => self.kernel(t).map(Some),
+            None => Some(None),
+        };
+        let partials = match (full, tail) {
+            (Some(full), Some(tail)) => {
+                self.stats.jit_runs += blocks.len() as u64;
+                run_blocks_compiled(p, &blocks, &full, tail.as_ref(), inputs)?
+            }
+            _ => {
+                self.stats.interp_runs += blocks.len() as u64;
+                run_blocks_interpreted(p, &blocks, inputs)?
+            }
+        };
+        let mut sums = partials.into_iter();
+        let mut total = sums.next().unwrap_or_default();
+        for part in sums {
+            for (t, q) in total.iter_mut().zip(part) {
+                *t += &q;
+            }
+        }
+        let mut post_inputs = inputs.to_vec();
+        post_inputs.extend(total);
+        self.run(&p.post, &post_inputs)
+    }
+}
+
+/// The rows `range` of a standard-layout batched constant.
+fn row_slice<'a>(t: &'a Tensor, range: &std::ops::Range<usize>) -> &'a [f64] {
+    let per_row: usize = t.shape()[1..].iter().product();
+    let data = t.as_slice().unwrap_or(&[]);
+    data.get(range.start * per_row..range.end * per_row)
+        .unwrap_or(&[])
+}
+
+/// The blocks on all cores through their kernels (which are `Send + Sync`).
+fn run_blocks_compiled(
+    p: &RowProgram,
+    blocks: &[std::ops::Range<usize>],
+    full: &Kernel,
+    tail: Option<&Kernel>,
+    inputs: &[Tensor],
+) -> IrResult<Vec<Vec<Tensor>>> {
+    let owned: Vec<Tensor> = inputs
+        .iter()
+        .map(|t| t.as_standard_layout().to_owned())
+        .collect();
+    let args: Vec<&[f64]> = owned.iter().map(|t| t.as_slice().unwrap_or(&[])).collect();
+    let batched: Vec<&Tensor> = p.batched.iter().map(|t| &**t).collect();
+    let rows: Vec<Vec<&[f64]>> = blocks
+        .iter()
+        .map(|r| batched.iter().map(|t| row_slice(t, r)).collect())
+        .collect();
+    let shapes = full.output_shapes().to_vec();
+    let block_len = p.block_rows;
+    rows.par_iter()
+        .enumerate()
+        .map(|(b, block_rows)| {
+            let kernel = match tail {
+                Some(t) if blocks[b].len() != block_len => t,
+                _ => full,
+            };
+            let mut ins = args.clone();
+            ins.extend(block_rows.iter().copied());
+            let mut outs: Vec<Vec<f64>> = shapes
+                .iter()
+                .map(|s| vec![0.0; s.iter().product()])
+                .collect();
+            let mut out_refs: Vec<&mut [f64]> = outs.iter_mut().map(|o| &mut o[..]).collect();
+            kernel
+                .call(&ins, &mut out_refs)
+                .map_err(|e| IrError::Invalid(e.to_string()))?;
+            shapes
+                .iter()
+                .zip(outs)
+                .map(|(s, o)| {
+                    Tensor::from_shape_vec(ndarray::IxDyn(s), o)
+                        .map_err(|e| IrError::Invalid(e.to_string()))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The blocks one after the other on the IR interpreter.
+fn run_blocks_interpreted(
+    p: &RowProgram,
+    blocks: &[std::ops::Range<usize>],
+    inputs: &[Tensor],
+) -> IrResult<Vec<Vec<Tensor>>> {
+    blocks
+        .iter()
+        .map(|r| {
+            let program = match &p.tail {
+                Some(t) if r.len() != p.block_rows => t,
+                _ => &p.block,
+            };
+            let mut ins = inputs.to_vec();
+            for t in &p.batched {
+                let mut shape = t.shape().to_vec();
+                shape[0] = r.len();
+                let block =
+                    Tensor::from_shape_vec(ndarray::IxDyn(&shape), row_slice(t, r).to_vec())
+                        .map_err(|e| IrError::Invalid(e.to_string()))?;
+                ins.push(block);
+            }
+            optl_ir::eval(&program.function, &ins)
+        })
+        .collect()
 }

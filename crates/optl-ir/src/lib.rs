@@ -14,6 +14,7 @@ pub mod interp;
 pub mod print;
 mod rewrite;
 pub mod simplify;
+pub mod split;
 mod table;
 
 pub use ad::{grad, grad_only, hvp};
@@ -25,3 +26,4 @@ pub use interp::eval;
 pub use print::to_text;
 pub use rewrite::FOLD_LIMIT;
 pub use simplify::{inline, prune, prune_owned, simplify};
+pub use split::{RowSplit, split_rows};

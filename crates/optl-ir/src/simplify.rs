@@ -182,7 +182,7 @@ pub(crate) fn import(
             .map(|a| map.get(a.index()).copied().flatten())
             .collect::<Option<Vec<NodeId>>>()
             .ok_or_else(|| IrError::Invalid(format!("node %{i} reads a later node")))?;
-        let new = rebuild(dst, src, node, &args, inputs)?;
+        let new = rebuild(dst, src, node, &args, inputs, &node.shape)?;
         if !same_shape(dst.shape(new), &node.shape) {
             return Err(IrError::Shape(format!(
                 "node %{i} has shape {} but its operation gives {}",
@@ -204,12 +204,16 @@ pub(crate) fn import(
 }
 
 /// One node of `src` built again in `dst` with the builders, from new arguments.
-fn rebuild(
+/// Rebuilds one node of `src` in `dst` on the arguments `args` (input `k` becomes
+/// `inputs[k]`); `shape` is the result shape for the operations that are told theirs
+/// (broadcast, reshape, unslice), the node's own unless the caller changes it.
+pub(crate) fn rebuild(
     dst: &mut Graph,
     src: &Graph,
     node: &Node,
     args: &[NodeId],
     inputs: &[NodeId],
+    shape: &[usize],
 ) -> IrResult<NodeId> {
     let want = |n: usize| {
         if args.len() == n {
@@ -267,11 +271,11 @@ fn rebuild(
         }
         Op::Broadcast => {
             want(1)?;
-            dst.broadcast(args[0], &node.shape)
+            dst.broadcast(args[0], shape)
         }
         Op::Reshape => {
             want(1)?;
-            dst.reshape(args[0], &node.shape)
+            dst.reshape(args[0], shape)
         }
         Op::Transpose => {
             want(1)?;
@@ -283,7 +287,7 @@ fn rebuild(
         }
         Op::Unslice(sl) => {
             want(1)?;
-            dst.unslice(args[0], sl.clone(), &node.shape)
+            dst.unslice(args[0], sl.clone(), shape)
         }
         Op::Concat(axis) => dst.concat(args, *axis),
     }

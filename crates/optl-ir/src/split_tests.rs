@@ -1,0 +1,153 @@
+//! Tests of `split.rs`: split programs give the unsplit results (to rounding) with
+//! and without a short last block, and programs that cannot be split stay whole.
+
+use super::*;
+use crate::graph::{BinaryOp, UnaryOp};
+use crate::interp::eval;
+use optl_tensor::Tensor;
+
+/// A deterministic pseudo-random tensor.
+fn data(shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let v = (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect();
+    Tensor::from_shape_vec(ndarray::IxDyn(shape), v).unwrap()
+}
+
+/// `mean(softplus-like(X @ w) - y * (X @ w)) + 1e-4 * sum(w^2)` over `rows` x `d`
+/// data, the logistic regression objective, as a function of `w`.
+fn logistic(rows: usize, d: usize) -> Function {
+    let mut g = Graph::new();
+    let w = g.input(vec![d]);
+    let x = g.constant(data(&[rows, d], 1));
+    let y = g.constant(data(&[rows], 2).mapv(|v| if v > 0.0 { 1.0 } else { 0.0 }));
+    let wc = g.reshape(w, &[d, 1]).unwrap();
+    let z = g.matmul(x, wc).unwrap();
+    let z = g.reshape(z, &[rows]).unwrap();
+    let e = g.unary(UnaryOp::Exp, z);
+    let sp = g.unary(UnaryOp::Log1p, e);
+    let yz = g.binary(BinaryOp::Mul, y, z).unwrap();
+    let terms = g.binary(BinaryOp::Sub, sp, yz).unwrap();
+    let total = g.sum(terms, None).unwrap();
+    let inv = g.full(1.0 / rows as f64, &[]);
+    let mean = g.binary(BinaryOp::Mul, total, inv).unwrap();
+    let ww = g.binary(BinaryOp::Mul, w, w).unwrap();
+    let ridge = g.sum(ww, None).unwrap();
+    let lam = g.full(1e-4, &[]);
+    let ridge = g.binary(BinaryOp::Mul, ridge, lam).unwrap();
+    let f = g.binary(BinaryOp::Add, mean, ridge).unwrap();
+    Function {
+        graph: g,
+        outputs: vec![f],
+    }
+}
+
+/// Runs a split program on the interpreter: blocks, partial sums in block order, post.
+fn run_split(s: &RowSplit, inputs: &[Tensor]) -> Vec<Tensor> {
+    let mut total: Option<Vec<Tensor>> = None;
+    for r in s.blocks() {
+        let program = match &s.tail {
+            Some(t) if r.len() != s.block_rows => t,
+            _ => &s.block,
+        };
+        let mut ins = inputs.to_vec();
+        for t in &s.batched {
+            ins.push(
+                t.slice_axis(ndarray::Axis(0), (r.start..r.end).into())
+                    .to_owned(),
+            );
+        }
+        let part = eval(program, &ins).unwrap();
+        total = Some(match total {
+            None => part,
+            Some(acc) => acc.iter().zip(&part).map(|(a, b)| a + b).collect(),
+        });
+    }
+    let mut ins = inputs.to_vec();
+    ins.extend(total.unwrap());
+    eval(&s.post, &ins).unwrap()
+}
+
+fn assert_close(a: &[Tensor], b: &[Tensor]) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.shape(), y.shape());
+        for (p, q) in x.iter().zip(y.iter()) {
+            assert!((p - q).abs() <= 1e-12 * p.abs().max(1.0), "{p} vs {q}");
+        }
+    }
+}
+
+#[test]
+fn value_and_gradient_split_over_rows_give_the_whole_results() {
+    for (rows, block_elements) in [(1000, 4000), (1003, 4000), (1000, 1_000_000)] {
+        let f = crate::grad(&logistic(rows, 8)).unwrap();
+        let s = split_rows(&f, 1000, block_elements).expect("splits");
+        assert_eq!(s.rows, rows);
+        // X, y and the constant -y/rows that the gradient folds.
+        assert_eq!(s.batched.len(), 3);
+        assert_eq!(s.tail.is_some(), rows % s.block_rows != 0);
+        for seed in 0..5 {
+            let w = data(&[8], 10 + seed);
+            assert_close(&run_split(&s, std::slice::from_ref(&w)), &eval(&f, &[w]).unwrap());
+        }
+    }
+}
+
+#[test]
+fn small_data_is_not_split() {
+    let f = crate::grad(&logistic(100, 8)).unwrap();
+    assert!(split_rows(&f, 1000, 4000).is_none());
+    assert!(split_rows(&f, 800, 4000).is_some());
+}
+
+/// Programs whose use of the rows is not row-wise-then-summed stay whole.
+#[test]
+fn programs_that_need_all_rows_at_once_are_not_split() {
+    let rows = 500;
+    let build = |tail: &dyn Fn(&mut Graph, NodeId) -> NodeId| {
+        let mut g = Graph::new();
+        let w = g.input(vec![4]);
+        let x = g.constant(data(&[rows, 4], 3));
+        let wc = g.reshape(w, &[4, 1]).unwrap();
+        let z = g.matmul(x, wc).unwrap();
+        let z = g.reshape(z, &[rows]).unwrap();
+        let out = tail(&mut g, z);
+        Function {
+            graph: g,
+            outputs: vec![out],
+        }
+    };
+    // The largest margin: a maximum over rows.
+    let max = build(&|g, z| g.max(z, None).unwrap());
+    // The margins themselves: a row-wise output.
+    let margins = build(&|_, z| z);
+    // Centred margins: each row needs the sum over all rows (two passes).
+    let centred = build(&|g, z| {
+        let s = g.sum(z, None).unwrap();
+        let s = g.broadcast(s, &[rows]).unwrap();
+        let c = g.binary(BinaryOp::Sub, z, s).unwrap();
+        let c2 = g.binary(BinaryOp::Mul, c, c).unwrap();
+        g.sum(c2, None).unwrap()
+    });
+    // A sum of squares is fine.
+    let squares = build(&|g, z| {
+        let z2 = g.binary(BinaryOp::Mul, z, z).unwrap();
+        g.sum(z2, None).unwrap()
+    });
+    for (name, f) in [("max", &max), ("margins", &margins), ("centred", &centred)] {
+        assert!(split_rows(f, 100, 400).is_none(), "{name} was split");
+    }
+    let s = split_rows(&squares, 100, 400).expect("a sum of squares splits");
+    let w = data(&[4], 7);
+    assert_close(&run_split(&s, std::slice::from_ref(&w)), &eval(&squares, &[w]).unwrap());
+}
