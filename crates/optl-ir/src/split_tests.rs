@@ -98,7 +98,10 @@ fn value_and_gradient_split_over_rows_give_the_whole_results() {
         assert_eq!(s.tail.is_some(), rows % s.block_rows != 0);
         for seed in 0..5 {
             let w = data(&[8], 10 + seed);
-            assert_close(&run_split(&s, std::slice::from_ref(&w)), &eval(&f, &[w]).unwrap());
+            assert_close(
+                &run_split(&s, std::slice::from_ref(&w)),
+                &eval(&f, &[w]).unwrap(),
+            );
         }
     }
 }
@@ -149,5 +152,8 @@ fn programs_that_need_all_rows_at_once_are_not_split() {
     }
     let s = split_rows(&squares, 100, 400).expect("a sum of squares splits");
     let w = data(&[4], 7);
-    assert_close(&run_split(&s, std::slice::from_ref(&w)), &eval(&squares, &[w]).unwrap());
+    assert_close(
+        &run_split(&s, std::slice::from_ref(&w)),
+        &eval(&squares, &[w]).unwrap(),
+    );
 }
