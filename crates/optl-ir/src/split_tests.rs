@@ -157,3 +157,112 @@ fn programs_that_need_all_rows_at_once_are_not_split() {
         &eval(&squares, &[w]).unwrap(),
     );
 }
+
+/// One step of a random row-wise computation over the values so far.
+#[derive(Clone, Debug)]
+struct Step {
+    kind: u8,
+    a: usize,
+    b: usize,
+}
+
+const UNARY: [UnaryOp; 8] = [
+    UnaryOp::Tanh,
+    UnaryOp::Sin,
+    UnaryOp::Cos,
+    UnaryOp::Atan,
+    UnaryOp::Sigmoid,
+    UnaryOp::Abs,
+    UnaryOp::Neg,
+    UnaryOp::Sign,
+];
+const BINARY: [BinaryOp; 6] = [
+    BinaryOp::Add,
+    BinaryOp::Sub,
+    BinaryOp::Mul,
+    BinaryOp::Max,
+    BinaryOp::Min,
+    BinaryOp::Gt,
+];
+
+/// `sum(h(X @ w, y, s, sum(w)))`, `h(...)ᵀ X` and `sum((X @ w)^2)` for a random
+/// row-wise `h`, as a function of `w` [3] and `s` [].
+fn random_rowwise(rows: usize, steps: &[Step]) -> Function {
+    let mut g = Graph::new();
+    let w = g.input(vec![3]);
+    let s = g.input(vec![]);
+    let x = g.constant(data(&[rows, 3], 5));
+    let y = g.constant(data(&[rows], 6));
+    let wc = g.reshape(w, &[3, 1]).unwrap();
+    let z = g.matmul(x, wc).unwrap();
+    let z = g.reshape(z, &[rows]).unwrap();
+    let sb = g.broadcast(s, &[rows]).unwrap();
+    let sw = g.sum(w, None).unwrap();
+    let swb = g.broadcast(sw, &[rows]).unwrap();
+    let mut values = vec![z, y, sb, swb];
+    for st in steps {
+        let (a, b) = (values[st.a % values.len()], values[st.b % values.len()]);
+        let k = st.kind as usize;
+        let v = if k < UNARY.len() {
+            g.unary(UNARY[k], a)
+        } else if k < UNARY.len() + BINARY.len() {
+            g.binary(BINARY[k - UNARY.len()], a, b).unwrap()
+        } else {
+            let c = g.binary(BinaryOp::Lt, a, b).unwrap();
+            g.where_(c, a, b).unwrap()
+        };
+        values.push(v);
+    }
+    let h = *values.last().unwrap();
+    let total = g.sum(h, None).unwrap();
+    let ww = g.binary(BinaryOp::Mul, w, w).unwrap();
+    let ridge = g.sum(ww, None).unwrap();
+    let f = g.binary(BinaryOp::Add, total, ridge).unwrap();
+    let hr = g.reshape(h, &[1, rows]).unwrap();
+    let xt = g.matmul(hr, x).unwrap();
+    // h may fold to a constant; the margins' squares always read the data.
+    let zz = g.binary(BinaryOp::Mul, z, z).unwrap();
+    let zz = g.sum(zz, None).unwrap();
+    Function {
+        graph: g,
+        outputs: vec![f, xt, zz],
+    }
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..Default::default() })]
+
+    /// Random row-wise programs (and the gradients of their first output) split over
+    /// rows give the whole program's results, whatever the block size.
+    #[test]
+    fn random_rowwise_programs_split_exactly(
+        rows in 20usize..300,
+        block in 3usize..2000,
+        steps in proptest::collection::vec(
+            (0u8..15, 0usize..64, 0usize..64).prop_map(|(kind, a, b)| Step { kind, a, b }),
+            0..10,
+        ),
+        seed in 0u64..1000,
+    ) {
+        let f = random_rowwise(rows, &steps);
+        let value = Function { graph: f.graph.clone(), outputs: vec![f.outputs[0]] };
+        let gf = crate::grad(&crate::simplify(&value)).unwrap();
+        let inputs = [data(&[3], seed), data(&[], seed + 1)];
+        // The gradient may not read the data at all (X's column sums fold to a
+        // constant when h is linear), so only the program itself must split.
+        prop_assert!(split_rows(&f, 1, block).is_some(), "a row-wise program splits");
+        for program in [&f, &gf] {
+            let Some(s) = split_rows(program, 1, block) else { continue };
+            let whole = eval(program, &inputs).unwrap();
+            let split = run_split(&s, &inputs);
+            prop_assert_eq!(whole.len(), split.len());
+            for (x, y) in whole.iter().zip(&split) {
+                for (p, q) in x.iter().zip(y.iter()) {
+                    prop_assert!((p - q).abs() <= 1e-9 * (1.0 + p.abs()), "{} vs {}", p, q);
+                }
+            }
+        }
+    }
+}
