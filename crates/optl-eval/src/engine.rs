@@ -114,9 +114,10 @@ impl Engines {
             Choice::Interp => State::Interp,
             Choice::Jit => self.compile(&f).map_or(State::Interp, State::Jit),
             Choice::JitAfter(0) => self.compile(&f).map_or(State::Interp, State::Jit),
-            // A program compiled before (the same rule with another learning rate,
-            // the same problem in another trial) runs compiled at once.
-            Choice::JitAfter(n) => match self.cache.lookup(&f) {
+            // A small program compiled before (the same rule with another learning
+            // rate, the same problem in another trial) runs compiled at once. A big
+            // one is not hashed here: it may only ever run once.
+            Choice::JitAfter(n) if n > optl_jit::AUTO_DEFER_RUNS => match self.cache.lookup(&f) {
                 Some(Ok(k)) => {
                     self.stats.cache_hits += 1;
                     State::Jit(k)
@@ -124,6 +125,7 @@ impl Engines {
                 Some(Err(_)) => State::Interp,
                 None => State::Deferred(n),
             },
+            Choice::JitAfter(n) => State::Deferred(n),
         };
         Program {
             function: Rc::new(f),

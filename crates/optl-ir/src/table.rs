@@ -53,6 +53,14 @@ pub(crate) fn const_hash(shape: &[usize], t: &Tensor) -> u32 {
     h.finish32()
 }
 
+/// A 32-bit hash as the 64-bit hash hashbrown wants. hashbrown tags each slot with
+/// the top 7 bits of the hash; a plain widening would leave them all zero, so every
+/// slot of a probed group would match and be compared. A multiplication by an odd
+/// constant moves entropy into the top bits and keeps the low ones (the bucket index).
+fn spread(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 /// A table of ids by content hash (hashbrown's `HashTable`). The keys are not
 /// stored: they are the nodes (or constants) themselves, compared through the
 /// caller's `eq`, so adding a node neither clones nor re-hashes it, and growing
@@ -74,14 +82,14 @@ impl IdTable {
     /// The id with this hash for which `eq` holds.
     pub(crate) fn find(&self, hash: u32, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
         self.table
-            .find(u64::from(hash), |&(h, id)| h == hash && eq(id))
+            .find(spread(hash), |&(h, id)| h == hash && eq(id))
             .map(|&(_, id)| id)
     }
 
     /// Adds an id (known not to be present).
     pub(crate) fn insert(&mut self, hash: u32, id: u32) {
         self.table
-            .insert_unique(u64::from(hash), (hash, id), |&(h, _)| u64::from(h));
+            .insert_unique(spread(hash), (hash, id), |&(h, _)| spread(h));
         self.len += 1;
     }
 }

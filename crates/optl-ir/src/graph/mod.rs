@@ -281,12 +281,12 @@ impl Graph {
             match &node.op {
                 Op::Const(c) => {
                     let t = self.get_constant(*c)?;
-                    if t.len() != 1 {
-                        return None;
-                    }
-                    return match t.as_slice_memory_order() {
-                        Some(s) => s.first().copied(),
-                        None => optl_tensor::as_scalar(t),
+                    // `first` reads the element without computing strides (which
+                    // allocates for dynamic dimensions).
+                    return if t.len() == 1 {
+                        t.first().copied()
+                    } else {
+                        None
                     };
                 }
                 Op::Broadcast if node.args.len() == 1 && node.args[0] < id => id = node.args[0],
@@ -411,7 +411,7 @@ impl Graph {
         let consts = &self.consts;
         let found = self.const_ids.find(hash, |c| {
             let u = &consts[c as usize];
-            u.ndim() == 0 && u.iter().next().is_some_and(|v| canonical_bits(*v) == bits)
+            u.ndim() == 0 && u.first().is_some_and(|v| canonical_bits(*v) == bits)
         });
         let c = match found {
             Some(c) => c,
