@@ -556,15 +556,15 @@ impl Graph {
     }
 
     pub fn reshape(&mut self, a: NodeId, shape: &[usize]) -> IrResult<NodeId> {
-        let s = self.shape(a).to_vec();
-        if same_shape(&s, shape) {
+        let s = self.shape(a);
+        if same_shape(s, shape) {
             return Ok(a);
         }
         // Sizes in u128 so that huge (broadcast) shapes cannot overflow.
-        if optl_tensor::size_of(&s) != optl_tensor::size_of(shape) {
+        if optl_tensor::size_of(s) != optl_tensor::size_of(shape) {
             return Err(IrError::Shape(format!(
                 "cannot reshape a tensor of shape {} into shape {}",
-                shape_text(&s),
+                shape_text(s),
                 shape_text(shape)
             )));
         }
@@ -581,10 +581,10 @@ impl Graph {
     }
 
     pub fn slice(&mut self, a: NodeId, slices: Vec<AxisSlice>) -> IrResult<NodeId> {
-        let s = self.shape(a).to_vec();
-        check_slices(&s, &slices)?;
-        let shape: Shape = slices.iter().map(|sl| sl.len).collect();
-        if same_shape(&shape, &s) && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
+        let s = self.shape(a);
+        check_slices(s, &slices)?;
+        let shape: NodeShape = slices.iter().map(|sl| sl.len).collect();
+        if same_shape(&shape, s) && slices.iter().all(|sl| sl.start == 0 && sl.step == 1) {
             return Ok(a);
         }
         Ok(self.build(Op::Slice(slices), &[a], &shape))
