@@ -105,3 +105,26 @@ fn symbolic_objects_are_values() {
     assert_eq!(v.repr(), "adam(lr = 0.1, b1 = 0.8, b2 = 0.999, eps = 1e-8)");
     assert_eq!(v.type_name(), "Rule");
 }
+
+/// A small program is interpreted for its first runs and then compiled; an equal
+/// program prepared later (another function with the same body) finds the kernel in
+/// the cache and runs compiled from its first call.
+#[test]
+fn equal_programs_share_a_compiled_kernel() {
+    let mut optl = Interpreter::new();
+    optl.eval_str(
+        "fn f(x) = sum(x^2)\nlet g1 = grad(f)\nlet a = [g1([1.0, 2.0]) for i in range(60)]",
+    )
+    .expect("first gradient");
+    let before = optl.engine_stats();
+    assert_eq!(before.compiled, 1, "{before:?}");
+    assert!(before.interp_runs >= 1, "{before:?}");
+    optl.eval_str(
+        "fn h(y) = sum(y^2)\nlet g2 = grad(h)\nlet b = [g2([3.0, 4.0]) for i in range(5)]",
+    )
+    .expect("second gradient");
+    let after = optl.engine_stats();
+    assert_eq!(after.compiled, 1, "no second compile: {after:?}");
+    assert_eq!(after.interp_runs, before.interp_runs, "{after:?}");
+    assert_eq!(after.jit_runs, before.jit_runs + 5, "{after:?}");
+}

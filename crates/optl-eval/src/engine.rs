@@ -108,9 +108,24 @@ impl Engines {
     /// Chooses the engine for `f` and compiles it when that is the JIT, now or (for a
     /// very big program under `Auto`) when it runs again.
     pub fn prepare(&mut self, f: Function) -> Program {
+        self.prepare_with(f, false)
+    }
+
+    /// [`Engines::prepare`] for a program the caller will run many times (a solver's
+    /// objective and gradient, a rule's update): under `auto` it is compiled at once,
+    /// whatever its size, instead of after its first interpreted runs.
+    pub fn prepare_hot(&mut self, f: Function) -> Program {
+        self.prepare_with(f, true)
+    }
+
+    fn prepare_with(&mut self, f: Function, hot: bool) -> Program {
         let rows = optl_ir::split_rows(&f, SPLIT_MIN_ELEMENTS, BLOCK_ELEMENTS)
-            .map(|split| Rc::new(self.prepare_rows(split)));
-        let state = match optl_jit::choose(self.engine, &f) {
+            .map(|split| Rc::new(self.prepare_rows(split, hot)));
+        let choice = match optl_jit::choose(self.engine, &f) {
+            Choice::JitAfter(_) if hot => Choice::Jit,
+            choice => choice,
+        };
+        let state = match choice {
             Choice::Interp => State::Interp,
             Choice::Jit => self.compile(&f).map_or(State::Interp, State::Jit),
             Choice::JitAfter(0) => self.compile(&f).map_or(State::Interp, State::Jit),
@@ -134,7 +149,7 @@ impl Engines {
         }
     }
 
-    fn prepare_rows(&mut self, split: RowSplit) -> RowProgram {
+    fn prepare_rows(&mut self, split: RowSplit, hot: bool) -> RowProgram {
         let RowSplit {
             rows,
             block_rows,
@@ -154,9 +169,9 @@ impl Engines {
             rows,
             block_rows,
             batched,
-            block: self.prepare(block),
-            tail: tail.map(|t| self.prepare(t)),
-            post: self.prepare(post),
+            block: self.prepare_with(block, hot),
+            tail: tail.map(|t| self.prepare_with(t, hot)),
+            post: self.prepare_with(post, hot),
         }
     }
 

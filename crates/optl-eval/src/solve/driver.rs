@@ -52,7 +52,7 @@ pub fn run_rule(
         model.hvp(w, &z, &mut hz);
         z.iter().zip(&hz).map(|(a, b)| a * b).collect()
     };
-    let update = model.engines.prepare(traced.function);
+    let update = model.engines.prepare_hot(traced.function);
     let (x0, lower, upper) = model.start_and_bounds();
     let project = |w: &mut [f64]| {
         for ((x, lo), hi) in w.iter_mut().zip(&lower).zip(&upper) {

@@ -60,7 +60,7 @@ impl ProblemModel {
         let (value_grad, hvp) = if n_obj >= 1 {
             let obj = sub_function(f, vec![f.outputs[0]]);
             (
-                Some(engines.prepare(optl_ir::grad(&obj)?)),
+                Some(engines.prepare_hot(optl_ir::grad(&obj)?)),
                 Some(engines.prepare(optl_ir::hvp(&obj)?)),
             )
         } else {
