@@ -363,3 +363,20 @@ fn schedules_follow_optax() {
         );
     }
 }
+
+/// The driver traces float hyper-parameters as kernel inputs; a rule that decides on
+/// one (`if lr > ...`) cannot be traced that way and runs with them as constants.
+#[test]
+fn a_rule_deciding_on_a_hyper_parameter_still_runs() {
+    let mut optl = Interpreter::new();
+    let src = "rule capped(lr = 0.1) {\n  let size = if lr > 0.05 then 0.05 else lr\n  u = size * g\n}\n\
+               problem q {\n  var x[2] = [1.0, -2.0]\n  minimize sum(x^2)\n}\n\
+               [solve(q, capped(lr = 0.2), steps = 3).vars.x, solve(q, capped(lr = 0.01), steps = 3).vars.x]";
+    let got = Vec::<f64>::try_from(optl.eval_str(src).expect("solves")).expect("numbers");
+    // Each step multiplies x by 1 - 2·size.
+    let want: Vec<f64> = [0.9f64.powi(3), 0.98f64.powi(3)]
+        .iter()
+        .flat_map(|k| [k * 1.0, k * -2.0])
+        .collect();
+    close(&got, &want, "capped");
+}

@@ -488,24 +488,7 @@ struct RuleParts {
 impl Interp {
     /// Traces a rule's (or chain's) update and state initialisation for parameters of
     /// `shape`: one function, so a chain runs as one fused kernel.
-    /// With [`HyperParams::Inputs`], a rule whose body cannot take a traced
-    /// hyper-parameter (say, an `if` on one) is traced with constants instead.
     pub fn trace_rule(
-        &mut self,
-        r: &Rc<SymObj>,
-        shape: &[usize],
-        hyper: HyperParams,
-        span: Span,
-    ) -> EvalResult<TracedRule> {
-        match self.trace_rule_as(r, shape, hyper, span) {
-            Err(_) if hyper == HyperParams::Inputs => {
-                self.trace_rule_as(r, shape, HyperParams::Constants, span)
-            }
-            traced => traced,
-        }
-    }
-
-    fn trace_rule_as(
         &mut self,
         r: &Rc<SymObj>,
         shape: &[usize],

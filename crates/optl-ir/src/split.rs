@@ -222,46 +222,42 @@ fn block_program(
     batched: &[usize],
     block_rows: usize,
 ) -> Option<Function> {
-    let src = &f.graph;
-    let mut dst = Graph::new();
-    let inputs: Vec<NodeId> = src
-        .input_shapes()
-        .iter()
-        .map(|s| dst.input(s.clone()))
-        .collect();
-    let mut map: Vec<Option<NodeId>> = vec![None; src.len()];
-    for &b in batched {
-        let mut shape = src.nodes()[b].shape.to_vec();
+    let extra = batched.iter().map(|&b| {
+        let mut shape = f.graph.nodes()[b].shape.to_vec();
         shape[0] = block_rows;
-        map[b] = Some(dst.input(shape));
-    }
+        (b, shape)
+    });
     let roots: Vec<NodeId> = reduced.iter().map(|&i| NodeId(i as u32)).collect();
-    let needed = src.reachable(&roots);
-    for (i, node) in src.nodes().iter().enumerate() {
-        if !needed[i] || map[i].is_some() {
-            continue;
-        }
-        let args: Vec<NodeId> = node
-            .args
-            .iter()
-            .map(|a| map[a.index()])
-            .collect::<Option<_>>()?;
-        let mut shape = node.shape.to_vec();
+    program(f, extra, &roots, |i, shape| {
         if let Some(Class::Rows(a)) = classes[i] {
             shape[a] = block_rows;
         }
-        map[i] = Some(rebuild(&mut dst, src, node, &args, &inputs, &shape).ok()?);
-    }
-    let outputs = reduced.iter().map(|&i| map[i]).collect::<Option<_>>()?;
-    Some(crate::prune(&Function {
-        graph: dst,
-        outputs,
-    }))
+        true
+    })
 }
 
 /// The program after the blocks: original inputs, then the summed partials → the
 /// original outputs.
 fn post_program(f: &Function, classes: &[Option<Class>], reduced: &[usize]) -> Option<Function> {
+    let extra = reduced
+        .iter()
+        .map(|&r| (r, f.graph.nodes()[r].shape.to_vec()));
+    // Row-wise nodes only feed reductions, which are inputs here.
+    program(f, extra, &f.outputs, |i, _| {
+        matches!(classes[i], Some(Class::Invariant | Class::Post))
+    })
+}
+
+/// A new function of `f`'s inputs and, after them, one input per `(node, shape)` of
+/// `extra` standing for that node; its outputs are `roots`, rebuilt from `f` with the
+/// shape `node` lets each node have (`node(i, &mut shape)` may change the shape, and
+/// returns false for nodes the function must not contain).
+fn program(
+    f: &Function,
+    extra: impl Iterator<Item = (usize, Vec<usize>)>,
+    roots: &[NodeId],
+    mut node: impl FnMut(usize, &mut Vec<usize>) -> bool,
+) -> Option<Function> {
     let src = &f.graph;
     let mut dst = Graph::new();
     let inputs: Vec<NodeId> = src
@@ -270,29 +266,28 @@ fn post_program(f: &Function, classes: &[Option<Class>], reduced: &[usize]) -> O
         .map(|s| dst.input(s.clone()))
         .collect();
     let mut map: Vec<Option<NodeId>> = vec![None; src.len()];
-    for &r in reduced {
-        map[r] = Some(dst.input(src.nodes()[r].shape.to_vec()));
+    for (i, shape) in extra {
+        map[i] = Some(dst.input(shape));
     }
-    let needed = src.reachable(&f.outputs);
-    for (i, node) in src.nodes().iter().enumerate() {
+    let needed = src.reachable(roots);
+    for (i, n) in src.nodes().iter().enumerate() {
         if !needed[i] || map[i].is_some() {
             continue;
         }
-        if !matches!(classes[i], Some(Class::Invariant | Class::Post)) {
-            // Row-wise nodes only feed reductions, which are inputs here.
+        let mut shape = n.shape.to_vec();
+        if !node(i, &mut shape) {
             continue;
         }
-        let args: Vec<NodeId> = node
+        let args: Vec<NodeId> = n
             .args
             .iter()
             .map(|a| map[a.index()])
             .collect::<Option<_>>()?;
-        map[i] = Some(rebuild(&mut dst, src, node, &args, &inputs, &node.shape).ok()?);
+        map[i] = Some(rebuild(&mut dst, src, n, &args, &inputs, &shape).ok()?);
     }
-    let outputs = f
-        .outputs
+    let outputs = roots
         .iter()
-        .map(|o| map[o.index()])
+        .map(|r| map[r.index()])
         .collect::<Option<_>>()?;
     Some(crate::prune(&Function {
         graph: dst,

@@ -8,6 +8,7 @@
 
 use super::model::ProblemModel;
 use crate::interp::{EvalResult, Interp};
+use crate::numeric::HyperParams;
 use crate::progress::Progress;
 use crate::value::SymObj;
 use optl_runtime::{Nlp, SolveResult, Status};
@@ -34,7 +35,11 @@ pub fn run_rule(
 ) -> EvalResult<SolveResult> {
     let started = Instant::now();
     let n = model.n();
-    let traced = interp.trace_rule(rule, &[n], crate::numeric::HyperParams::Inputs, span)?;
+    // A rule whose body cannot take a traced hyper-parameter (an `if` on one, say)
+    // is traced with constants instead.
+    let traced = interp
+        .trace_rule(rule, &[n], HyperParams::Inputs, span)
+        .or_else(|_| interp.trace_rule(rule, &[n], HyperParams::Constants, span))?;
     let k = traced.states.len();
     let input_shapes = traced.function.graph.input_shapes().to_vec();
     let mut probe_rng = ChaCha8Rng::seed_from_u64(seed);
