@@ -80,6 +80,14 @@ enum Class {
 /// hold about `block_elements` elements of batched data.
 pub fn split_rows(f: &Function, min_elements: usize, block_elements: usize) -> Option<RowSplit> {
     let g = &f.graph;
+    // Most programs have no big constant at all: answer them without a pass over the
+    // nodes.
+    let any_big = (0..g.constant_count() as u32)
+        .filter_map(|c| g.get_constant(c))
+        .any(|t| t.len() >= min_elements);
+    if !any_big {
+        return None;
+    }
     let live = g.reachable(&f.outputs);
     let consts = |i: usize| match g.nodes()[i].op {
         Op::Const(c) => g.get_constant(c),
