@@ -15,4 +15,5 @@
 pub use optl_eval::interpreter::{Error, Interpreter, Stage};
 pub use optl_eval::limits::Limits;
 pub use optl_eval::value::Value;
+pub use optl_eval::{Engine, EngineStats};
 pub use optl_syntax::diag::Diagnostic;

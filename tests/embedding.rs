@@ -128,3 +128,47 @@ fn equal_programs_share_a_compiled_kernel() {
     assert_eq!(after.interp_runs, before.interp_runs, "{after:?}");
     assert_eq!(after.jit_runs, before.jit_runs + 5, "{after:?}");
 }
+
+/// The gradient of a loss over 3001 × 97 data (split into blocks of rows, the last
+/// one shorter) is the same to the bit on the JIT (blocks on all cores) and on the
+/// interpreter (blocks in turn), and agrees with the gradient written out in Rust.
+#[test]
+fn gradients_over_data_split_into_row_blocks_are_exact_and_engine_independent() {
+    let setup = "let X = randn([3001, 97], seed = 1)\n\
+                 let y = where(X @ (randn([97], seed = 2) / 10) > 0, 1.0, 0.0)\n\
+                 fn loss(w) = mean(softplus(X @ w) - y * (X @ w)) + 1e-3 * sum(w^2)\n\
+                 let w0 = randn([97], seed = 3) / 10";
+    let gradient = |engine: optl::Engine| {
+        let mut optl = Interpreter::new();
+        optl.set_engine(engine);
+        optl.eval_str(setup).expect("setup");
+        let g = Vec::<f64>::try_from(optl.eval_str("grad(loss)(w0)").expect("gradient"))
+            .expect("a vector");
+        (g, optl.engine_stats())
+    };
+    let (jit, jit_stats) = gradient(optl::Engine::Jit);
+    let (interp, interp_stats) = gradient(optl::Engine::Interp);
+    assert_eq!(jit, interp, "the engines differ");
+    // One run per block of rows (and one for the rest): more than one block ran.
+    assert!(jit_stats.jit_runs > 3, "{jit_stats:?}");
+    assert!(interp_stats.interp_runs > 3, "{interp_stats:?}");
+
+    let mut optl = Interpreter::new();
+    optl.eval_str(setup).expect("setup");
+    let mut flat = |e: &str| Vec::<f64>::try_from(optl.eval_str(e).expect(e)).expect("numbers");
+    let (x, y, w) = (flat("reshape(X, [-1])"), flat("y"), flat("w0"));
+    let (n, d) = (3001, 97);
+    let mut want: Vec<f64> = w.iter().map(|wi| 2e-3 * wi).collect();
+    for i in 0..n {
+        let row = &x[i * d..(i + 1) * d];
+        let z: f64 = row.iter().zip(&w).map(|(a, b)| a * b).sum();
+        let r = (1.0 / (1.0 + (-z).exp()) - y[i]) / n as f64;
+        want.iter_mut().zip(row).for_each(|(g, xi)| *g += r * xi);
+    }
+    for (k, (a, b)) in jit.iter().zip(&want).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1e-3),
+            "g[{k}]: {a} vs {b}"
+        );
+    }
+}

@@ -31,6 +31,8 @@ pub mod value;
 pub use optl_tensor as tensor;
 pub use optl_tensor::format;
 
+pub use engine::EngineStats;
 pub use interpreter::{Error, Interpreter, Stage};
 pub use limits::Limits;
+pub use optl_jit::Engine;
 pub use value::Value;
