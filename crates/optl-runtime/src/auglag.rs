@@ -19,7 +19,7 @@
 //! that leaves a violation above `feas_tol`, the problem is declared
 //! (locally) infeasible and `violated` lists the offending constraints.
 
-use crate::lbfgs::Lbfgs;
+use crate::lbfgs::{Curvature, Lbfgs};
 use crate::problem::{
     Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Status, UNBOUNDED_F, inf_norm,
     prepare_start,
@@ -291,6 +291,9 @@ impl AugLag {
         let mut restorations = 0usize;
         let mut inner_tol = self.inner_tol0.max(opts.tol);
         let mut unchanged = 0usize;
+        // Successive subproblems differ only in multipliers and penalty: each starts
+        // from the previous one's curvature pairs.
+        let mut curvature = Curvature::default();
         loop {
             if o.iters >= self.max_outer {
                 return self.give_up(o, sub, bounds, opts, &clock);
@@ -308,7 +311,9 @@ impl AugLag {
                 timeout: clock.remaining(),
                 ..opts.clone()
             };
-            let res = self.inner.solve(&mut sub, &o.x, bounds, &inner_opts);
+            let res = self
+                .inner
+                .solve_warm(&mut sub, &o.x, bounds, &inner_opts, &mut curvature);
             o.inner_iters += res.iters;
             o.evals += res.evals;
             match res.status {

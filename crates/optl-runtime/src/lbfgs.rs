@@ -208,6 +208,12 @@ impl Run {
     }
 }
 
+/// The curvature pairs of one solve, handed to the next: a sequence of similar
+/// problems (the augmented Lagrangian's subproblems) starts each solve with the
+/// previous one's quasi-Newton model instead of a steepest-descent step.
+#[derive(Default)]
+pub struct Curvature(Option<Memory>);
+
 impl Lbfgs {
     /// Minimizes `nlp`'s objective from `x0` within `bounds` (constraints of `nlp`
     /// are ignored: use `AugLag` for them).
@@ -217,6 +223,19 @@ impl Lbfgs {
         x0: &[f64],
         bounds: &Bounds,
         opts: &Options,
+    ) -> SolveResult {
+        self.solve_warm(nlp, x0, bounds, opts, &mut Curvature::default())
+    }
+
+    /// [`Lbfgs::solve`] starting from the curvature pairs in `curvature` (when they
+    /// have the problem's size) and leaving this solve's pairs there.
+    pub fn solve_warm(
+        &self,
+        nlp: &mut dyn Nlp,
+        x0: &[f64],
+        bounds: &Bounds,
+        opts: &Options,
+        curvature: &mut Curvature,
     ) -> SolveResult {
         let clock = Clock::new(opts.timeout);
         let n = nlp.n();
@@ -249,7 +268,14 @@ impl Lbfgs {
             r.diverged_at = Some(0);
             return r;
         }
-        self.iterate(nlp, run, bounds, opts)
+        let n = run.x.len();
+        let mut mem = match curvature.0.take() {
+            Some(mem) if mem.m == self.m && mem.next.s.len() == n => mem,
+            _ => Memory::new(self.m, n),
+        };
+        let result = self.iterate(nlp, run, bounds, opts, &mut mem);
+        curvature.0 = Some(mem);
+        result
     }
 
     fn iterate(
@@ -258,6 +284,7 @@ impl Lbfgs {
         mut run: Run,
         bounds: &Bounds,
         opts: &Options,
+        mem: &mut Memory,
     ) -> SolveResult {
         let n = run.x.len();
         let bounded = bounds.is_bounded();
@@ -267,7 +294,6 @@ impl Lbfgs {
             xtol: 0.1,
             max_evals: self.max_ls_evals.max(1),
         };
-        let mut mem = Memory::new(self.m, n);
         let mut free = vec![true; n];
         let mut d = vec![0.0; n];
         let mut xt = vec![0.0; n];
