@@ -67,10 +67,18 @@ impl ProblemModel {
             (None, None)
         };
         let constraints_fn = sub_function(f, f.outputs[n_obj..].to_vec());
-        let constraints_jt = if problem.constraints.is_empty() {
-            None
+        // With constraints, the augmented Lagrangian evaluates them with every
+        // objective evaluation.
+        let constrained = !problem.constraints.is_empty();
+        let constraints_jt = if constrained {
+            Some(engines.prepare_hot(jt_function(&constraints_fn)?))
         } else {
-            Some(engines.prepare(jt_function(&constraints_fn)?))
+            None
+        };
+        let constraints = if constrained {
+            engines.prepare_hot(constraints_fn)
+        } else {
+            engines.prepare(constraints_fn)
         };
         Ok(ProblemModel {
             problem,
@@ -79,7 +87,7 @@ impl ProblemModel {
             value_grad,
             hvp,
             objectives,
-            constraints: engines.prepare(constraints_fn),
+            constraints,
             constraints_jt,
             evals: 0,
             progress: None,
