@@ -91,11 +91,7 @@ fn check_scalar_output(f: &Function) -> IrResult<NodeId> {
 fn grad_with(f: &Function, with_value: bool) -> IrResult<Function> {
     let y0 = check_scalar_output(f)?;
     let mut g = Graph::with_capacity(2 * f.graph.len() + 16);
-    let xs: Vec<NodeId> = f
-        .input_shapes()
-        .iter()
-        .map(|s| g.input(s.clone()))
-        .collect();
+    let xs = g.inputs(f.input_shapes());
     let y = import(&mut g, &f.graph, &[y0], &xs)?[0];
     finish_grad(g, y, &xs, with_value)
 }
@@ -120,8 +116,8 @@ pub fn hvp(f: &Function) -> IrResult<Function> {
     let gf = grad(f)?;
     let mut g = Graph::new();
     let shapes = f.input_shapes().to_vec();
-    let xs: Vec<NodeId> = shapes.iter().map(|s| g.input(s.clone())).collect();
-    let vs: Vec<NodeId> = shapes.iter().map(|s| g.input(s.clone())).collect();
+    let xs = g.inputs(&shapes);
+    let vs = g.inputs(&shapes);
     let grads = import(&mut g, &gf.graph, gf.outputs.get(1..).unwrap_or(&[]), &xs)?;
     let mut total = g.scalar(0.0);
     for (&gr, &v) in grads.iter().zip(&vs) {

@@ -13,11 +13,7 @@ use crate::graph::{Function, Graph, IrError, IrResult, Node, NodeId, Op, same_sh
 /// (one made with the raw `Graph::push` that the builders reject) is returned as is.
 pub fn simplify(f: &Function) -> Function {
     let mut graph = Graph::with_capacity(f.graph.len());
-    let inputs: Vec<NodeId> = f
-        .input_shapes()
-        .iter()
-        .map(|s| graph.input(s.clone()))
-        .collect();
+    let inputs = graph.inputs(f.input_shapes());
     match import(&mut graph, &f.graph, &f.outputs, &inputs) {
         Ok(outputs) => prune(&Function { graph, outputs }),
         Err(_) => f.clone(),
@@ -31,11 +27,7 @@ pub fn prune(f: &Function) -> Function {
     let src = &f.graph;
     let live = src.reachable(&f.outputs);
     let mut graph = Graph::new();
-    let inputs: Vec<NodeId> = f
-        .input_shapes()
-        .iter()
-        .map(|s| graph.input(s.clone()))
-        .collect();
+    let inputs = graph.inputs(f.input_shapes());
     let mut map: Vec<Option<NodeId>> = vec![None; src.len()];
     for (i, node) in src.nodes().iter().enumerate() {
         if !live[i] {

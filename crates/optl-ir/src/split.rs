@@ -268,11 +268,7 @@ fn program(
 ) -> Option<Function> {
     let src = &f.graph;
     let mut dst = Graph::new();
-    let inputs: Vec<NodeId> = src
-        .input_shapes()
-        .iter()
-        .map(|s| dst.input(s.clone()))
-        .collect();
+    let inputs = dst.inputs(src.input_shapes());
     let mut map: Vec<Option<NodeId>> = vec![None; src.len()];
     for (i, shape) in extra {
         map[i] = Some(dst.input(shape));

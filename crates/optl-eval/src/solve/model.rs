@@ -174,11 +174,7 @@ fn flatten_into(ts: &[Tensor], out: &mut [f64]) {
 /// vars, y_1..y_k → [Σ sum(c_k · y_k), d/dvars ...]: Jacobian-transpose products by AD.
 fn jt_function(constraints: &Function) -> IrResult<Function> {
     let mut g = Graph::new();
-    let xs: Vec<NodeId> = constraints
-        .input_shapes()
-        .iter()
-        .map(|s| g.input(s.clone()))
-        .collect();
+    let xs = g.inputs(constraints.input_shapes());
     let cs = optl_ir::inline(&mut g, constraints, &xs)?;
     let mut total: Option<NodeId> = None;
     for c in cs {

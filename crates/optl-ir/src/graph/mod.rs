@@ -370,6 +370,11 @@ impl Graph {
         self.intern(op, args, shape)
     }
 
+    /// One new input per shape, in order (a copy of another function's inputs).
+    pub fn inputs(&mut self, shapes: &[Shape]) -> Vec<NodeId> {
+        shapes.iter().map(|s| self.input(s.clone())).collect()
+    }
+
     /// A new input of the given shape (inputs are numbered in creation order).
     pub fn input(&mut self, shape: Shape) -> NodeId {
         let n = self.input_shapes.len() as u32;
