@@ -118,9 +118,16 @@ impl Engines {
         self.prepare_with(f, true)
     }
 
-    fn prepare_with(&mut self, f: Function, hot: bool) -> Program {
-        let rows = optl_ir::split_rows(&f, SPLIT_MIN_ELEMENTS, BLOCK_ELEMENTS)
-            .map(|split| Rc::new(self.prepare_rows(split, hot)));
+    /// [`Engines::prepare`], or [`Engines::prepare_hot`] when `hot`.
+    pub(crate) fn prepare_with(&mut self, f: Function, hot: bool) -> Program {
+        if let Some(split) = optl_ir::split_rows(&f, SPLIT_MIN_ELEMENTS, BLOCK_ELEMENTS) {
+            // The whole program never runs: its blocks and post program do.
+            return Program {
+                function: Rc::new(f),
+                state: Rc::new(RefCell::new(State::Interp)),
+                rows: Some(Rc::new(self.prepare_rows(split, hot))),
+            };
+        }
         let choice = match optl_jit::choose(self.engine, &f) {
             Choice::JitAfter(_) if hot => Choice::Jit,
             choice => choice,
@@ -145,7 +152,7 @@ impl Engines {
         Program {
             function: Rc::new(f),
             state: Rc::new(RefCell::new(state)),
-            rows,
+            rows: None,
         }
     }
 

@@ -441,9 +441,10 @@ pub struct TracedRule {
 }
 
 /// How a rule's numeric hyper-parameters enter its traced program.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HyperParams {
     /// As constants: what `fhash`, `hash` and `optl ir` see.
+    #[default]
     Constants,
     /// Float hyper-parameters as scalar inputs (the first-order driver).
     Inputs,
@@ -476,6 +477,7 @@ pub fn chain_stages(r: &Rc<SymObj>) -> Vec<Rc<SymObj>> {
 }
 
 /// What tracing a rule's stages collects.
+#[derive(Default)]
 struct RuleParts {
     hyper: HyperParams,
     states: Vec<Rc<str>>,
@@ -537,11 +539,7 @@ impl Interp {
         let step = self.trace_input(Vec::new());
         let mut parts = RuleParts {
             hyper,
-            states: Vec::new(),
-            state_inputs: Vec::new(),
-            new_states: Vec::new(),
-            inits: Vec::new(),
-            hyper_inputs: Vec::new(),
+            ..RuleParts::default()
         };
         for stage in chain_stages(r) {
             g = self.trace_rule_stage(&stage, g, &w, &step, &mut parts)?;

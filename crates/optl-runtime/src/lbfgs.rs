@@ -92,19 +92,14 @@ impl Memory {
         }
     }
 
-    /// Keeps the candidate pair (its products computed here), dropping the oldest
-    /// when the memory is full; with `m = 0` nothing is kept.
-    fn keep_next(&mut self) {
+    /// Keeps the candidate pair with its `products` (`[s·y, y·y, s·s]`), dropping the
+    /// oldest when the memory is full; with `m = 0` nothing is kept.
+    fn keep_next(&mut self, products: [f64; 3]) {
         if self.m == 0 {
             return;
         }
-        let next = &mut self.next;
-        next.products = [
-            dot(&next.s, &next.y),
-            dot(&next.y, &next.y),
-            dot(&next.s, &next.s),
-        ];
-        let n = next.s.len();
+        self.next.products = products;
+        let n = self.next.s.len();
         let spare = match self.pairs.len() >= self.m {
             true => self.pairs.pop_front().expect("a full memory has pairs"),
             false => Pair {
@@ -268,7 +263,6 @@ impl Lbfgs {
             r.diverged_at = Some(0);
             return r;
         }
-        let n = run.x.len();
         let mut mem = match curvature.0.take() {
             Some(mem) if mem.m == self.m && mem.next.s.len() == n => mem,
             _ => Memory::new(self.m, n),
@@ -462,10 +456,15 @@ impl Lbfgs {
             } else {
                 stall = 0;
             }
-            last_step = norm2(&pair.s);
-            let sy = dot(&pair.s, &pair.y);
-            if sy > f64::EPSILON * dot(&pair.y, &pair.y) && sy.is_finite() {
-                mem.keep_next();
+            let products = [
+                dot(&pair.s, &pair.y),
+                dot(&pair.y, &pair.y),
+                dot(&pair.s, &pair.s),
+            ];
+            let [sy, yy, ss] = products;
+            last_step = ss.sqrt();
+            if sy > f64::EPSILON * yy && sy.is_finite() {
+                mem.keep_next(products);
             }
             run.x.copy_from_slice(&xt);
             run.g.copy_from_slice(&gt);

@@ -75,11 +75,7 @@ impl ProblemModel {
         } else {
             None
         };
-        let constraints = if constrained {
-            engines.prepare_hot(constraints_fn)
-        } else {
-            engines.prepare(constraints_fn)
-        };
+        let constraints = engines.prepare_with(constraints_fn, constrained);
         Ok(ProblemModel {
             problem,
             layout,
