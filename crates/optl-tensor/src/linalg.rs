@@ -216,17 +216,20 @@ fn vector_matrix(a: &[f64], b: &[f64], n: usize, out: &mut [f64]) {
             }
         }
     };
-    let blocks = a.chunks(ROWS_PER_BLOCK).zip(b.chunks(ROWS_PER_BLOCK * n));
     out.fill(0.0);
     if b.len() < PARALLEL_MIN {
-        let mut part = vec![0.0; n];
-        for (i, ab) in blocks.enumerate() {
-            let acc = if i == 0 { &mut *out } else { &mut part[..] };
-            acc.fill(0.0);
-            block(ab, acc);
-            if i > 0 {
-                out.iter_mut().zip(&part).for_each(|(o, p)| *o += p);
-            }
+        // The first block sums straight into `out`; a later one into `part`, which
+        // is then added (allocated only when there is a second block).
+        let mut blocks = a.chunks(ROWS_PER_BLOCK).zip(b.chunks(ROWS_PER_BLOCK * n));
+        if let Some(first) = blocks.next() {
+            block(first, out);
+        }
+        let mut part = Vec::new();
+        for ab in blocks {
+            part.clear();
+            part.resize(n, 0.0);
+            block(ab, &mut part);
+            out.iter_mut().zip(&part).for_each(|(o, p)| *o += p);
         }
     } else {
         let parts: Vec<Vec<f64>> = a
