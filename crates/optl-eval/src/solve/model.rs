@@ -18,7 +18,11 @@ pub struct ProblemModel {
     n: usize,
     /// vars → [objective, gradient per var]
     value_grad: Option<Program>,
-    /// vars, directions → [H·v per var]
+    /// vars → [objective]: the first objective, from which the Hessian-vector product
+    /// program is derived on first use (only Newton-CG asks for one, and building it
+    /// by reverse-over-reverse AD costs about as much as the gradient).
+    first_objective: Option<Function>,
+    /// vars, directions → [H·v per var], once built.
     hvp: Option<Program>,
     /// vars → every objective (for several objectives)
     objectives: Program,
@@ -57,12 +61,9 @@ impl ProblemModel {
             n += len;
         }
         let objectives = engines.prepare(sub_function(f, f.outputs[..n_obj].to_vec()));
-        let (value_grad, hvp) = if n_obj >= 1 {
+        let (value_grad, first_objective) = if n_obj >= 1 {
             let obj = sub_function(f, vec![f.outputs[0]]);
-            (
-                Some(engines.prepare_hot(optl_ir::grad(&obj)?)),
-                Some(engines.prepare(optl_ir::hvp(&obj)?)),
-            )
+            (Some(engines.prepare_hot(optl_ir::grad(&obj)?)), Some(obj))
         } else {
             (None, None)
         };
@@ -81,7 +82,8 @@ impl ProblemModel {
             layout,
             n,
             value_grad,
-            hvp,
+            first_objective,
+            hvp: None,
             objectives,
             constraints,
             constraints_jt,
@@ -223,8 +225,19 @@ impl optl_runtime::Nlp for ProblemModel {
     }
 
     fn hvp(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        if self.hvp.is_none()
+            && let Some(obj) = self.first_objective.take()
+        {
+            match optl_ir::hvp(&obj) {
+                Ok(h) => self.hvp = Some(self.engines.prepare(h)),
+                Err(e) => {
+                    self.error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
         let Some(h) = self.hvp.clone() else {
-            out.iter_mut().for_each(|o| *o = 0.0);
+            let fill = if self.error.is_some() { f64::NAN } else { 0.0 };
+            out.iter_mut().for_each(|o| *o = fill);
             return;
         };
         let mut inputs = self.split(x);
