@@ -2,7 +2,8 @@
 //!
 //! [`KernelCache`] keys compiled kernels (and compile failures, so that an
 //! unsupported function falls back to the interpreter at the cost of a lookup) by
-//! [`optl_ir::structural_hash`]. [`choose`] is the `--engine` policy: `Auto` compiles
+//! [`optl_ir::structural_hash`], and forgets those older than the JIT's previous code
+//! generation, so that their code can be freed (see `jit.rs`). [`choose`] is the `--engine` policy: `Auto` compiles
 //! a function only when compiling pays for itself (see [`AUTO_MIN_NODES`]), and a
 //! very big one only when it runs a second time (see [`AUTO_DEFER_NODES`]).
 
@@ -14,10 +15,13 @@ use optl_ir::Function;
 
 use crate::{Jit, JitError, Kernel};
 
-/// Compiled kernels by structural hash, with hit and miss counters.
+/// Compiled kernels by structural hash, each with the JIT generation it was compiled
+/// in, and hit and miss counters.
 #[derive(Default)]
 pub struct KernelCache {
-    map: HashMap<[u8; 16], Result<Kernel, JitError>>,
+    map: HashMap<[u8; 16], (u64, Result<Kernel, JitError>)>,
+    /// The newest JIT generation seen: entries older than the one before it go.
+    generation: u64,
     hits: u64,
     misses: u64,
 }
@@ -36,7 +40,12 @@ impl KernelCache {
         }
         self.misses += 1;
         let k = jit.compile(f);
-        self.map.insert(key, k.clone());
+        let generation = jit.generation();
+        if generation != self.generation {
+            self.generation = generation;
+            self.map.retain(|_, (g, _)| *g + 1 >= generation);
+        }
+        self.map.insert(key, (generation, k.clone()));
         k
     }
 
@@ -47,7 +56,7 @@ impl KernelCache {
     }
 
     fn lookup_key(&mut self, key: &[u8; 16]) -> Option<Result<Kernel, JitError>> {
-        let k = self.map.get(key)?.clone();
+        let k = self.map.get(key)?.1.clone();
         self.hits += 1;
         Some(k)
     }
@@ -70,7 +79,8 @@ impl KernelCache {
         self.map.is_empty()
     }
 
-    /// Forgets every kernel (their code stays allocated: see `jit.rs`).
+    /// Forgets every kernel (a kernel's code is freed once its generation is retired
+    /// and no kernel of it is held elsewhere).
     pub fn clear(&mut self) {
         self.map.clear();
     }

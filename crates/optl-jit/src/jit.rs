@@ -1,14 +1,18 @@
 //! The JIT proper, shaped like `cranelift-jit-demo`: one [`Jit`] owns the Cranelift
 //! module and the reusable contexts; each function is planned (`plan.rs`),
 //! translated (`codegen.rs`) and defined in the module; [`Kernel`] is the callable
-//! result. [`Kernel::call`] reaches compiled code through the crate's one `unsafe`
-//! function, [`invoke`].
+//! result. [`Kernel::call`] reaches compiled code through [`invoke`], one of the
+//! crate's two `unsafe` blocks.
 //!
-//! Compiled code is never freed: the module leaks its code memory when dropped (a
-//! deliberate choice of `cranelift-jit`, so that function pointers stay valid), so a
-//! [`Kernel`] stays callable after its [`Jit`] is gone. A kernel holds its constant
-//! and pairwise tables itself, and its scratch space is a per-thread buffer, so
-//! kernels are `Send + Sync` and cheap to clone.
+//! Code memory is bounded by generations: a module takes [`GENERATION_KERNELS`]
+//! functions, then the [`Jit`] starts a new one and retires the old. Every kernel
+//! holds its module's token, so a retired module whose token the `Jit` alone holds
+//! has no callable kernel left, and its memory is freed (the crate's second `unsafe`
+//! call); [`crate::KernelCache`] forgets kernels older than the previous generation
+//! so that their modules can go. A module still in use when the `Jit` is dropped is
+//! leaked, as `cranelift-jit` does, so a [`Kernel`] stays callable after its `Jit`
+//! is gone. A kernel holds its constant and pairwise tables itself, and its scratch
+//! space is a per-thread buffer, so kernels are `Send + Sync` and cheap to clone.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,11 +35,17 @@ use crate::runtime::{self, CallCtx, Kind};
 /// The compiler: Cranelift JIT modules for the host, and the contexts reused for
 /// every function.
 pub struct Jit {
-    /// Functions up to [`QUICK_WEIGHT`]: fully optimized.
-    opt: Backend,
+    /// Functions up to [`QUICK_WEIGHT`]: fully optimized (`None` only while dropped).
+    opt: Option<Backend>,
     /// Larger functions: register allocation by Cranelift's single-pass allocator,
     /// which compiles about three times faster (made when first needed).
     quick: Option<Backend>,
+    /// Modules of earlier generations that still have live kernels.
+    retired: Vec<Backend>,
+    /// Generations started so far (0 for the first).
+    generation: u64,
+    /// Functions defined in this generation's modules.
+    defined: usize,
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     /// Keep timings and disassembly in kernels (see [`Jit::set_debug`]).
@@ -47,10 +57,16 @@ pub struct Jit {
 /// gradient the backtracking allocator takes most of the ~8 ms compile time.
 pub const QUICK_WEIGHT: usize = 1500;
 
-/// One Cranelift module and its imported host functions.
+/// Functions compiled into one generation of modules before the next starts: at
+/// about 6 KB of code and tables each (measured), a generation is about 1.5 MB.
+pub const GENERATION_KERNELS: usize = 256;
+
+/// One Cranelift module, its imported host functions, and the token its kernels
+/// hold (see the module header).
 struct Backend {
     module: JITModule,
     imports: HashMap<&'static str, FuncId>,
+    token: Arc<()>,
 }
 
 impl Backend {
@@ -97,7 +113,11 @@ impl Backend {
                 .map_err(codegen_error)?;
             imports.insert(*name, id);
         }
-        Ok(Backend { module, imports })
+        Ok(Backend {
+            module,
+            imports,
+            token: Arc::new(()),
+        })
     }
 }
 
@@ -116,6 +136,8 @@ pub struct KernelStats {
 
 struct Inner {
     code: usize,
+    /// Keeps the module holding `code` from being freed.
+    _module: Arc<()>,
     input_shapes: Vec<Vec<usize>>,
     output_shapes: Vec<Vec<usize>>,
     input_lens: Vec<usize>,
@@ -147,6 +169,12 @@ impl std::fmt::Debug for Kernel {
     }
 }
 
+/// The error of a compile that finds no module to define code in (never expected:
+/// modules are only taken away when the `Jit` is dropped).
+fn no_module() -> JitError {
+    JitError::Codegen("no code module".into())
+}
+
 fn codegen_error(e: impl std::fmt::Display) -> JitError {
     JitError::Codegen(e.to_string())
 }
@@ -158,8 +186,11 @@ impl Jit {
         let opt = Backend::new(false)?;
         Ok(Jit {
             ctx: opt.module.make_context(),
-            opt,
+            opt: Some(opt),
             quick: None,
+            retired: Vec::new(),
+            generation: 0,
+            defined: 0,
             fctx: FunctionBuilderContext::new(),
             debug: false,
         })
@@ -172,6 +203,35 @@ impl Jit {
         self.debug = on;
     }
 
+    /// The current generation of code modules (0 at first; see the module header).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Modules holding code: the current generation's and the retired ones that
+    /// still have live kernels.
+    pub fn code_modules(&self) -> usize {
+        usize::from(self.opt.is_some()) + usize::from(self.quick.is_some()) + self.retired.len()
+    }
+
+    /// Starts a new generation when this one is full, and frees the retired modules
+    /// that no kernel uses any more.
+    fn next_generation_if_full(&mut self) -> Result<(), JitError> {
+        if self.defined >= GENERATION_KERNELS {
+            let old = self.opt.replace(Backend::new(false)?);
+            self.retired.extend(old);
+            self.retired.extend(self.quick.take());
+            self.generation += 1;
+            self.defined = 0;
+        }
+        let (unused, used) = std::mem::take(&mut self.retired)
+            .into_iter()
+            .partition(|b| Arc::strong_count(&b.token) == 1);
+        self.retired = used;
+        free_modules(unused);
+        Ok(())
+    }
+
     /// Compiles one function.
     pub fn compile(&mut self, f: &Function) -> Result<Kernel, JitError> {
         self.compile_many(&[f])
@@ -182,12 +242,19 @@ impl Jit {
     /// Compiles several functions at once: the module's code is made executable once
     /// for all of them, which is cheaper than one [`Jit::compile`] each.
     pub fn compile_many(&mut self, fs: &[&Function]) -> Vec<Result<Kernel, JitError>> {
+        if let Err(e) = self.next_generation_if_full() {
+            return fs.iter().map(|_| Err(e.clone())).collect();
+        }
+        self.defined += fs.len();
         let mut pending = Vec::with_capacity(fs.len());
         for f in fs {
             pending.push(self.define(f));
         }
         let used_quick = pending.iter().any(|p| matches!(p, Ok((true, _, _))));
-        let mut finalized = self.opt.module.finalize_definitions();
+        let mut finalized = match self.opt.as_mut() {
+            Some(b) => b.module.finalize_definitions(),
+            None => Ok(()),
+        };
         if let (true, Some(q), Ok(())) = (used_quick, self.quick.as_mut(), &finalized) {
             finalized = q.module.finalize_definitions();
         }
@@ -199,10 +266,9 @@ impl Jit {
             .into_iter()
             .map(|p| {
                 p.and_then(|(quick, id, mut inner)| {
-                    let module = match (quick, &self.quick) {
-                        (true, Some(q)) => &q.module,
-                        (true, None) => return Err(JitError::Codegen("no quick backend".into())),
-                        (false, _) => &self.opt.module,
+                    let module = match (quick, &self.quick, &self.opt) {
+                        (true, Some(b), _) | (false, _, Some(b)) => &b.module,
+                        _ => return Err(no_module()),
                     };
                     inner.code = module.get_finalized_function(id).expose_provenance();
                     Ok(Kernel {
@@ -224,11 +290,12 @@ impl Jit {
         if quick && self.quick.is_none() {
             self.quick = Some(Backend::new(true)?);
         }
-        let backend = match (quick, self.quick.as_mut()) {
-            (true, Some(q)) => q,
-            _ => &mut self.opt,
+        let backend = match (quick, self.quick.as_mut(), self.opt.as_mut()) {
+            (true, Some(b), _) | (false, _, Some(b)) => b,
+            _ => return Err(no_module()),
         };
         let consts: Box<[f64]> = plan.consts.clone().into_boxed_slice();
+        let token = backend.token.clone();
         let mut sig = backend.module.make_signature();
         sig.params.extend([AbiParam::new(I64); 4]);
         let id = backend
@@ -273,13 +340,39 @@ impl Jit {
             cranelift_module::ModuleError::Compilation(c) => JitError::Codegen(format!("{c:?}")),
             other => codegen_error(other),
         })?;
-        let mut inner = inner_of(&plan, consts, tables);
+        let mut inner = inner_of(&plan, consts, tables, token);
         inner.debug = debug;
         Ok((quick, id, inner))
     }
 }
 
-fn inner_of(plan: &Plan, consts: Box<[f64]>, tables: Vec<Box<[i64]>>) -> Inner {
+impl Drop for Jit {
+    /// Frees the modules no kernel uses; the others leak, so their kernels stay
+    /// callable.
+    fn drop(&mut self) {
+        let mut all = std::mem::take(&mut self.retired);
+        all.extend(self.opt.take());
+        all.extend(self.quick.take());
+        free_modules(
+            all.into_iter()
+                .filter(|b| Arc::strong_count(&b.token) == 1)
+                .collect(),
+        );
+    }
+}
+
+/// Frees the code memory of modules that no kernel holds.
+#[allow(unsafe_code)]
+fn free_modules(unused: Vec<Backend>) {
+    for b in unused {
+        debug_assert_eq!(Arc::strong_count(&b.token), 1);
+        // SAFETY: every kernel defined in `b.module` holds a clone of `b.token`, and
+        // the count is 1 (ours), so no kernel, hence no pointer to this code, is left.
+        unsafe { b.module.free_memory() }
+    }
+}
+
+fn inner_of(plan: &Plan, consts: Box<[f64]>, tables: Vec<Box<[i64]>>, module: Arc<()>) -> Inner {
     let mut stats = KernelStats {
         scratch: plan.scratch_len,
         matmuls: plan.matmuls.len(),
@@ -296,6 +389,7 @@ fn inner_of(plan: &Plan, consts: Box<[f64]>, tables: Vec<Box<[i64]>>) -> Inner {
     }
     Inner {
         code: 0,
+        _module: module,
         input_lens: plan.input_shapes.iter().map(|s| numel(s)).collect(),
         output_lens: plan.output_shapes.iter().map(|s| numel(s)).collect(),
         input_shapes: plan.input_shapes.clone(),
@@ -505,7 +599,8 @@ impl Kernel {
 type Entry =
     unsafe extern "C" fn(*const *const f64, *const *mut f64, *mut f64, *mut CallCtx<'_, '_, '_>);
 
-/// Calls compiled code: the crate's only `unsafe`.
+/// Calls compiled code: one of the crate's two `unsafe` blocks (the other frees
+/// unused code, [`free_modules`]).
 ///
 /// `code` is the address of a function that `Jit::define` built for a plan, with the
 /// `Entry` signature. The caller (`Kernel::run`) passes one pointer per input and per
@@ -515,8 +610,8 @@ type Entry =
 /// shapes (`validate.rs`, `group.rs`), so the code reads only inputs, constants,
 /// tables and scratch, and writes only outputs and scratch, within bounds. `ctx`
 /// is only passed on to `runtime::rt_matmul`, and may be null (as may `scratch`)
-/// for kernels without matrix products (and without scratch). The code memory is
-/// never freed (see the module documentation).
+/// for kernels without matrix products (and without scratch). The code memory lives
+/// as long as the kernel: the kernel holds its module's token (see `free_modules`).
 #[allow(unsafe_code)]
 #[inline]
 fn invoke(
