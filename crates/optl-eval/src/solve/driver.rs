@@ -102,6 +102,10 @@ pub fn run_rule(
         .map_err(|e| crate::trace::ir_error(e, span))?;
     let mut states: Vec<Tensor> = out[1 + k..].to_vec();
     let mut f = model.objective(&w, Some(&mut g));
+    // The tolerance scales with |f| as LANGUAGE.md §5 says, but never with more
+    // than the start's |f|: a first-order run can make f grow, and a run diverging
+    // slowly (|g| growing like sqrt|f|) must not pass as converged.
+    let f_start = f.abs();
     for step in 1..=steps {
         if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
             let mut r = result(
@@ -127,7 +131,7 @@ pub fn run_rule(
                 m.max((x - moved).abs())
             },
         );
-        if pg <= tol * f.abs().max(1.0) {
+        if pg <= tol * f.abs().min(f_start).max(1.0) {
             return Ok(result(
                 Status::Converged,
                 w,
