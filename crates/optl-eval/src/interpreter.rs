@@ -26,6 +26,10 @@ const STDLIB: &[(&str, &str)] = &[
     ("optim", include_str!("../../../stdlib/optim.opt")),
 ];
 
+/// Standard library modules loaded only by `import std.NAME` (their names do not
+/// join the prelude, and a run that does not import them does not parse them).
+const STDLIB_ON_IMPORT: &[(&str, &str)] = &[("tasks", include_str!("../../../stdlib/tasks.opt"))];
+
 /// When an error was found: before evaluation (exit code 2) or while running (1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -424,7 +428,20 @@ impl Interpreter {
                 if let Some(m) = self.modules.get(&key) {
                     return Ok(m.clone());
                 }
-                let known: Vec<String> = STDLIB.iter().map(|(n, _)| format!("std.{n}")).collect();
+                if let Some((name, text)) = STDLIB_ON_IMPORT
+                    .iter()
+                    .find(|(n, _)| key.strip_prefix("std.") == Some(n))
+                {
+                    let file = format!("<stdlib>/{name}.opt");
+                    let module = self.run_module(name, &file, text, None)?;
+                    self.modules.insert(key, module.clone());
+                    return Ok(module);
+                }
+                let known: Vec<String> = STDLIB
+                    .iter()
+                    .chain(STDLIB_ON_IMPORT)
+                    .map(|(n, _)| format!("std.{n}"))
+                    .collect();
                 let mut d = Diagnostic::error(
                     codes::UNKNOWN_STD_MODULE,
                     format!("there is no standard library module `{key}`"),

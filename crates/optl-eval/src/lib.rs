@@ -7,6 +7,7 @@
 pub mod builtins;
 pub mod check;
 pub mod convert;
+pub mod discover;
 pub mod engine;
 pub mod env;
 pub mod hashing;

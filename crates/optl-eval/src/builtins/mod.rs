@@ -62,7 +62,8 @@ impl Builtins {
             .chain(data::TABLE)
             .chain(numeric::TABLE)
             .chain(rules::TABLE)
-            .chain(crate::search::TABLE);
+            .chain(crate::search::TABLE)
+            .chain(crate::discover::TABLE);
         for &(name, sig, run, doc) in entries {
             let b = Builtin {
                 name,

@@ -1,0 +1,508 @@
+//! `discover(start, tasks, trials, population, seed, ...)` (LANGUAGE.md §9): evolves
+//! rule programs from a start rule by regularized evolution (Real et al. 2019, as in
+//! AutoML-Zero and the search that found Lion). Each candidate is a mutated copy of
+//! a parent's body (`mutate.rs`), keyed by its functional hash so that equivalent
+//! programs are scored once, and scored by training on every task with the rule
+//! driver. Survivors are simplified (dead statements dropped) and returned as rules
+//! and as OptL source.
+//!
+//! A candidate's score is the mean over tasks of log10 of its final loss relative to
+//! the start rule's: -1 means ten times lower losses; the start scores 0. Losses are
+//! floored at [`LOSS_FLOOR`], so tasks are meant to be losses (objectives >= 0).
+
+mod mutate;
+
+use crate::builtins::{Args, Entry};
+use crate::interp::{ArgVal, EvalResult, Interp, a_type, err_label};
+use crate::progress::Progress;
+use crate::value::{Family, Record, SymKind, SymObj, Value};
+use optl_syntax::ast::{Decl, Ident, Stmt, StmtKind};
+use optl_syntax::codes;
+use optl_syntax::span::Span;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+pub(crate) const TABLE: &[Entry] = &[(
+    "discover",
+    "start, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?",
+    discover,
+    "Evolves rules from `start` by regularized evolution, scoring each by training on the `tasks` (problems) for `steps` steps; returns the best rules as rules and OptL source.",
+)];
+
+/// Losses below this count as this (log10 scores stay finite at an exact optimum).
+pub const LOSS_FLOOR: f64 = 1e-12;
+
+/// The name of discovered rules.
+const DISCOVERED: &str = "discovered";
+
+/// One scored, distinct candidate.
+struct Scored {
+    rule: Rc<SymObj>,
+    score: f64,
+    losses: Vec<f64>,
+}
+
+/// Settings of one `discover` call.
+struct Settings {
+    trials: usize,
+    population: usize,
+    tournament: usize,
+    steps: i64,
+    top: usize,
+    timeout: Option<Duration>,
+}
+
+fn count(args: &Args, i: usize, default: usize) -> EvalResult<usize> {
+    match args.opt_int(i)? {
+        None => Ok(default),
+        Some(n) if n >= 1 => Ok(n as usize),
+        Some(n) => Err(err_label(
+            codes::INVALID_ARGUMENT,
+            format!("expected a positive count, found {n}"),
+            args.span(i),
+            "not positive",
+        )),
+    }
+}
+
+fn settings(args: &Args) -> EvalResult<Settings> {
+    let timeout = match args.has(8) {
+        true => Some(Duration::from_secs_f64(args.float(8)?.max(0.0))),
+        false => None,
+    };
+    Ok(Settings {
+        trials: count(args, 2, 200)?,
+        population: count(args, 3, 20)?,
+        tournament: count(args, 5, 5)?,
+        steps: count(args, 6, 200)? as i64,
+        top: count(args, 7, 3)?,
+        timeout,
+    })
+}
+
+/// The start rule: a rule instance (a chain is not one program, so it cannot evolve).
+fn start_rule(v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
+    match v {
+        Value::Sym(s) if s.family.kind == SymKind::Rule => Ok(s.clone()),
+        Value::Family(f) if f.kind == SymKind::Rule => Err(err_label(
+            codes::TYPE_MISMATCH,
+            format!(
+                "`discover` starts from a rule instance; `{}` is the rule itself",
+                f.name()
+            ),
+            span,
+            format!("write `{}()` for its defaults", f.name()),
+        )),
+        Value::Sym(s) if s.family.kind == SymKind::Chain => Err(err_label(
+            codes::INVALID_ARGUMENT,
+            "`discover` evolves one rule, not a chain",
+            span,
+            "a chain",
+        )),
+        other => Err(err_label(
+            codes::TYPE_MISMATCH,
+            format!("`start` must be a rule, found {}", a_type(other)),
+            span,
+            "not a rule",
+        )),
+    }
+}
+
+/// The tasks: a non-empty list of problems (instances, or families whose parameters
+/// all have defaults).
+fn tasks_of(v: &Value, span: Span) -> EvalResult<Vec<Value>> {
+    let items = match v {
+        Value::List(items) if !items.is_empty() => items.to_vec(),
+        Value::List(_) => {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                "`tasks` is empty",
+                span,
+                "give at least one problem",
+            ));
+        }
+        Value::Sym(_) | Value::Family(_) => vec![v.clone()],
+        other => {
+            return Err(err_label(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "`tasks` must be a list of problems, found {}",
+                    a_type(other)
+                ),
+                span,
+                "not a list",
+            ));
+        }
+    };
+    for t in &items {
+        let is_problem = match t {
+            Value::Sym(s) => s.family.kind == SymKind::Problem,
+            Value::Family(f) => f.kind == SymKind::Problem,
+            _ => false,
+        };
+        if !is_problem {
+            return Err(err_label(
+                codes::TYPE_MISMATCH,
+                format!("every task must be a problem, found {}", a_type(t)),
+                span,
+                "in these tasks",
+            ));
+        }
+    }
+    Ok(items)
+}
+
+/// A rule instance with `body` in place of the start's, under the same
+/// hyper-parameters and scope.
+fn with_body(start: &SymObj, body: Vec<Stmt>) -> Rc<SymObj> {
+    let f = &start.family;
+    let family = Family {
+        kind: SymKind::Rule,
+        decl: Decl {
+            name: Ident {
+                name: DISCOVERED.into(),
+                span: f.decl.name.span,
+            },
+            params: f.decl.params.clone(),
+            body: Rc::new(body),
+        },
+        env: f.env.clone(),
+        span: f.span,
+    };
+    Rc::new(SymObj {
+        family: Rc::new(family),
+        args: start.args.clone(),
+    })
+}
+
+/// The rule as OptL source: its hyper-parameters (bound values as defaults) and body.
+pub fn rule_source(rule: &SymObj) -> String {
+    let params: Vec<String> = rule
+        .args
+        .iter()
+        .map(|(n, v)| format!("{n} = {}", v.repr()))
+        .collect();
+    let mut out = format!("rule {}({}) {{\n", rule.name(), params.join(", "));
+    for s in rule.family.decl.body.iter() {
+        let line = match &s.kind {
+            StmtKind::State(n, e) => format!("state {} = {}", n.name, expr(e)),
+            StmtKind::Let(n, e) => format!("let {} = {}", n.name, expr(e)),
+            StmtKind::Assign(n, e) => format!("{} = {}", n.name, expr(e)),
+            _ => continue,
+        };
+        let _ = writeln!(out, "  {line}");
+    }
+    out.push('}');
+    out
+}
+
+fn expr(e: &optl_syntax::ast::Expr) -> String {
+    optl_syntax::print::expr_to_source(e)
+}
+
+/// The search: the interpreter, the tasks and the start's losses.
+struct Evolution<'a> {
+    interp: &'a mut Interp,
+    solve: Value,
+    tasks: Vec<Value>,
+    start_losses: Vec<f64>,
+    steps: i64,
+    span: Span,
+    deadline: Option<Instant>,
+}
+
+/// Why training a rule on the tasks gave no losses.
+enum Failure {
+    /// The rule failed (diverged, or a runtime error): the candidate fails.
+    Candidate(String),
+    /// `discover`'s own timeout passed: the search stops with what it has.
+    OutOfTime,
+    /// The run's time or step budget ran out: the search ends with this error.
+    Fatal(Box<optl_syntax::diag::Diagnostic>),
+}
+
+impl Evolution<'_> {
+    /// The final loss of training `rule` on each task, or why there is none. The
+    /// solves are the search's own: they leave no plots.
+    fn losses(&mut self, rule: &Rc<SymObj>) -> Result<Vec<f64>, Failure> {
+        let logged = self.interp.solve_log.len();
+        let out = self.train(rule);
+        self.interp.solve_log.truncate(logged);
+        out
+    }
+
+    fn train(&mut self, rule: &Rc<SymObj>) -> Result<Vec<f64>, Failure> {
+        let mut out = Vec::with_capacity(self.tasks.len());
+        for task in self.tasks.clone() {
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Failure::OutOfTime);
+            }
+            let args = vec![
+                ArgVal::positional(task, self.span),
+                ArgVal::positional(Value::Sym(rule.clone()), self.span),
+                ArgVal {
+                    name: Some("steps".into()),
+                    value: Value::Int(self.steps),
+                    span: self.span,
+                },
+            ];
+            let result = match self.interp.call(&self.solve, args, self.span) {
+                Ok(r) => r,
+                Err(d) if [codes::TIMEOUT, codes::STEP_LIMIT].contains(&d.code) => {
+                    return Err(Failure::Fatal(d));
+                }
+                Err(d) => return Err(Failure::Candidate(d.message)),
+            };
+            let Value::Result(r) = &result else {
+                return Err(Failure::Candidate("`solve` returned no result".into()));
+            };
+            let status = r.get("status").map(Value::display).unwrap_or_default();
+            let f = match r.get("f") {
+                Some(Value::Float(f)) => *f,
+                Some(Value::Int(n)) => *n as f64,
+                _ => f64::NAN,
+            };
+            if status == "diverged" || !f.is_finite() {
+                return Err(Failure::Candidate(format!(
+                    "diverged on task {}",
+                    out.len() + 1
+                )));
+            }
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    fn score(&self, losses: &[f64]) -> f64 {
+        let log = |x: f64| x.max(LOSS_FLOOR).log10();
+        let total: f64 = losses
+            .iter()
+            .zip(&self.start_losses)
+            .map(|(l, s)| log(*l) - log(*s))
+            .sum();
+        total / losses.len() as f64
+    }
+}
+
+/// Counters of a discovery, for the result record: `proposed` is `unique +
+/// cache_hits + invalid`; `failures` counts the unique candidates that did not train.
+#[derive(Default)]
+struct Counts {
+    proposed: usize,
+    unique: usize,
+    cache_hits: usize,
+    /// Candidates that could not be made or traced (no mutation applied, or the
+    /// program does not trace on a probe).
+    invalid: usize,
+    failures: usize,
+}
+
+fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    let start = start_rule(args.value(0), args.span(0))?;
+    let tasks = tasks_of(args.value(1), args.span(1))?;
+    let set = settings(&args)?;
+    let seed = args.opt_int(4)?.unwrap_or(0) as u64;
+    let span = args.span;
+    let solve = interp
+        .builtins
+        .values
+        .iter()
+        .find(|(n, _)| &**n == "solve")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| err_label(codes::INVALID_ARGUMENT, "no `solve`", span, "here"))?;
+    let hparams: Vec<Rc<str>> = start.args.iter().map(|(n, _)| n.clone()).collect();
+    let cx = mutate::Context {
+        hparams: &hparams,
+        span,
+    };
+    let mut evo = Evolution {
+        interp,
+        solve,
+        tasks,
+        start_losses: Vec::new(),
+        steps: set.steps,
+        span,
+        deadline: set.timeout.map(|t| Instant::now() + t),
+    };
+    // The start must train on every task: its losses are what scores compare with.
+    let start_losses = match evo.losses(&start) {
+        Ok(l) => l,
+        Err(Failure::Fatal(d)) => return Err(d),
+        Err(Failure::OutOfTime) => {
+            return Err(err_label(
+                codes::TIMEOUT,
+                "`discover` ran out of time while training the start rule",
+                span,
+                "give it a longer `timeout`",
+            ));
+        }
+        Err(Failure::Candidate(m)) => {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!("the start rule fails on the tasks: {m}"),
+                args.span(0),
+                "this rule",
+            ));
+        }
+    };
+    evo.start_losses = start_losses.clone();
+    let hash = |interp: &mut Interp, r: &Rc<SymObj>| -> Option<[u8; 16]> {
+        let f = interp.trace_rule_for_hash(r, span).ok()?;
+        Some(optl_ir::hash::functional_hash(&f, 0))
+    };
+    // The embedder's progress callback hears of the search, not of each solve.
+    let mut hook = evo.interp.progress.take();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut seen: HashMap<[u8; 16], Option<usize>> = HashMap::new();
+    let mut scored: Vec<Scored> = Vec::new();
+    let mut counts = Counts::default();
+    if let Some(h) = hash(evo.interp, &start) {
+        seen.insert(h, Some(0));
+    }
+    scored.push(Scored {
+        rule: start.clone(),
+        score: 0.0,
+        losses: start_losses,
+    });
+    // The population holds indices into `scored`, oldest first.
+    let mut population: VecDeque<usize> = VecDeque::from([0]);
+    let mut stopped = None;
+    while counts.proposed < set.trials {
+        if evo.deadline.is_some_and(|d| Instant::now() >= d) {
+            stopped = Some("timeout");
+            break;
+        }
+        let parent = if population.len() < set.population {
+            population[rng.random_range(0..population.len())]
+        } else {
+            (0..set.tournament)
+                .map(|_| population[rng.random_range(0..population.len())])
+                .min_by(|a, b| scored[*a].score.total_cmp(&scored[*b].score))
+                .unwrap_or(0)
+        };
+        counts.proposed += 1;
+        report(&mut hook, &counts, &scored, set.trials);
+        let child = mutate::mutate(&scored[parent].rule.family.decl.body, &cx, &mut rng)
+            .map(|body| with_body(&start, body));
+        let Some((child, h)) = child.and_then(|c| Some((c.clone(), hash(evo.interp, &c)?))) else {
+            counts.invalid += 1;
+            continue;
+        };
+        let index = match seen.get(&h) {
+            Some(known) => {
+                counts.cache_hits += 1;
+                *known
+            }
+            None => {
+                let known = match evo.losses(&child) {
+                    Ok(losses) => {
+                        counts.unique += 1;
+                        scored.push(Scored {
+                            rule: child,
+                            score: evo.score(&losses),
+                            losses,
+                        });
+                        Some(scored.len() - 1)
+                    }
+                    Err(Failure::Fatal(d)) => {
+                        evo.interp.progress = hook;
+                        return Err(d);
+                    }
+                    Err(Failure::OutOfTime) => {
+                        // Not evaluated: it counts as not proposed.
+                        counts.proposed -= 1;
+                        stopped = Some("timeout");
+                        break;
+                    }
+                    Err(Failure::Candidate(_)) => {
+                        counts.unique += 1;
+                        counts.failures += 1;
+                        None
+                    }
+                };
+                seen.insert(h, known);
+                known
+            }
+        };
+        // A candidate that failed to train does not join the population.
+        if let Some(i) = index {
+            population.push_back(i);
+            if population.len() > set.population {
+                population.pop_front();
+            }
+        }
+    }
+    if let Some(f) = hook.as_mut() {
+        f(&Progress::Done);
+    }
+    evo.interp.progress = hook;
+    result_value(&scored, &counts, &set, stopped)
+}
+
+/// Reports the search's progress to the embedder's callback, if any.
+fn report(
+    hook: &mut Option<crate::progress::ProgressFn>,
+    counts: &Counts,
+    scored: &[Scored],
+    total: usize,
+) {
+    if let Some(f) = hook.as_mut() {
+        f(&Progress::Search {
+            done: counts.proposed,
+            total,
+            best: scored.iter().map(|s| s.score).min_by(f64::total_cmp),
+            unique: counts.unique,
+            cache_hits: counts.cache_hits,
+            failures: counts.failures + counts.invalid,
+        });
+    }
+}
+
+/// The result record: the best rules, best first, and the counters.
+fn result_value(
+    scored: &[Scored],
+    counts: &Counts,
+    set: &Settings,
+    stopped: Option<&str>,
+) -> EvalResult<Value> {
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    // Ties keep discovery order, so the start wins a tie against its equals.
+    order.sort_by(|a, b| scored[*a].score.total_cmp(&scored[*b].score).then(a.cmp(b)));
+    let floats = |xs: &[f64]| Value::list(xs.iter().map(|x| Value::Float(*x)).collect());
+    let entries: Vec<Value> = order
+        .iter()
+        .take(set.top)
+        .map(|&i| {
+            let s = &scored[i];
+            Value::record(vec![
+                ("rule".into(), Value::Sym(s.rule.clone())),
+                ("source".into(), Value::str(&rule_source(&s.rule))),
+                ("score".into(), Value::Float(s.score)),
+                ("losses".into(), floats(&s.losses)),
+            ])
+        })
+        .collect();
+    let best = match entries.first() {
+        Some(Value::Record(r)) => r.clone(),
+        _ => Rc::new(Record { fields: Vec::new() }),
+    };
+    let field = |n: &str| best.get(n).cloned().unwrap_or(Value::Unit);
+    Ok(Value::record(vec![
+        ("best".into(), field("rule")),
+        ("source".into(), field("source")),
+        ("score".into(), field("score")),
+        ("losses".into(), field("losses")),
+        ("start_losses".into(), floats(&scored[0].losses)),
+        ("rules".into(), Value::list(entries)),
+        ("trials".into(), Value::Int(counts.proposed as i64)),
+        ("unique".into(), Value::Int(counts.unique as i64)),
+        ("cache_hits".into(), Value::Int(counts.cache_hits as i64)),
+        ("invalid".into(), Value::Int(counts.invalid as i64)),
+        ("failures".into(), Value::Int(counts.failures as i64)),
+        ("stop".into(), Value::str(stopped.unwrap_or("trials"))),
+    ]))
+}

@@ -1,0 +1,612 @@
+//! Mutations of a rule body for `discover` (LANGUAGE.md §9), in the spirit of
+//! AutoML-Zero and of the program search that found Lion: change an operator, wrap
+//! or unwrap a unary function, replace an operand by another name in scope, grow a
+//! term, scale a constant, add a moving-average state, or drop a state's update.
+//!
+//! Mutations only build programs that pass the static checks: they use names in
+//! scope at the statement they edit (`g`, `w`, the states and lets declared before
+//! it, the hyper-parameters and `step`), functions of the prelude, and never remove
+//! the update `u`. Whether a candidate traces and solves is found by running it.
+
+use optl_syntax::ast::{Arg, BinOp, Expr, ExprKind, Ident, Stmt, StmtKind, UnOp};
+use optl_syntax::span::Span;
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+use std::rc::Rc;
+
+/// Binary operators a mutation picks from.
+const OPS: [BinOp; 4] = [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div];
+
+/// Elementwise functions a mutation wraps terms in (`sqrt` of the absolute value,
+/// so that it is defined everywhere).
+const WRAPPERS: [&str; 5] = ["sign", "abs", "tanh", "sqrt_abs", "square"];
+
+/// Prelude functions of one argument that `unwrap` removes.
+const UNARY_CALLS: [&str; 5] = ["sign", "abs", "tanh", "sqrt", "exp"];
+
+/// Constants a grown term may use.
+const CONSTANTS: [f64; 5] = [0.5, 0.9, 0.99, 1.0, 2.0];
+
+/// Decay rates of an added moving-average state.
+const DECAYS: [f64; 3] = [0.9, 0.99, 0.999];
+
+/// Factors a constant is scaled by.
+const FACTORS: [f64; 4] = [0.5, 0.9, 1.1, 2.0];
+
+/// How many times a mutation is drawn before giving up on a body.
+const ATTEMPTS: usize = 16;
+
+/// The kinds of mutation, drawn uniformly; one that does not apply is redrawn.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    ChangeOp,
+    Wrap,
+    Unwrap,
+    ReplaceName,
+    ScaleConstant,
+    Grow,
+    AddState,
+    DropUpdate,
+}
+
+const KINDS: [Kind; 8] = [
+    Kind::ChangeOp,
+    Kind::Wrap,
+    Kind::Unwrap,
+    Kind::ReplaceName,
+    Kind::ScaleConstant,
+    Kind::Grow,
+    Kind::AddState,
+    Kind::DropUpdate,
+];
+
+/// What a mutation may refer to: the rule's hyper-parameters (scalars).
+pub(super) struct Context<'a> {
+    pub hparams: &'a [Rc<str>],
+    /// The span given to new nodes (the `discover` call).
+    pub span: Span,
+}
+
+/// A mutated copy of `body` without dead statements, or `None` when no mutation
+/// applied in [`ATTEMPTS`] draws (a body with nothing to edit). Dropping dead code
+/// here keeps bodies from bloating and makes programs that differ only in dead code
+/// one candidate (their functional hashes agree).
+pub(super) fn mutate(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
+    for _ in 0..ATTEMPTS {
+        let kind = KINDS[rng.random_range(0..KINDS.len())];
+        let out = match kind {
+            Kind::AddState => add_state(body, cx, rng),
+            Kind::DropUpdate => drop_update(body, rng),
+            _ => edit_node(body, kind, cx, rng),
+        };
+        if let Some(body) = out {
+            return Some(without_dead_code(&body));
+        }
+    }
+    None
+}
+
+/// Names in scope at statement `i`: tensors (`g`, `w`, states and lets declared
+/// before it) and scalars (hyper-parameters and `step`).
+fn scope_at(body: &[Stmt], i: usize, cx: &Context) -> (Vec<Rc<str>>, Vec<Rc<str>>) {
+    let mut tensors: Vec<Rc<str>> = vec!["g".into(), "w".into()];
+    for s in &body[..i] {
+        if let StmtKind::State(n, _) | StmtKind::Let(n, _) = &s.kind
+            && !tensors.contains(&n.name)
+        {
+            tensors.push(n.name.clone());
+        }
+    }
+    let mut scalars: Vec<Rc<str>> = cx.hparams.to_vec();
+    scalars.push("step".into());
+    (tensors, scalars)
+}
+
+/// The expression a statement computes, if mutations may edit it (lets and
+/// assignments; a state's initial value stays as declared).
+fn editable(s: &Stmt) -> Option<&Expr> {
+    match &s.kind {
+        StmtKind::Let(_, e) | StmtKind::Assign(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+/// Whether a node is one that `kind` can edit.
+fn applies(kind: Kind, e: &Expr, tensors: &[Rc<str>], scalars: &[Rc<str>]) -> bool {
+    match (&e.kind, kind) {
+        (ExprKind::Binary(op, ..), Kind::ChangeOp) => OPS.contains(op),
+        (ExprKind::Call(f, args), Kind::Unwrap) => {
+            args.len() == 1 && matches!(&f.kind, ExprKind::Name(n) if UNARY_CALLS.contains(&&**n))
+        }
+        (ExprKind::Unary(UnOp::Neg, _), Kind::Unwrap) => true,
+        (ExprKind::Name(n), Kind::ReplaceName) => tensors.contains(n) || scalars.contains(n),
+        (ExprKind::Float(x), Kind::ScaleConstant) => *x != 0.0,
+        (_, Kind::Wrap | Kind::Grow) => true,
+        _ => false,
+    }
+}
+
+/// Edits one node, drawn uniformly among the nodes of all editable statements that
+/// `kind` applies to.
+fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
+    let mut sites = Vec::new();
+    for (i, s) in body.iter().enumerate() {
+        let Some(e) = editable(s) else { continue };
+        let (tensors, scalars) = scope_at(body, i, cx);
+        let mut index = 0;
+        visit(e, &mut index, &mut |e, at| {
+            if applies(kind, e, &tensors, &scalars) {
+                sites.push((i, at));
+            }
+        });
+    }
+    if sites.is_empty() {
+        return None;
+    }
+    let (i, at) = sites[rng.random_range(0..sites.len())];
+    let (tensors, scalars) = scope_at(body, i, cx);
+    let e = editable(&body[i])?;
+    let span = cx.span;
+    let replacement = |node: &Expr, rng: &mut ChaCha8Rng| -> Option<Expr> {
+        Some(match (&node.kind, kind) {
+            (ExprKind::Binary(op, a, b), Kind::ChangeOp) => {
+                let others: Vec<BinOp> = OPS.iter().copied().filter(|o| o != op).collect();
+                let op = others[rng.random_range(0..others.len())];
+                Expr::new(ExprKind::Binary(op, a.clone(), b.clone()), node.span)
+            }
+            (ExprKind::Call(_, args), Kind::Unwrap) => args[0].value.clone(),
+            (ExprKind::Unary(UnOp::Neg, x), Kind::Unwrap) => (**x).clone(),
+            (ExprKind::Name(n), Kind::ReplaceName) => {
+                let pool = if rng.random_bool(0.8) {
+                    &tensors
+                } else {
+                    &scalars
+                };
+                let others: Vec<&Rc<str>> = pool.iter().filter(|m| *m != n).collect();
+                if others.is_empty() {
+                    return None;
+                }
+                name(others[rng.random_range(0..others.len())], node.span)
+            }
+            (ExprKind::Float(x), Kind::ScaleConstant) => Expr::new(
+                ExprKind::Float(three_digits(
+                    x * FACTORS[rng.random_range(0..FACTORS.len())],
+                )),
+                node.span,
+            ),
+            (_, Kind::Wrap) => wrap(
+                node.clone(),
+                WRAPPERS[rng.random_range(0..WRAPPERS.len())],
+                span,
+            ),
+            (_, Kind::Grow) => {
+                let leaf = if rng.random_bool(0.7) {
+                    name(&tensors[rng.random_range(0..tensors.len())], span)
+                } else {
+                    Expr::new(
+                        ExprKind::Float(CONSTANTS[rng.random_range(0..CONSTANTS.len())]),
+                        span,
+                    )
+                };
+                let op = OPS[rng.random_range(0..OPS.len())];
+                let (a, b) = if rng.random_bool(0.5) {
+                    (node.clone(), leaf)
+                } else {
+                    (leaf, node.clone())
+                };
+                Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span)
+            }
+            _ => return None,
+        })
+    };
+    let mut index = 0;
+    let new = rewrite(e, at, &mut index, &mut |node| replacement(node, rng))?;
+    let mut out = body.to_vec();
+    out[i] = with_expr(&body[i], new);
+    Some(out)
+}
+
+/// Adds `state sK = zeros_like(w)` and, before the first `u = ...`, the moving
+/// average `sK = b * sK + (1 - b) * x` of a tensor in scope; then makes the update
+/// read it in place of one of its tensor operands (or adds it to the update).
+fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
+    let u_at = body
+        .iter()
+        .position(|s| matches!(&s.kind, StmtKind::Assign(n, _) if &*n.name == "u"))?;
+    let taken = |n: &str| {
+        body.iter().any(
+            |s| matches!(&s.kind, StmtKind::State(m, _) | StmtKind::Let(m, _) if &*m.name == n),
+        ) || cx.hparams.iter().any(|h| &**h == n)
+    };
+    let fresh: Rc<str> = (1..).map(|k| format!("s{k}")).find(|n| !taken(n))?.into();
+    let span = cx.span;
+    let (tensors, _) = scope_at(body, u_at, cx);
+    let source = name(&tensors[rng.random_range(0..tensors.len())], span);
+    let b = DECAYS[rng.random_range(0..DECAYS.len())];
+    let float = |x: f64| Expr::new(ExprKind::Float(x), span);
+    let bin =
+        |op, a: Expr, b: Expr| Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span);
+    let decayed = bin(BinOp::Mul, float(b), name(&fresh, span));
+    let one_minus = bin(BinOp::Sub, float(1.0), float(b));
+    let average = bin(BinOp::Add, decayed, bin(BinOp::Mul, one_minus, source));
+    let ident = Ident {
+        name: fresh.clone(),
+        span,
+    };
+    let init = Expr::new(
+        ExprKind::Call(
+            Box::new(name(&"zeros_like".into(), span)),
+            vec![Arg {
+                name: None,
+                value: name(&"w".into(), span),
+            }],
+        ),
+        span,
+    );
+    let mut out = body.to_vec();
+    // The update of `u` reads the new state in place of a tensor operand.
+    let u_expr = editable(&out[u_at])?.clone();
+    let mut operands = Vec::new();
+    let mut index = 0;
+    visit(&u_expr, &mut index, &mut |e, at| {
+        if matches!(&e.kind, ExprKind::Name(n) if tensors.contains(n)) {
+            operands.push(at);
+        }
+    });
+    let new_u = if operands.is_empty() {
+        bin(BinOp::Add, u_expr, name(&fresh, span))
+    } else {
+        let at = operands[rng.random_range(0..operands.len())];
+        let mut index = 0;
+        rewrite(&u_expr, at, &mut index, &mut |_| Some(name(&fresh, span)))?
+    };
+    out[u_at] = with_expr(&out[u_at], new_u);
+    out.insert(
+        u_at,
+        Stmt {
+            kind: StmtKind::Assign(ident.clone(), average),
+            span,
+        },
+    );
+    out.insert(
+        0,
+        Stmt {
+            kind: StmtKind::State(ident, init),
+            span,
+        },
+    );
+    Some(out)
+}
+
+/// Removes one assignment to a state (the state keeps its initial value).
+fn drop_update(body: &[Stmt], rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
+    let updates: Vec<usize> = body
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(&s.kind, StmtKind::Assign(n, _) if &*n.name != "u"))
+        .map(|(i, _)| i)
+        .collect();
+    if updates.is_empty() {
+        return None;
+    }
+    let mut out = body.to_vec();
+    out.remove(updates[rng.random_range(0..updates.len())]);
+    Some(out)
+}
+
+/// `x` rounded to three significant digits, so that scaled constants print short.
+fn three_digits(x: f64) -> f64 {
+    format!("{x:.2e}").parse().unwrap_or(x)
+}
+
+fn name(n: &Rc<str>, span: Span) -> Expr {
+    Expr::new(ExprKind::Name(n.clone()), span)
+}
+
+/// `f(e)` for a wrapper of [`WRAPPERS`].
+fn wrap(e: Expr, f: &str, span: Span) -> Expr {
+    let call = |f: &str, e: Expr| {
+        Expr::new(
+            ExprKind::Call(
+                Box::new(name(&f.into(), span)),
+                vec![Arg {
+                    name: None,
+                    value: e,
+                }],
+            ),
+            span,
+        )
+    };
+    match f {
+        "sqrt_abs" => call("sqrt", call("abs", e)),
+        "square" => Expr::new(
+            ExprKind::Binary(
+                BinOp::Pow,
+                Box::new(e),
+                Box::new(Expr::new(ExprKind::Int(2), span)),
+            ),
+            span,
+        ),
+        _ => call(f, e),
+    }
+}
+
+/// The statement with its expression replaced.
+fn with_expr(s: &Stmt, e: Expr) -> Stmt {
+    let kind = match &s.kind {
+        StmtKind::Let(n, _) => StmtKind::Let(n.clone(), e),
+        StmtKind::Assign(n, _) => StmtKind::Assign(n.clone(), e),
+        other => other.clone(),
+    };
+    Stmt { kind, span: s.span }
+}
+
+/// The sub-expressions a mutation descends into: operands of arithmetic, of unary
+/// minus and the arguments of calls. Other nodes are edited whole.
+fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Binary(_, a, b) => vec![a, b],
+        ExprKind::Unary(_, x) => vec![x],
+        ExprKind::Call(_, args) => args.iter().map(|a| &a.value).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Calls `f` on every node in pre-order with its index.
+fn visit(e: &Expr, index: &mut usize, f: &mut dyn FnMut(&Expr, usize)) {
+    f(e, *index);
+    *index += 1;
+    for c in children(e) {
+        visit(c, index, f);
+    }
+}
+
+/// `e` with the node at pre-order index `target` replaced by `f(node)` (`None` if
+/// `f` declines).
+fn rewrite(
+    e: &Expr,
+    target: usize,
+    index: &mut usize,
+    f: &mut dyn FnMut(&Expr) -> Option<Expr>,
+) -> Option<Expr> {
+    if *index == target {
+        *index += 1;
+        return f(e);
+    }
+    *index += 1;
+    let mut again = |c: &Expr, index: &mut usize| rewrite(c, target, index, f);
+    let kind = match &e.kind {
+        ExprKind::Binary(op, a, b) => {
+            let a = again(a, index)?;
+            let b = again(b, index)?;
+            ExprKind::Binary(*op, Box::new(a), Box::new(b))
+        }
+        ExprKind::Unary(op, x) => ExprKind::Unary(*op, Box::new(again(x, index)?)),
+        ExprKind::Call(callee, args) => {
+            let mut new = Vec::with_capacity(args.len());
+            for a in args {
+                new.push(Arg {
+                    name: a.name.clone(),
+                    value: again(&a.value, index)?,
+                });
+            }
+            ExprKind::Call(callee.clone(), new)
+        }
+        other => other.clone(),
+    };
+    Some(Expr::new(kind, e.span))
+}
+
+/// Every name an expression reads (through all of its sub-expressions).
+pub(super) fn names_read(e: &Expr, out: &mut Vec<Rc<str>>) {
+    if let ExprKind::Name(n) = &e.kind {
+        out.push(n.clone());
+    }
+    e.kind.for_each_child(|c| names_read(c, out));
+}
+
+/// Keeps the assignment to `u` reachable: statements whose target no live statement
+/// reads are dropped (a state counts as read if any live statement reads it, since
+/// states carry over between steps).
+pub(super) fn without_dead_code(body: &[Stmt]) -> Vec<Stmt> {
+    let target = |s: &Stmt| match &s.kind {
+        StmtKind::Let(n, _) | StmtKind::Assign(n, _) | StmtKind::State(n, _) => {
+            Some(n.name.clone())
+        }
+        _ => None,
+    };
+    let mut live: Vec<Rc<str>> = vec!["u".into()];
+    loop {
+        let before = live.len();
+        for s in body {
+            let (Some(t), Some(e)) = (target(s), expr_of(s)) else {
+                continue;
+            };
+            if live.contains(&t) {
+                let mut read = Vec::new();
+                names_read(e, &mut read);
+                for n in read {
+                    if !live.contains(&n) {
+                        live.push(n);
+                    }
+                }
+            }
+        }
+        if live.len() == before {
+            break;
+        }
+    }
+    body.iter()
+        .filter(|s| target(s).is_none_or(|t| live.contains(&t)))
+        .cloned()
+        .collect()
+}
+
+fn expr_of(s: &Stmt) -> Option<&Expr> {
+    match &s.kind {
+        StmtKind::Let(_, e) | StmtKind::Assign(_, e) | StmtKind::State(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// The body and hyper-parameter names of the first rule in `src`.
+    fn rule(src: &str) -> (Vec<Stmt>, Vec<Rc<str>>) {
+        let parsed = optl_syntax::parse(src, optl_syntax::span::FileId(0));
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        for s in parsed.program.stmts {
+            if let StmtKind::Rule(d) = s.kind {
+                let hparams = d
+                    .params
+                    .iter()
+                    .flatten()
+                    .map(|p| p.name.name.clone())
+                    .collect();
+                return ((*d.body).clone(), hparams);
+            }
+        }
+        panic!("no rule in {src}");
+    }
+
+    const ADAM: &str = "rule adam(lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8) {
+  state m = zeros_like(w)
+  state v = zeros_like(w)
+  m = b1 * m + (1 - b1) * g
+  v = b2 * v + (1 - b2) * g^2
+  u = lr * (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps)
+}";
+
+    /// Checks what the static checker would: `u` is assigned, only states are
+    /// assigned otherwise, and every name read is in scope where it is read.
+    fn assert_well_formed(body: &[Stmt], hparams: &[Rc<str>]) {
+        let mut scope: Vec<Rc<str>> = [
+            "g",
+            "w",
+            "step",
+            "zeros_like",
+            "sign",
+            "abs",
+            "tanh",
+            "sqrt",
+            "exp",
+        ]
+        .iter()
+        .map(|n| Rc::from(*n))
+        .chain(hparams.iter().cloned())
+        .collect();
+        let mut states = Vec::new();
+        let mut assigns_u = false;
+        for s in body {
+            let (StmtKind::State(n, e) | StmtKind::Let(n, e) | StmtKind::Assign(n, e)) = &s.kind
+            else {
+                panic!("unexpected statement {:?}", s.kind);
+            };
+            let mut read = Vec::new();
+            names_read(e, &mut read);
+            for r in read {
+                assert!(scope.contains(&r), "`{r}` read out of scope in {body:#?}");
+            }
+            match &s.kind {
+                StmtKind::State(..) => states.push(n.name.clone()),
+                StmtKind::Assign(..) if &*n.name == "u" => assigns_u = true,
+                StmtKind::Assign(..) => assert!(states.contains(&n.name), "assigns {}", n.name),
+                _ => {}
+            }
+            scope.push(n.name.clone());
+        }
+        assert!(assigns_u, "no `u` in {body:#?}");
+    }
+
+    #[test]
+    fn chains_of_mutations_stay_well_formed() {
+        let (start, hparams) = rule(ADAM);
+        let cx = Context {
+            hparams: &hparams,
+            span: Span::default(),
+        };
+        for seed in 0..40 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut body = start.clone();
+            for _ in 0..25 {
+                body = mutate(&body, &cx, &mut rng).expect("adam always has something to edit");
+                assert_well_formed(&body, &hparams);
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_mutants() {
+        let (start, hparams) = rule(ADAM);
+        let cx = Context {
+            hparams: &hparams,
+            span: Span::default(),
+        };
+        let run = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..20)
+                .map(|_| mutate(&start, &cx, &mut rng).expect("mutates"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn every_kind_of_mutation_happens() {
+        // Over many draws from sgd's body, each kind leaves its mark.
+        let (start, hparams) = rule("rule sgd(lr = 0.01) {\n  u = lr * g\n}");
+        let cx = Context {
+            hparams: &hparams,
+            span: Span::default(),
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let shown: Vec<String> = (0..400)
+            .map(|_| {
+                let body = mutate(&start, &cx, &mut rng).expect("mutates");
+                body.iter()
+                    .filter_map(|s| editable(s).map(optl_syntax::print::expr_to_source))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .collect();
+        for needle in ["lr / g", "sign(", "s1", "lr * w", "step"] {
+            assert!(
+                shown.iter().any(|s| s.contains(needle)),
+                "no mutant contains {needle:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dead_statements_are_dropped() {
+        let (body, _) = rule(
+            "rule r(lr = 0.1) {
+  state m = zeros_like(w)
+  state k = zeros_like(w)
+  state z = zeros_like(w)
+  let dead = g * 2
+  let live = g + m
+  m = 0.9 * m + g
+  k = k + dead
+  z = z + m
+  u = lr * live
+}",
+        );
+        let kept: Vec<String> = without_dead_code(&body)
+            .iter()
+            .map(|s| match &s.kind {
+                StmtKind::State(n, _) => format!("state {}", n.name),
+                StmtKind::Let(n, _) => format!("let {}", n.name),
+                StmtKind::Assign(n, _) => format!("{} =", n.name),
+                _ => String::new(),
+            })
+            .collect();
+        // `m` feeds `u` (through `live`) and its own update; `k`, `z` and `dead`
+        // never reach `u`.
+        assert_eq!(kept, ["state m", "let live", "m =", "u ="]);
+    }
+}
