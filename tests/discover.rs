@@ -39,10 +39,7 @@ fn discovery_improves_on_a_weak_start_and_is_deterministic() {
     // At least ten times lower losses on average than the start.
     assert!(score < -1.0, "score {score}");
     let source = text(&mut a, "d.source");
-    assert!(
-        source.starts_with("rule discovered(lr = 0.001)"),
-        "{source}"
-    );
+    assert!(source.starts_with("rule discovered(lr = "), "{source}");
     // The start's losses are those of training it directly.
     let start = float(&mut a, "d.start_losses[0]");
     let direct = float(&mut a, "solve(tk[0], sgd(lr = 0.001), steps = 100).f");

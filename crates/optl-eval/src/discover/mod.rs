@@ -156,10 +156,10 @@ fn tasks_of(v: &Value, span: Span) -> EvalResult<Vec<Value>> {
     Ok(items)
 }
 
-/// A rule instance with `body` in place of the start's, under the same
+/// A rule instance with `body` in place of `parent`'s, under the same
 /// hyper-parameters and scope.
-fn with_body(start: &SymObj, body: Vec<Stmt>) -> Rc<SymObj> {
-    let f = &start.family;
+fn with_body(parent: &SymObj, body: Vec<Stmt>) -> Rc<SymObj> {
+    let f = &parent.family;
     let family = Family {
         kind: SymKind::Rule,
         decl: Decl {
@@ -175,7 +175,7 @@ fn with_body(start: &SymObj, body: Vec<Stmt>) -> Rc<SymObj> {
     };
     Rc::new(SymObj {
         family: Rc::new(family),
-        args: start.args.clone(),
+        args: parent.args.clone(),
     })
 }
 
@@ -386,8 +386,23 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         };
         counts.proposed += 1;
         report(&mut hook, &counts, &scored, set.trials);
-        let child = mutate::mutate(&scored[parent].rule.family.decl.body, &cx, &mut rng)
-            .map(|body| with_body(&start, body));
+        let parent = &scored[parent].rule;
+        let hyper = match rng.random_bool(mutate::HYPER_RATE) {
+            true => mutate::scale_hyper(&parent.args, &mut rng),
+            false => None,
+        };
+        let child = match hyper {
+            // Named `discovered` like every candidate, so its source never
+            // redeclares the start.
+            Some(args) => Some(Rc::new(SymObj {
+                family: with_body(parent, parent.family.decl.body.to_vec())
+                    .family
+                    .clone(),
+                args,
+            })),
+            None => mutate::mutate(&parent.family.decl.body, &cx, &mut rng)
+                .map(|body| with_body(parent, body)),
+        };
         let Some((child, h)) = child.and_then(|c| Some((c.clone(), hash(evo.interp, &c)?))) else {
             counts.invalid += 1;
             continue;

@@ -1,13 +1,15 @@
 //! Mutations of a rule body for `discover` (LANGUAGE.md §9), in the spirit of
 //! AutoML-Zero and of the program search that found Lion: change an operator, wrap
 //! or unwrap a unary function, replace an operand by another name in scope, grow a
-//! term, scale a constant, add a moving-average state, or drop a state's update.
+//! term, scale a constant, add a moving-average state, or drop a state's update; or,
+//! instead of the body, scale one hyper-parameter's value.
 //!
 //! Mutations only build programs that pass the static checks: they use names in
 //! scope at the statement they edit (`g`, `w`, the states and lets declared before
 //! it, the hyper-parameters and `step`), functions of the prelude, and never remove
 //! the update `u`. Whether a candidate traces and solves is found by running it.
 
+use crate::value::Value;
 use optl_syntax::ast::{Arg, BinOp, Expr, ExprKind, Ident, Stmt, StmtKind, UnOp};
 use optl_syntax::span::Span;
 use rand::RngExt;
@@ -84,6 +86,39 @@ pub(super) fn mutate(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Optio
         }
     }
     None
+}
+
+/// Probability that a child differs from its parent in one hyper-parameter's value
+/// rather than in its body.
+pub(super) const HYPER_RATE: f64 = 0.125;
+
+/// The hyper-parameters with one Float value scaled: by a factor of 0.5, 0.8, 1.25
+/// or 2, or for a value in (0.5, 1) (a decay rate) its distance to 1 scaled, so that
+/// it stays below 1. `None` when no hyper-parameter is a Float.
+pub(super) fn scale_hyper(
+    args: &[(Rc<str>, Value)],
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<(Rc<str>, Value)>> {
+    const HYPER_FACTORS: [f64; 4] = [0.5, 0.8, 1.25, 2.0];
+    let floats: Vec<usize> = (0..args.len())
+        .filter(|&i| matches!(args[i].1, Value::Float(x) if x != 0.0 && x.is_finite()))
+        .collect();
+    if floats.is_empty() {
+        return None;
+    }
+    let i = floats[rng.random_range(0..floats.len())];
+    let Value::Float(x) = args[i].1 else {
+        return None;
+    };
+    let factor = HYPER_FACTORS[rng.random_range(0..HYPER_FACTORS.len())];
+    let scaled = if x > 0.5 && x < 1.0 {
+        1.0 - three_digits((1.0 - x) * factor).min(0.5)
+    } else {
+        three_digits(x * factor)
+    };
+    let mut out = args.to_vec();
+    out[i].1 = Value::Float(scaled);
+    Some(out)
 }
 
 /// Names in scope at statement `i`: tensors (`g`, `w`, states and lets declared
@@ -579,6 +614,41 @@ mod tests {
                 "no mutant contains {needle:?}"
             );
         }
+    }
+
+    #[test]
+    fn hyper_parameters_scale_and_decay_rates_stay_below_one() {
+        let args: Vec<(Rc<str>, Value)> = vec![
+            ("lr".into(), Value::Float(1e-3)),
+            ("b1".into(), Value::Float(0.9)),
+            ("n".into(), Value::Int(3)),
+            ("zero".into(), Value::Float(0.0)),
+        ];
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut changed = [false; 2];
+        for _ in 0..200 {
+            let out = scale_hyper(&args, &mut rng).expect("two Float hyper-parameters");
+            let differ: Vec<usize> = (0..4)
+                .filter(|&i| out[i].1.repr() != args[i].1.repr())
+                .collect();
+            assert_eq!(differ.len(), 1, "exactly one changes: {out:?}");
+            match (differ[0], &out[differ[0]].1) {
+                (0, Value::Float(lr)) => {
+                    changed[0] = true;
+                    assert!([5e-4, 8e-4, 1.25e-3, 2e-3].contains(lr), "{lr}");
+                }
+                (1, Value::Float(b)) => {
+                    changed[1] = true;
+                    assert!(*b > 0.5 && *b < 1.0, "{b}");
+                }
+                other => panic!("changed {other:?}"),
+            }
+        }
+        assert_eq!(changed, [true, true]);
+        assert!(
+            scale_hyper(&args[2..], &mut rng).is_none(),
+            "no nonzero Float"
+        );
     }
 
     #[test]
