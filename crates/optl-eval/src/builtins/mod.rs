@@ -141,6 +141,20 @@ impl Args {
         }
     }
 
+    /// A positive count in slot `i`, or `default` when it was not given.
+    pub fn opt_positive(&self, i: usize, default: usize) -> EvalResult<usize> {
+        match self.opt_int(i)? {
+            None => Ok(default),
+            Some(n) if n >= 1 => Ok(n as usize),
+            Some(n) => Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!("expected a positive count, found {n}"),
+                self.span(i),
+                "not positive",
+            )),
+        }
+    }
+
     pub fn str(&self, i: usize) -> EvalResult<Rc<str>> {
         match self.value(i) {
             Value::Str(s) => Ok(s.clone()),

@@ -56,30 +56,17 @@ struct Settings {
     timeout: Option<Duration>,
 }
 
-fn count(args: &Args, i: usize, default: usize) -> EvalResult<usize> {
-    match args.opt_int(i)? {
-        None => Ok(default),
-        Some(n) if n >= 1 => Ok(n as usize),
-        Some(n) => Err(err_label(
-            codes::INVALID_ARGUMENT,
-            format!("expected a positive count, found {n}"),
-            args.span(i),
-            "not positive",
-        )),
-    }
-}
-
 fn settings(args: &Args) -> EvalResult<Settings> {
     let timeout = match args.has(8) {
         true => Some(Duration::from_secs_f64(args.float(8)?.max(0.0))),
         false => None,
     };
     Ok(Settings {
-        trials: count(args, 2, 200)?,
-        population: count(args, 3, 20)?,
-        tournament: count(args, 5, 5)?,
-        steps: count(args, 6, 200)? as i64,
-        top: count(args, 7, 3)?,
+        trials: args.opt_positive(2, 200)?,
+        population: args.opt_positive(3, 20)?,
+        tournament: args.opt_positive(5, 5)?,
+        steps: args.opt_positive(6, 200)? as i64,
+        top: args.opt_positive(7, 3)?,
         timeout,
     })
 }

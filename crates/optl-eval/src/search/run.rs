@@ -102,19 +102,6 @@ impl Objective for Candidates<'_> {
     }
 }
 
-fn positive(args: &Args, i: usize, default: usize) -> EvalResult<usize> {
-    match args.opt_int(i)? {
-        None => Ok(default),
-        Some(n) if n >= 1 => Ok(n as usize),
-        Some(n) => Err(err_label(
-            codes::INVALID_ARGUMENT,
-            format!("expected a positive count, found {n}"),
-            args.span(i),
-            "not positive",
-        )),
-    }
-}
-
 pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let space = args.value(0).clone();
     let objective = args.value(1).clone();
@@ -132,7 +119,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         ));
     }
     let mut algo = algorithm_of(args.value(2), args.span(2))?;
-    let trials = positive(&args, 3, 100)?;
+    let trials = args.opt_positive(3, 100)?;
     let seed = args.opt_int(4)?.unwrap_or(0) as u64;
     let minimize = match args.value(5) {
         Value::Unit => true,
@@ -149,7 +136,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     // Trials run one after another; `parallel` is accepted (and checked) because
     // proposals come in batches fixed by the algorithm, so the study is the same
     // whatever it is. See ARCHITECTURE.md for why OptL values stay on one thread.
-    positive(&args, 6, 1)?;
+    args.opt_positive(6, 1)?;
     let name = match args.value(8) {
         Value::Unit => "study".to_string(),
         _ => args.str(8)?.to_string(),
