@@ -92,3 +92,21 @@ fn the_returned_source_is_the_rule_that_was_scored() {
         }
     }
 }
+
+#[test]
+fn a_timeout_stops_the_search_with_what_it_has() {
+    let mut optl = Interpreter::new();
+    optl.eval_str(SETUP).expect("setup");
+    optl.eval_str(
+        "let d = discover(start = sgd(lr = 0.001), tasks = tk, trials = 1000000, \
+         steps = 20, top = 5, timeout = 0.5)",
+    )
+    .expect("stops at the timeout, not with an error");
+    assert_eq!(text(&mut optl, "d.stop"), "timeout");
+    let trials = int(&mut optl, "d.trials");
+    assert!(trials < 1_000_000, "{trials}");
+    let parts = int(&mut optl, "d.unique + d.cache_hits + d.invalid");
+    assert_eq!(parts, trials);
+    let listed = int(&mut optl, "len(d.rules)");
+    assert!((1..=5).contains(&listed), "{listed}");
+}

@@ -39,11 +39,36 @@ pub const LOSS_FLOOR: f64 = 1e-12;
 /// The name of discovered rules.
 const DISCOVERED: &str = "discovered";
 
-/// One scored, distinct candidate.
+/// A candidate's outcome: its score and its final loss per task.
+#[derive(Clone)]
+struct Outcome {
+    score: f64,
+    losses: Rc<[f64]>,
+}
+
+/// A trained candidate.
+#[derive(Clone)]
 struct Scored {
     rule: Rc<SymObj>,
-    score: f64,
-    losses: Vec<f64>,
+    outcome: Outcome,
+}
+
+/// The `top` best distinct candidates, best first (a tie keeps the earlier first).
+struct Best {
+    top: usize,
+    entries: Vec<Scored>,
+}
+
+impl Best {
+    fn offer(&mut self, s: &Scored) {
+        let at = self
+            .entries
+            .partition_point(|e| e.outcome.score <= s.outcome.score);
+        if at < self.top {
+            self.entries.insert(at, s.clone());
+            self.entries.truncate(self.top);
+        }
+    }
 }
 
 /// Settings of one `discover` call.
@@ -344,19 +369,26 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     // The embedder's progress callback hears of the search, not of each solve.
     let mut hook = evo.interp.progress.take();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut seen: HashMap<[u8; 16], Option<usize>> = HashMap::new();
-    let mut scored: Vec<Scored> = Vec::new();
-    let mut counts = Counts::default();
-    if let Some(h) = hash(evo.interp, &start) {
-        seen.insert(h, Some(0));
-    }
-    scored.push(Scored {
+    // Memory stays bounded by the population and `top`: beyond them only each
+    // candidate's hash and outcome are kept (the functional-equivalence cache).
+    let mut seen: HashMap<[u8; 16], Option<Outcome>> = HashMap::new();
+    let start = Scored {
         rule: start.clone(),
-        score: 0.0,
-        losses: start_losses,
-    });
-    // The population holds indices into `scored`, oldest first.
-    let mut population: VecDeque<usize> = VecDeque::from([0]);
+        outcome: Outcome {
+            score: 0.0,
+            losses: start_losses.into(),
+        },
+    };
+    if let Some(h) = hash(evo.interp, &start.rule) {
+        seen.insert(h, Some(start.outcome.clone()));
+    }
+    let mut best = Best {
+        top: set.top,
+        entries: vec![start.clone()],
+    };
+    let mut counts = Counts::default();
+    // Oldest first.
+    let mut population: VecDeque<Scored> = VecDeque::from([start.clone()]);
     let mut stopped = None;
     while counts.proposed < set.trials {
         if evo.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -364,16 +396,16 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             break;
         }
         let parent = if population.len() < set.population {
-            population[rng.random_range(0..population.len())]
+            &population[rng.random_range(0..population.len())]
         } else {
             (0..set.tournament)
-                .map(|_| population[rng.random_range(0..population.len())])
-                .min_by(|a, b| scored[*a].score.total_cmp(&scored[*b].score))
-                .unwrap_or(0)
+                .map(|_| &population[rng.random_range(0..population.len())])
+                .min_by(|a, b| a.outcome.score.total_cmp(&b.outcome.score))
+                .unwrap_or(&start)
         };
         counts.proposed += 1;
-        report(&mut hook, &counts, &scored, set.trials);
-        let parent = &scored[parent].rule;
+        report(&mut hook, &counts, &best, set.trials);
+        let parent = parent.rule.clone();
         let hyper = match rng.random_bool(mutate::HYPER_RATE) {
             true => mutate::scale_hyper(&parent.args, &mut rng),
             false => None,
@@ -382,33 +414,36 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             // Named `discovered` like every candidate, so its source never
             // redeclares the start.
             Some(args) => Some(Rc::new(SymObj {
-                family: with_body(parent, parent.family.decl.body.to_vec())
+                family: with_body(&parent, parent.family.decl.body.to_vec())
                     .family
                     .clone(),
                 args,
             })),
             None => mutate::mutate(&parent.family.decl.body, &cx, &mut rng)
-                .map(|body| with_body(parent, body)),
+                .map(|body| with_body(&parent, body)),
         };
         let Some((child, h)) = child.and_then(|c| Some((c.clone(), hash(evo.interp, &c)?))) else {
             counts.invalid += 1;
             continue;
         };
-        let index = match seen.get(&h) {
+        let outcome = match seen.get(&h) {
             Some(known) => {
                 counts.cache_hits += 1;
-                *known
+                known.clone()
             }
             None => {
                 let known = match evo.losses(&child) {
                     Ok(losses) => {
                         counts.unique += 1;
-                        scored.push(Scored {
-                            rule: child,
+                        let outcome = Outcome {
                             score: evo.score(&losses),
-                            losses,
+                            losses: losses.into(),
+                        };
+                        best.offer(&Scored {
+                            rule: child.clone(),
+                            outcome: outcome.clone(),
                         });
-                        Some(scored.len() - 1)
+                        Some(outcome)
                     }
                     Err(Failure::Fatal(d)) => {
                         evo.interp.progress = hook;
@@ -426,13 +461,16 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                         None
                     }
                 };
-                seen.insert(h, known);
+                seen.insert(h, known.clone());
                 known
             }
         };
         // A candidate that failed to train does not join the population.
-        if let Some(i) = index {
-            population.push_back(i);
+        if let Some(outcome) = outcome {
+            population.push_back(Scored {
+                rule: child,
+                outcome,
+            });
             if population.len() > set.population {
                 population.pop_front();
             }
@@ -442,21 +480,21 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         f(&Progress::Done);
     }
     evo.interp.progress = hook;
-    result_value(&scored, &counts, &set, stopped)
+    result_value(&best.entries, &start, &counts, stopped)
 }
 
 /// Reports the search's progress to the embedder's callback, if any.
 fn report(
     hook: &mut Option<crate::progress::ProgressFn>,
     counts: &Counts,
-    scored: &[Scored],
+    best: &Best,
     total: usize,
 ) {
     if let Some(f) = hook.as_mut() {
         f(&Progress::Search {
             done: counts.proposed,
             total,
-            best: scored.iter().map(|s| s.score).min_by(f64::total_cmp),
+            best: best.entries.first().map(|s| s.outcome.score),
             unique: counts.unique,
             cache_hits: counts.cache_hits,
             failures: counts.failures + counts.invalid,
@@ -466,25 +504,20 @@ fn report(
 
 /// The result record: the best rules, best first, and the counters.
 fn result_value(
-    scored: &[Scored],
+    best: &[Scored],
+    start: &Scored,
     counts: &Counts,
-    set: &Settings,
     stopped: Option<&str>,
 ) -> EvalResult<Value> {
-    let mut order: Vec<usize> = (0..scored.len()).collect();
-    // Ties keep discovery order, so the start wins a tie against its equals.
-    order.sort_by(|a, b| scored[*a].score.total_cmp(&scored[*b].score).then(a.cmp(b)));
     let floats = |xs: &[f64]| Value::list(xs.iter().map(|x| Value::Float(*x)).collect());
-    let entries: Vec<Value> = order
+    let entries: Vec<Value> = best
         .iter()
-        .take(set.top)
-        .map(|&i| {
-            let s = &scored[i];
+        .map(|s| {
             Value::record(vec![
                 ("rule".into(), Value::Sym(s.rule.clone())),
                 ("source".into(), Value::str(&rule_source(&s.rule))),
-                ("score".into(), Value::Float(s.score)),
-                ("losses".into(), floats(&s.losses)),
+                ("score".into(), Value::Float(s.outcome.score)),
+                ("losses".into(), floats(&s.outcome.losses)),
             ])
         })
         .collect();
@@ -498,7 +531,7 @@ fn result_value(
         ("source".into(), field("source")),
         ("score".into(), field("score")),
         ("losses".into(), field("losses")),
-        ("start_losses".into(), floats(&scored[0].losses)),
+        ("start_losses".into(), floats(&start.outcome.losses)),
         ("rules".into(), Value::list(entries)),
         ("trials".into(), Value::Int(counts.proposed as i64)),
         ("unique".into(), Value::Int(counts.unique as i64)),
