@@ -13,9 +13,11 @@
 mod mutate;
 
 use crate::builtins::{Args, Entry};
-use crate::interp::{ArgVal, EvalResult, Interp, a_type, err_label};
+use crate::interp::{EvalResult, Interp, a_type, err_label};
 use crate::progress::Progress;
+use crate::solve::{RuleTask, problem_of};
 use crate::value::{Family, Record, SymKind, SymObj, Value};
+use optl_runtime::Status;
 use optl_syntax::ast::{Decl, Ident, Stmt, StmtKind};
 use optl_syntax::codes;
 use optl_syntax::span::Span;
@@ -35,6 +37,9 @@ pub(crate) const TABLE: &[Entry] = &[(
 
 /// Losses below this count as this (log10 scores stay finite at an exact optimum).
 pub const LOSS_FLOOR: f64 = 1e-12;
+
+/// The gradient tolerance of training runs (`solve`'s default).
+const TOL: f64 = 1e-10;
 
 /// The name of discovered rules.
 const DISCOVERED: &str = "discovered";
@@ -76,7 +81,7 @@ struct Settings {
     trials: usize,
     population: usize,
     tournament: usize,
-    steps: i64,
+    steps: usize,
     top: usize,
     timeout: Option<Duration>,
 }
@@ -90,7 +95,7 @@ fn settings(args: &Args) -> EvalResult<Settings> {
         trials: args.opt_positive(2, 200)?,
         population: args.opt_positive(3, 20)?,
         tournament: args.opt_positive(5, 5)?,
-        steps: args.opt_positive(6, 200)? as i64,
+        steps: args.opt_positive(6, 200)?,
         top: args.opt_positive(7, 3)?,
         timeout,
     })
@@ -216,13 +221,12 @@ fn expr(e: &optl_syntax::ast::Expr) -> String {
     optl_syntax::print::expr_to_source(e)
 }
 
-/// The search: the interpreter, the tasks and the start's losses.
+/// The search: the interpreter, the tasks (prepared once) and the start's losses.
 struct Evolution<'a> {
     interp: &'a mut Interp,
-    solve: Value,
-    tasks: Vec<Value>,
+    tasks: Vec<RuleTask>,
     start_losses: Vec<f64>,
-    steps: i64,
+    steps: usize,
     span: Span,
     deadline: Option<Instant>,
 }
@@ -238,53 +242,37 @@ enum Failure {
 }
 
 impl Evolution<'_> {
-    /// The final loss of training `rule` on each task, or why there is none. The
-    /// solves are the search's own: they leave no plots.
+    /// The final loss of training `rule` on each task, or why there is none.
     fn losses(&mut self, rule: &Rc<SymObj>) -> Result<Vec<f64>, Failure> {
-        let logged = self.interp.solve_log.len();
-        let out = self.train(rule);
-        self.interp.solve_log.truncate(logged);
-        out
-    }
-
-    fn train(&mut self, rule: &Rc<SymObj>) -> Result<Vec<f64>, Failure> {
         let mut out = Vec::with_capacity(self.tasks.len());
-        for task in self.tasks.clone() {
-            if self.deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(Failure::OutOfTime);
-            }
-            let args = vec![
-                ArgVal::positional(task, self.span),
-                ArgVal::positional(Value::Sym(rule.clone()), self.span),
-                ArgVal {
-                    name: Some("steps".into()),
-                    value: Value::Int(self.steps),
-                    span: self.span,
+        for (i, task) in self.tasks.iter_mut().enumerate() {
+            let left = match self.deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(Failure::OutOfTime),
                 },
-            ];
-            let result = match self.interp.call(&self.solve, args, self.span) {
+                None => self.interp.limits.timeout,
+            };
+            let r = match task.train(self.interp, rule, self.steps, TOL, left, 0, self.span) {
                 Ok(r) => r,
                 Err(d) if [codes::TIMEOUT, codes::STEP_LIMIT].contains(&d.code) => {
                     return Err(Failure::Fatal(d));
                 }
                 Err(d) => return Err(Failure::Candidate(d.message)),
             };
-            let Value::Result(r) = &result else {
-                return Err(Failure::Candidate("`solve` returned no result".into()));
-            };
-            let status = r.get("status").map(Value::display).unwrap_or_default();
-            let f = match r.get("f") {
-                Some(Value::Float(f)) => *f,
-                Some(Value::Int(n)) => *n as f64,
-                _ => f64::NAN,
-            };
-            if status == "diverged" || !f.is_finite() {
-                return Err(Failure::Candidate(format!(
-                    "diverged on task {}",
-                    out.len() + 1
-                )));
+            match r.status {
+                Status::Timeout if self.deadline.is_some() => return Err(Failure::OutOfTime),
+                Status::Diverged => {
+                    return Err(Failure::Candidate(format!("diverged on task {}", i + 1)));
+                }
+                _ if !r.f.is_finite() => {
+                    return Err(Failure::Candidate(format!(
+                        "no finite loss on task {}",
+                        i + 1
+                    )));
+                }
+                _ => out.push(r.f),
             }
-            out.push(f);
         }
         Ok(out)
     }
@@ -319,13 +307,23 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let set = settings(&args)?;
     let seed = args.opt_int(4)?.unwrap_or(0) as u64;
     let span = args.span;
-    let solve = interp
-        .builtins
-        .values
-        .iter()
-        .find(|(n, _)| &**n == "solve")
-        .map(|(_, v)| v.clone())
-        .ok_or_else(|| err_label(codes::INVALID_ARGUMENT, "no `solve`", span, "here"))?;
+    let mut prepared = Vec::with_capacity(tasks.len());
+    for t in &tasks {
+        let problem = problem_of(interp, t, args.span(1))?;
+        let task = RuleTask::new(interp, &problem, args.span(1), args.span(0))?;
+        if task.maximizes() {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "task `{}` maximizes; `discover`'s tasks minimize a loss",
+                    problem.name()
+                ),
+                args.span(1),
+                "in these tasks",
+            ));
+        }
+        prepared.push(task);
+    }
     let hparams: Vec<Rc<str>> = start.args.iter().map(|(n, _)| n.clone()).collect();
     let cx = mutate::Context {
         hparams: &hparams,
@@ -333,8 +331,7 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     };
     let mut evo = Evolution {
         interp,
-        solve,
-        tasks,
+        tasks: prepared,
         start_losses: Vec::new(),
         steps: set.steps,
         span,

@@ -53,7 +53,7 @@ fn opt_usize(s: &SymObj, name: &str, default: usize) -> usize {
 }
 
 /// The problem argument: an instance, or a family whose parameters all have defaults.
-fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
+pub(crate) fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
     match v {
         Value::Sym(s) if s.family.kind == SymKind::Problem => Ok(s.clone()),
         Value::Family(f) if f.kind == SymKind::Problem => {
@@ -364,6 +364,63 @@ impl Drop for Lent<'_> {
     }
 }
 
+/// A problem prepared for training rules on it: traced, differentiated and compiled
+/// once, then trained on by any number of rules (`solve(p, rule)` trains one;
+/// `discover` trains every candidate on the same tasks).
+pub(crate) struct RuleTask {
+    model: ProblemModel,
+}
+
+impl RuleTask {
+    /// Prepares `problem` (at `problem_span`) for the rule at `rule_span`.
+    pub(crate) fn new(
+        interp: &mut Interp,
+        problem: &Rc<SymObj>,
+        problem_span: Span,
+        rule_span: Span,
+    ) -> EvalResult<RuleTask> {
+        let traced = interp.trace_problem(problem, problem_span)?;
+        if traced.maximize.len() != 1 || !traced.constraints.is_empty() {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                "a rule solves problems with one objective and no general constraints (bounds are fine)",
+                rule_span,
+                "use `auglag()` or `nsga2()` for this problem",
+            ));
+        }
+        let model = ProblemModel::new(traced, &mut interp.engines)
+            .map_err(|e| crate::trace::ir_error(e, problem_span))?;
+        Ok(RuleTask { model })
+    }
+
+    /// Whether the problem maximizes (its `f` is then negated inside the solve).
+    pub(crate) fn maximizes(&self) -> bool {
+        self.model.problem.maximize[0]
+    }
+
+    /// Runs `rule` from the problem's start for at most `steps` steps (`driver.rs`),
+    /// lending the interpreter's engines to the model meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn train(
+        &mut self,
+        interp: &mut Interp,
+        rule: &Rc<SymObj>,
+        steps: usize,
+        tol: f64,
+        timeout: Option<Duration>,
+        seed: u64,
+        span: Span,
+    ) -> EvalResult<SolveResult> {
+        let model = &mut self.model;
+        model.evals = 0;
+        model.error = None;
+        model.engines = std::mem::take(&mut interp.engines);
+        let outcome = driver::run_rule(interp, model, rule, steps, tol, timeout, seed, span);
+        interp.engines = std::mem::take(&mut model.engines);
+        outcome
+    }
+}
+
 /// `solve(p, rule, steps = N)`: the first-order driver (`driver.rs`).
 fn solve_with_rule(
     interp: &mut Interp,
@@ -389,32 +446,12 @@ fn solve_with_rule(
     } else {
         interp.limits.timeout
     };
-    let traced = interp.trace_problem(problem, args.span(0))?;
-    if traced.maximize.len() != 1 || !traced.constraints.is_empty() {
-        return Err(err_label(
-            codes::INVALID_ARGUMENT,
-            "a rule solves problems with one objective and no general constraints (bounds are fine)",
-            args.span(1),
-            "use `auglag()` or `nsga2()` for this problem",
-        ));
-    }
-    let mut model = ProblemModel::new(traced, &mut interp.engines)
-        .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
-    model.engines = std::mem::take(&mut interp.engines);
+    let mut task = RuleTask::new(interp, problem, args.span(0), args.span(1))?;
     let seed = args.opt_int(4)?.unwrap_or(0) as u64;
-    let outcome = driver::run_rule(
-        interp,
-        &mut model,
-        rule,
-        steps,
-        tol,
-        timeout,
-        seed,
-        args.span(1),
-    );
-    interp.engines = std::mem::take(&mut model.engines);
+    let outcome = task.train(interp, rule, steps, tol, timeout, seed, args.span(1));
     interp.report(&crate::progress::Progress::Done);
     let result = outcome?;
+    let model = &task.model;
     let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
     interp.solve_log.push(SolveLog {
         problem: problem.name().to_string(),
@@ -426,5 +463,5 @@ fn solve_with_rule(
         violation: Vec::new(),
         front: Vec::new(),
     });
-    Ok(result_value(&model, &result, started))
+    Ok(result_value(model, &result, started))
 }
