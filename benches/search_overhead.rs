@@ -3,7 +3,9 @@
 //! per trial with random sampling). Also with SQLite storage, where each finished
 //! batch is committed. Then a learning-rate search whose objective is a real solve
 //! (Adam, 100 steps on Rosenbrock n = 10), where every trial's update kernel is the
-//! one compiled for the first. Run with `cargo bench --bench search_overhead`.
+//! one compiled for the first. Last, `discover` (LANGUAGE.md §9): candidates per second
+//! on the three proxy tasks, each candidate traced, hashed, compiled and trained on
+//! every task. Run with `cargo bench --bench search_overhead`.
 #![allow(clippy::print_stdout)]
 
 use optl::Interpreter;
@@ -62,5 +64,25 @@ fn main() {
         "learning-rate search, adam on rosen(n = 10), 100 steps per trial: {per_trial:.1} µs/trial, \
          {} kernels compiled for {trials} trials",
         stats.compiled
+    );
+
+    let trials = 300;
+    let src = format!(
+        "import std.tasks\n\
+         let tk = [tasks.quadratic(n = 8, cond = 10), tasks.logreg(n = 100, d = 5), tasks.mlp(n = 64)]\n\
+         let d = discover(start = sgd(lr = 0.01), tasks = tk, trials = {trials}, population = 20, \
+           steps = 100, seed = 0)\n\
+         [d.unique, d.cache_hits]"
+    );
+    let mut optl = Interpreter::new();
+    let t = Instant::now();
+    let counts = optl.eval_str(&src).expect("discover runs");
+    let seconds = t.elapsed().as_secs_f64();
+    println!(
+        "discover from sgd on 3 proxy tasks, 100 steps each: {:.0} candidates/s ({:.2} ms/candidate; \
+         [unique, cache hits] = {})",
+        trials as f64 / seconds,
+        seconds * 1e3 / trials as f64,
+        counts.display()
     );
 }
