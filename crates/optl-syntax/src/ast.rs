@@ -71,7 +71,7 @@ pub enum StmtKind {
     Fn(FnDecl),
     Problem(Decl),
     Rule(Decl),
-    Var(VarDecl),
+    Var(Box<VarDecl>),
     Minimize(Expr),
     Maximize(Expr),
     SubjectTo(Expr),
