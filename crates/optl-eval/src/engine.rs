@@ -89,6 +89,20 @@ enum State {
     Deferred(u32),
 }
 
+impl Program {
+    /// The kernel this program runs as, when it is compiled and whole (not
+    /// interpreted, not yet due, not split over rows).
+    pub(crate) fn compiled(&self) -> Option<Kernel> {
+        if self.rows.is_some() {
+            return None;
+        }
+        match &*self.state.borrow() {
+            State::Jit(k) => Some(k.clone()),
+            State::Interp | State::Deferred(_) => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let engine = match &*self.state.borrow() {

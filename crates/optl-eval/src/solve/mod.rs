@@ -421,6 +421,58 @@ impl RuleTask {
     }
 }
 
+/// A training run made of compiled kernels and plain data, ready for any thread
+/// ([`RuleTask::job`]).
+pub(crate) struct TrainingJob {
+    steps: driver::KernelSteps,
+    run: driver::Run,
+}
+
+impl TrainingJob {
+    /// Trains; gives the same result as [`RuleTask::train`] with the same settings.
+    pub(crate) fn run(mut self) -> optl_ir::IrResult<SolveResult> {
+        driver::train(&mut self.steps, &self.run)
+    }
+}
+
+impl RuleTask {
+    /// [`RuleTask::train`]'s run prepared on this thread (the rule traced, its update
+    /// compiled) to run on another: `None` when the objective or the update does not
+    /// run as one compiled kernel, or the rule probes the Hessian (`hutchinson()`);
+    /// such a rule trains with [`RuleTask::train`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn job(
+        &mut self,
+        interp: &mut Interp,
+        rule: &Rc<SymObj>,
+        steps: usize,
+        tol: f64,
+        timeout: Option<Duration>,
+        seed: u64,
+        span: Span,
+    ) -> EvalResult<Option<TrainingJob>> {
+        let Some(objective) = self.model.kernel_objective() else {
+            return Ok(None);
+        };
+        let model = &mut self.model;
+        model.engines = std::mem::take(&mut interp.engines);
+        let prepared = driver::prepare_rule(interp, model, rule, span);
+        interp.engines = std::mem::take(&mut model.engines);
+        let (mut run, update) = prepared?;
+        let Some(update) = update.compiled().filter(|_| !run.probes()) else {
+            return Ok(None);
+        };
+        run.steps = steps;
+        run.tol = tol;
+        run.timeout = timeout;
+        run.seed = seed;
+        Ok(Some(TrainingJob {
+            steps: driver::KernelSteps { objective, update },
+            run,
+        }))
+    }
+}
+
 /// `solve(p, rule, steps = N)`: the first-order driver (`driver.rs`).
 fn solve_with_rule(
     interp: &mut Interp,

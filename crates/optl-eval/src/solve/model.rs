@@ -5,16 +5,59 @@
 use crate::engine::{Engines, Program};
 use crate::numeric::{ConstraintKind, TracedProblem};
 use optl_ir::{BinaryOp, Function, Graph, IrError, IrResult, NodeId};
+use optl_jit::Kernel;
 use optl_tensor::Tensor;
 
 /// Evaluations between progress reports of a native solve.
 const PROGRESS_EVERY: usize = 256;
 
+/// Where each var lies in the flat variable vector, and its shape.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    shapes: Vec<Vec<usize>>,
+    /// Start and length of each var.
+    spans: Vec<(usize, usize)>,
+}
+
+impl Layout {
+    /// Splits a flat vector into one tensor per var.
+    pub fn split(&self, x: &[f64]) -> Vec<Tensor> {
+        self.shapes
+            .iter()
+            .zip(&self.spans)
+            .map(|(shape, &(start, len))| {
+                Tensor::from_shape_vec(ndarray::IxDyn(shape), x[start..start + len].to_vec())
+                    .unwrap_or_else(|_| optl_tensor::scalar(f64::NAN))
+            })
+            .collect()
+    }
+}
+
+/// The objective and gradient of a problem as a compiled kernel alone: `Send`, so a
+/// training run can use it on another thread. It computes what
+/// `ProblemModel::objective` computes, with the same kernel, so the same bits.
+pub struct KernelObjective {
+    kernel: Kernel,
+    layout: Layout,
+}
+
+impl KernelObjective {
+    /// The objective at `x`, its gradient written to `grad`.
+    pub fn value_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        match self.kernel.eval(&self.layout.split(x)) {
+            Ok(out) => {
+                flatten_into(&out[1..], grad);
+                out[0].iter().next().copied().unwrap_or(f64::NAN)
+            }
+            Err(_) => f64::NAN,
+        }
+    }
+}
+
 /// The IR programs of one problem, and the flat layout of its variables.
 pub struct ProblemModel {
     pub problem: TracedProblem,
-    /// Start and length of each var in the flat variable vector.
-    layout: Vec<(usize, usize)>,
+    layout: Layout,
     n: usize,
     /// vars → [objective, gradient per var]
     value_grad: Option<Program>,
@@ -53,13 +96,17 @@ impl ProblemModel {
     pub fn new(problem: TracedProblem, engines: &mut Engines) -> IrResult<ProblemModel> {
         let f = &problem.function;
         let n_obj = problem.maximize.len();
-        let mut layout = Vec::new();
+        let mut spans = Vec::new();
         let mut n = 0;
         for v in &problem.vars {
             let len: usize = v.shape.iter().product();
-            layout.push((n, len));
+            spans.push((n, len));
             n += len;
         }
+        let layout = Layout {
+            shapes: problem.vars.iter().map(|v| v.shape.clone()).collect(),
+            spans,
+        };
         let objectives = engines.prepare(sub_function(f, f.outputs[..n_obj].to_vec()));
         let (value_grad, first_objective) = if n_obj >= 1 {
             let obj = sub_function(f, vec![f.outputs[0]]);
@@ -112,15 +159,16 @@ impl ProblemModel {
 
     /// Splits a flat vector into one tensor per var.
     pub fn split(&self, x: &[f64]) -> Vec<Tensor> {
-        self.problem
-            .vars
-            .iter()
-            .zip(&self.layout)
-            .map(|(v, &(start, len))| {
-                Tensor::from_shape_vec(ndarray::IxDyn(&v.shape), x[start..start + len].to_vec())
-                    .unwrap_or_else(|_| optl_tensor::scalar(f64::NAN))
-            })
-            .collect()
+        self.layout.split(x)
+    }
+
+    /// The objective and gradient as a compiled kernel alone, when they run
+    /// compiled (not interpreted, not split over the rows of their data).
+    pub fn kernel_objective(&self) -> Option<KernelObjective> {
+        Some(KernelObjective {
+            kernel: self.value_grad.as_ref()?.compiled()?,
+            layout: self.layout.clone(),
+        })
     }
 
     fn run(&mut self, p: &Program, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
