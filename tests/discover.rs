@@ -110,3 +110,21 @@ fn a_timeout_stops_the_search_with_what_it_has() {
     let listed = int(&mut optl, "len(d.rules)");
     assert!((1..=5).contains(&listed), "{listed}");
 }
+
+#[test]
+fn results_do_not_depend_on_the_number_of_cores() {
+    let run = || {
+        let mut optl = Interpreter::new();
+        discovery(&mut optl, 6);
+        text(&mut optl, "repr([d.rules, d.unique, d.cache_hits, d.failures])")
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool");
+    let four = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .expect("a pool");
+    assert_eq!(one.install(run), four.install(run));
+}
