@@ -116,7 +116,10 @@ fn results_do_not_depend_on_the_number_of_cores() {
     let run = || {
         let mut optl = Interpreter::new();
         discovery(&mut optl, 6);
-        text(&mut optl, "repr([d.rules, d.unique, d.cache_hits, d.failures])")
+        text(
+            &mut optl,
+            "repr([d.rules, d.unique, d.cache_hits, d.failures])",
+        )
     };
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

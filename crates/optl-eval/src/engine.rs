@@ -9,7 +9,7 @@
 //! program whose kernel is already in the cache runs compiled from the start.
 
 use optl_ir::{Function, IrError, IrResult, RowSplit};
-use optl_jit::{Choice, Engine, Jit, Kernel, KernelCache};
+use optl_jit::{Choice, Engine, Jit, Kernel, KernelCache, Planned};
 use optl_tensor::Tensor;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -194,6 +194,37 @@ impl Engines {
             tail: tail.map(|t| self.prepare_with(t, hot)),
             post: self.prepare_with(post, hot),
         }
+    }
+
+    /// Compiles `fs` on all cores, each worker thread with a JIT of its own, for
+    /// programs that each serve one run (a discovery's candidate updates): the
+    /// kernels are not cached. `None` where the engine is `interp` or the JIT
+    /// cannot compile the function (counted as a fallback).
+    pub(crate) fn compile_all(&mut self, fs: &[Function]) -> Vec<Option<Kernel>> {
+        thread_local! {
+            static WORKER_JIT: RefCell<Option<Jit>> = const { RefCell::new(None) };
+        }
+        if self.engine == Engine::Interp {
+            return vec![None; fs.len()];
+        }
+        // The IR stays on this thread; plans are plain data.
+        let plans: Vec<Option<Planned>> = fs.iter().map(|f| Planned::new(f).ok()).collect();
+        let kernels: Vec<Option<Kernel>> = plans
+            .into_par_iter()
+            .map(|plan| {
+                WORKER_JIT.with(|jit| {
+                    let mut jit = jit.borrow_mut();
+                    if jit.is_none() {
+                        *jit = Jit::new().ok();
+                    }
+                    jit.as_mut()?.compile_planned(plan?).ok()
+                })
+            })
+            .collect();
+        let compiled = kernels.iter().filter(|k| k.is_some()).count() as u64;
+        self.stats.compiled += compiled;
+        self.stats.fallbacks += kernels.len() as u64 - compiled;
+        kernels
     }
 
     fn compile(&mut self, f: &Function) -> Option<Kernel> {

@@ -121,6 +121,27 @@ impl Backend {
     }
 }
 
+/// A function validated and planned for compilation: plain data (`Send`), so that
+/// planning can happen where the IR lives and compiling on another thread
+/// ([`Jit::compile_planned`]).
+pub struct Planned {
+    plan: Plan,
+    /// How long validating and planning took (for [`Kernel::debug_text`]).
+    took: std::time::Duration,
+}
+
+impl Planned {
+    pub fn new(f: &Function) -> Result<Planned, JitError> {
+        let t0 = std::time::Instant::now();
+        crate::validate::validate(f)?;
+        let plan = crate::plan::plan(f)?;
+        Ok(Planned {
+            plan,
+            took: t0.elapsed(),
+        })
+    }
+}
+
 /// Facts about a compiled kernel, for tests and diagnostics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelStats {
@@ -242,13 +263,29 @@ impl Jit {
     /// Compiles several functions at once: the module's code is made executable once
     /// for all of them, which is cheaper than one [`Jit::compile`] each.
     pub fn compile_many(&mut self, fs: &[&Function]) -> Vec<Result<Kernel, JitError>> {
+        self.compile_plans(fs.iter().map(|f| Planned::new(f)).collect())
+    }
+
+    /// Compiles a function planned with [`Planned::new`] (possibly on another thread).
+    pub fn compile_planned(&mut self, planned: Planned) -> Result<Kernel, JitError> {
+        self.compile_plans(vec![Ok(planned)])
+            .pop()
+            .unwrap_or_else(|| Err(JitError::Codegen("nothing compiled".into())))
+    }
+
+    /// Defines the planned functions, then makes their code executable at once.
+    fn compile_plans(
+        &mut self,
+        plans: Vec<Result<Planned, JitError>>,
+    ) -> Vec<Result<Kernel, JitError>> {
         if let Err(e) = self.next_generation_if_full() {
-            return fs.iter().map(|_| Err(e.clone())).collect();
+            return plans.iter().map(|_| Err(e.clone())).collect();
         }
-        self.defined += fs.len();
-        let mut pending = Vec::with_capacity(fs.len());
-        for f in fs {
-            pending.push(self.define(f));
+        self.defined += plans.len();
+        let n = plans.len();
+        let mut pending = Vec::with_capacity(n);
+        for plan in plans {
+            pending.push(plan.and_then(|plan| self.define(plan)));
         }
         let used_quick = pending.iter().any(|p| matches!(p, Ok((true, _, _))));
         let mut finalized = match self.opt.as_mut() {
@@ -260,7 +297,7 @@ impl Jit {
         }
         if let Err(e) = finalized {
             let e = codegen_error(e);
-            return fs.iter().map(|_| Err(e.clone())).collect();
+            return (0..n).map(|_| Err(e.clone())).collect();
         }
         pending
             .into_iter()
@@ -279,13 +316,12 @@ impl Jit {
             .collect()
     }
 
-    /// Plans, translates and defines one function; its address is known after the
+    /// Translates and defines one planned function; its address is known after the
     /// module is finalized.
-    fn define(&mut self, f: &Function) -> Result<(bool, FuncId, Inner), JitError> {
-        let t0 = std::time::Instant::now();
-        crate::validate::validate(f)?;
-        let plan = crate::plan::plan(f)?;
-        let t_plan = t0.elapsed();
+    fn define(&mut self, planned: Planned) -> Result<(bool, FuncId, Inner), JitError> {
+        let Planned { plan, took: t_plan } = planned;
+        let now = std::time::Instant::now();
+        let t0 = now.checked_sub(t_plan).unwrap_or(now);
         let quick = plan.weight() > QUICK_WEIGHT;
         if quick && self.quick.is_none() {
             self.quick = Some(Backend::new(true)?);

@@ -56,7 +56,7 @@ pub use cache::{
     AUTO_DEFER_NODES, AUTO_DEFER_RUNS, AUTO_MIN_ELEMENTS, AUTO_MIN_NODES, AUTO_SMALL_RUNS, Choice,
     Engine, KernelCache, choose,
 };
-pub use jit::{GENERATION_KERNELS, Jit, Kernel, KernelStats, QUICK_WEIGHT};
+pub use jit::{GENERATION_KERNELS, Jit, Kernel, KernelStats, Planned, QUICK_WEIGHT};
 
 /// Why a function was not compiled, or a kernel call failed.
 #[derive(Clone, Debug, PartialEq)]

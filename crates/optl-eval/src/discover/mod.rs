@@ -15,7 +15,7 @@ mod mutate;
 use crate::builtins::{Args, Entry};
 use crate::interp::{EvalResult, Interp, a_type, err_label};
 use crate::progress::Progress;
-use crate::solve::{RuleTask, problem_of};
+use crate::solve::{RuleTask, TrainSettings, problem_of};
 use crate::value::{Family, Record, SymKind, SymObj, Value};
 use optl_runtime::{SolveResult, Status};
 use optl_syntax::ast::{Decl, Ident, Stmt, StmtKind};
@@ -247,6 +247,15 @@ fn failure(d: Box<optl_syntax::diag::Diagnostic>) -> Failure {
     }
 }
 
+/// The same failure again (a diagnostic is shared by every rule it stops).
+fn clone_failure(f: &Failure) -> Failure {
+    match f {
+        Failure::Candidate(m) => Failure::Candidate(m.clone()),
+        Failure::OutOfTime => Failure::OutOfTime,
+        Failure::Fatal(d) => Failure::Fatal(d.clone()),
+    }
+}
+
 /// Why training a rule on the tasks gave no losses.
 enum Failure {
     /// The rule failed (diverged, or a runtime error): the candidate fails.
@@ -277,42 +286,59 @@ impl Evolution<'_> {
     fn losses_of(&mut self, rules: &[Rc<SymObj>]) -> Vec<Result<Vec<f64>, Failure>> {
         type Slot = Option<Result<SolveResult, Failure>>;
         let n_tasks = self.tasks.len();
-        let mut slots: Vec<Slot> = Vec::with_capacity(rules.len() * n_tasks);
+        let settings = match self.time_left() {
+            Ok(timeout) => TrainSettings {
+                steps: self.steps,
+                tol: TOL,
+                timeout,
+                seed: 0,
+            },
+            Err(f) => return rules.iter().map(|_| Err(clone_failure(&f))).collect(),
+        };
+        let pairs = rules
+            .iter()
+            .flat_map(|r| self.tasks.iter().map(move |t| (t, r, settings)))
+            .collect();
+        let trainings = match RuleTask::jobs(self.interp, pairs, self.span) {
+            Ok(t) => t,
+            // A rule that does not trace: train one by one, to fail just that one.
+            Err(_) => (0..rules.len() * n_tasks).map(|_| None).collect(),
+        };
+        let mut slots: Vec<Slot> = Vec::with_capacity(trainings.len());
         let mut jobs = Vec::new();
-        for rule in rules {
-            for t in 0..n_tasks {
-                let left = match self.time_left() {
-                    Ok(left) => left,
-                    Err(f) => {
-                        slots.push(Some(Err(f)));
-                        continue;
-                    }
-                };
-                let task = &mut self.tasks[t];
-                let job = task.job(self.interp, rule, self.steps, TOL, left, 0, self.span);
-                slots.push(match job {
-                    Ok(Some(job)) => {
-                        jobs.push((slots.len(), job));
-                        None
-                    }
-                    // Traced, but not all compiled: trained here.
-                    Ok(None) => Some(
-                        task.train(self.interp, rule, self.steps, TOL, left, 0, self.span)
-                            .map_err(failure),
-                    ),
-                    Err(d) => Some(Err(failure(d))),
-                });
+        for (at, training) in trainings.into_iter().enumerate() {
+            match training {
+                Some(job) => {
+                    jobs.push((at, job));
+                    slots.push(None);
+                }
+                None => {
+                    let (rule, task) = (&rules[at / n_tasks], &mut self.tasks[at % n_tasks]);
+                    slots.push(Some(
+                        task.train(
+                            self.interp,
+                            rule,
+                            self.steps,
+                            TOL,
+                            settings.timeout,
+                            0,
+                            self.span,
+                        )
+                        .map_err(failure),
+                    ));
+                }
             }
         }
-        let done: Vec<(usize, Result<SolveResult, Failure>)> = jobs
+        let done: Vec<(usize, Result<SolveResult, Failure>, u64)> = jobs
             .into_par_iter()
             .map(|(slot, job)| {
-                let r = job.run().map_err(|e| Failure::Candidate(e.to_string()));
-                (slot, r)
+                let (r, runs) = job.run();
+                (slot, r.map_err(|e| Failure::Candidate(e.to_string())), runs)
             })
             .collect();
-        for (slot, r) in done {
+        for (slot, r, runs) in done {
             slots[slot] = Some(r);
+            self.interp.engines.stats.jit_runs += runs;
         }
         let deadline = self.deadline.is_some();
         slots

@@ -17,7 +17,7 @@ use crate::interp::{EvalResult, Interp};
 use crate::numeric::{HyperParams, TracedRule};
 use crate::progress::Progress;
 use crate::value::SymObj;
-use optl_ir::{IrError, IrResult};
+use optl_ir::{Function, IrError, IrResult};
 use optl_jit::Kernel;
 use optl_runtime::{Nlp, SolveResult, Status};
 use optl_syntax::span::Span;
@@ -81,22 +81,31 @@ impl Run {
     }
 }
 
-/// Traces `rule` for `model`'s variables and prepares its update program. A rule
-/// whose body cannot take a traced hyper-parameter (an `if` on one, say) is traced
-/// with constants instead.
+/// Traces `rule` for `model`'s variables: the run's settings and the update program.
+/// A rule whose body cannot take a traced hyper-parameter (an `if` on one, say) is
+/// traced with constants instead.
+pub(crate) fn trace_rule(
+    interp: &mut Interp,
+    model: &ProblemModel,
+    rule: &std::rc::Rc<SymObj>,
+    span: Span,
+) -> EvalResult<(Run, Function)> {
+    let n = model.n();
+    let traced = interp
+        .trace_rule(rule, &[n], HyperParams::Inputs, span)
+        .or_else(|_| interp.trace_rule(rule, &[n], HyperParams::Constants, span))?;
+    Ok((Run::new(&traced, model), traced.function))
+}
+
+/// [`trace_rule`], then the update program prepared to run (compiled at once).
 pub(crate) fn prepare_rule(
     interp: &mut Interp,
     model: &mut ProblemModel,
     rule: &std::rc::Rc<SymObj>,
     span: Span,
 ) -> EvalResult<(Run, Program)> {
-    let n = model.n();
-    let traced = interp
-        .trace_rule(rule, &[n], HyperParams::Inputs, span)
-        .or_else(|_| interp.trace_rule(rule, &[n], HyperParams::Constants, span))?;
-    let run = Run::new(&traced, model);
-    let update = model.engines.prepare_hot(traced.function);
-    Ok((run, update))
+    let (run, update) = trace_rule(interp, model, rule, span)?;
+    Ok((run, model.engines.prepare_hot(update)))
 }
 
 /// The problem model and the update program, on the interpreter's thread.
@@ -128,14 +137,17 @@ impl Steps for ModelSteps<'_> {
     }
 }
 
-/// Compiled kernels alone (`Send`): the objective and gradient, and the update.
+/// Compiled kernels alone (`Send`): the objective and gradient, and the update,
+/// with a count of their runs (for `--stats`).
 pub(crate) struct KernelSteps {
     pub objective: KernelObjective,
     pub update: Kernel,
+    pub runs: u64,
 }
 
 impl Steps for KernelSteps {
     fn objective(&mut self, w: &[f64], g: &mut [f64]) -> f64 {
+        self.runs += 1;
         self.objective.value_grad(w, g)
     }
 
@@ -145,6 +157,7 @@ impl Steps for KernelSteps {
     }
 
     fn update(&mut self, inputs: &[Tensor]) -> IrResult<Vec<Tensor>> {
+        self.runs += 1;
         self.update
             .eval(inputs)
             .map_err(|e| IrError::Invalid(e.to_string()))

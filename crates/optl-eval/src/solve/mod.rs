@@ -422,54 +422,76 @@ impl RuleTask {
 }
 
 /// A training run made of compiled kernels and plain data, ready for any thread
-/// ([`RuleTask::job`]).
+/// ([`RuleTask::jobs`]).
 pub(crate) struct TrainingJob {
     steps: driver::KernelSteps,
     run: driver::Run,
 }
 
 impl TrainingJob {
-    /// Trains; gives the same result as [`RuleTask::train`] with the same settings.
-    pub(crate) fn run(mut self) -> optl_ir::IrResult<SolveResult> {
-        driver::train(&mut self.steps, &self.run)
+    /// Trains; gives the same result as [`RuleTask::train`] with the same settings,
+    /// and the number of kernel runs it took.
+    pub(crate) fn run(mut self) -> (optl_ir::IrResult<SolveResult>, u64) {
+        let r = driver::train(&mut self.steps, &self.run);
+        (r, self.steps.runs)
     }
 }
 
+/// The settings of a training run.
+#[derive(Clone, Copy)]
+pub(crate) struct TrainSettings {
+    pub steps: usize,
+    pub tol: f64,
+    pub timeout: Option<Duration>,
+    pub seed: u64,
+}
+
 impl RuleTask {
-    /// [`RuleTask::train`]'s run prepared on this thread (the rule traced, its update
-    /// compiled) to run on another: `None` when the objective or the update does not
-    /// run as one compiled kernel, or the rule probes the Hessian (`hutchinson()`);
-    /// such a rule trains with [`RuleTask::train`].
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn job(
-        &mut self,
+    /// Prepares the training of each `(task, rule)` pair on this thread: the rules
+    /// traced here, their updates compiled on all cores (each worker with its own
+    /// JIT; these kernels serve one run each, so they are not cached). `None` for a
+    /// pair that trains through [`RuleTask::train`] instead: when the objective or
+    /// the update is not one compiled kernel, or the rule probes the Hessian with
+    /// `hutchinson()`.
+    pub(crate) fn jobs(
         interp: &mut Interp,
-        rule: &Rc<SymObj>,
-        steps: usize,
-        tol: f64,
-        timeout: Option<Duration>,
-        seed: u64,
+        pairs: Vec<(&RuleTask, &Rc<SymObj>, TrainSettings)>,
         span: Span,
-    ) -> EvalResult<Option<TrainingJob>> {
-        let Some(objective) = self.model.kernel_objective() else {
-            return Ok(None);
-        };
-        let model = &mut self.model;
-        model.engines = std::mem::take(&mut interp.engines);
-        let prepared = driver::prepare_rule(interp, model, rule, span);
-        interp.engines = std::mem::take(&mut model.engines);
-        let (mut run, update) = prepared?;
-        let Some(update) = update.compiled().filter(|_| !run.probes()) else {
-            return Ok(None);
-        };
-        run.steps = steps;
-        run.tol = tol;
-        run.timeout = timeout;
-        run.seed = seed;
-        Ok(Some(TrainingJob {
-            steps: driver::KernelSteps { objective, update },
-            run,
-        }))
+    ) -> EvalResult<Vec<Option<TrainingJob>>> {
+        let mut traced = Vec::with_capacity(pairs.len());
+        let mut updates = Vec::new();
+        for (task, rule, settings) in pairs {
+            let Some(objective) = task.model.kernel_objective() else {
+                traced.push(None);
+                continue;
+            };
+            let (mut run, update) = driver::trace_rule(interp, &task.model, rule, span)?;
+            if run.probes() {
+                traced.push(None);
+                continue;
+            }
+            run.steps = settings.steps;
+            run.tol = settings.tol;
+            run.timeout = settings.timeout;
+            run.seed = settings.seed;
+            traced.push(Some((run, objective)));
+            updates.push(update);
+        }
+        let mut kernels = interp.engines.compile_all(&updates).into_iter();
+        Ok(traced
+            .into_iter()
+            .map(|t| {
+                let ((run, objective), update) = t.and_then(|t| Some((t, kernels.next()??)))?;
+                Some(TrainingJob {
+                    steps: driver::KernelSteps {
+                        objective,
+                        update,
+                        runs: 0,
+                    },
+                    run,
+                })
+            })
+            .collect())
     }
 }
 
