@@ -98,16 +98,8 @@ impl Evolution<'_> {
                 None => {
                     let (rule, task) = (&rules[at / n_tasks], &mut self.tasks[at % n_tasks]);
                     slots.push(Some(
-                        task.train(
-                            self.interp,
-                            rule,
-                            self.steps,
-                            TOL,
-                            settings.timeout,
-                            0,
-                            self.span,
-                        )
-                        .map_err(failure),
+                        task.train(self.interp, rule, settings, self.span)
+                            .map_err(failure),
                     ));
                 }
             }

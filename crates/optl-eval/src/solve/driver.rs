@@ -51,6 +51,13 @@ pub(crate) struct Run {
     x0: Vec<f64>,
     lower: Vec<f64>,
     upper: Vec<f64>,
+    pub settings: TrainSettings,
+}
+
+/// The settings of a training run: steps, gradient tolerance, time limit, and the
+/// seed of the Hutchinson probes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TrainSettings {
     pub steps: usize,
     pub tol: f64,
     pub timeout: Option<Duration>,
@@ -68,10 +75,7 @@ impl Run {
             x0,
             lower,
             upper,
-            steps: 0,
-            tol: 0.0,
-            timeout: None,
-            seed: 0,
+            settings: TrainSettings::default(),
         }
     }
 
@@ -164,23 +168,16 @@ impl Steps for KernelSteps {
     }
 }
 
-/// Runs `rule` on `model` for at most `steps` iterations.
-#[allow(clippy::too_many_arguments)]
+/// Runs `rule` on `model` with `settings`.
 pub fn run_rule(
     interp: &mut Interp,
     model: &mut ProblemModel,
     rule: &std::rc::Rc<SymObj>,
-    steps: usize,
-    tol: f64,
-    timeout: Option<Duration>,
-    seed: u64,
+    settings: TrainSettings,
     span: Span,
 ) -> EvalResult<SolveResult> {
     let (mut run, update) = prepare_rule(interp, model, rule, span)?;
-    run.steps = steps;
-    run.tol = tol;
-    run.timeout = timeout;
-    run.seed = seed;
+    run.settings = settings;
     let mut s = ModelSteps {
         model,
         update,
@@ -189,12 +186,13 @@ pub fn run_rule(
     train(&mut s, &run).map_err(|e| crate::trace::ir_error(e, span))
 }
 
-/// The training loop: from the start point, `run.steps` steps of the rule.
+/// The training loop: from the start point, `settings.steps` steps of the rule.
 pub(crate) fn train(s: &mut impl Steps, run: &Run) -> IrResult<SolveResult> {
     let started = Instant::now();
+    let settings = run.settings;
     let n = run.x0.len();
     let k = run.state_inputs.len();
-    let mut probe_rng = ChaCha8Rng::seed_from_u64(run.seed);
+    let mut probe_rng = ChaCha8Rng::seed_from_u64(settings.seed);
     let mut probe = |s: &mut dyn Steps, w: &[f64]| -> Vec<f64> {
         let z: Vec<f64> = (0..n)
             .map(|_| {
@@ -254,7 +252,7 @@ pub(crate) fn train(s: &mut impl Steps, run: &Run) -> IrResult<SolveResult> {
     // than the start's |f|: a first-order run can make f grow, and a run diverging
     // slowly (|g| growing like sqrt|f|) must not pass as converged.
     let f_start = f.abs();
-    for step in 1..=run.steps {
+    for step in 1..=settings.steps {
         if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
             let mut r = result(
                 Status::Diverged,
@@ -279,7 +277,7 @@ pub(crate) fn train(s: &mut impl Steps, run: &Run) -> IrResult<SolveResult> {
                 m.max((x - moved).abs())
             },
         );
-        if pg <= run.tol * f.abs().min(f_start).max(1.0) {
+        if pg <= settings.tol * f.abs().min(f_start).max(1.0) {
             return Ok(result(
                 Status::Converged,
                 w,
@@ -290,7 +288,7 @@ pub(crate) fn train(s: &mut impl Steps, run: &Run) -> IrResult<SolveResult> {
                 "projected gradient below tolerance".into(),
             ));
         }
-        if let Some(t) = run.timeout
+        if let Some(t) = settings.timeout
             && started.elapsed() > t
         {
             return Ok(result(
@@ -320,7 +318,7 @@ pub(crate) fn train(s: &mut impl Steps, run: &Run) -> IrResult<SolveResult> {
         states = out[1..1 + k].to_vec();
         f = s.objective(&w, &mut g);
         if step.is_multiple_of(PROGRESS_EVERY) {
-            s.progress(step, run.steps, f);
+            s.progress(step, settings.steps, f);
         }
     }
 
@@ -329,8 +327,8 @@ pub(crate) fn train(s: &mut impl Steps, run: &Run) -> IrResult<SolveResult> {
         w,
         f,
         &g,
-        run.steps,
+        settings.steps,
         history,
-        format!("stopped after {} steps", run.steps),
+        format!("stopped after {} steps", settings.steps),
     ))
 }

@@ -5,6 +5,8 @@
 mod driver;
 mod model;
 
+pub(crate) use driver::TrainSettings;
+
 use crate::builtins::Args;
 use crate::interp::{EvalResult, Interp, a_type, err_label};
 use crate::value::{Record, SymKind, SymObj, Value};
@@ -398,24 +400,20 @@ impl RuleTask {
         self.model.problem.maximize[0]
     }
 
-    /// Runs `rule` from the problem's start for at most `steps` steps (`driver.rs`),
-    /// lending the interpreter's engines to the model meanwhile.
-    #[allow(clippy::too_many_arguments)]
+    /// Runs `rule` from the problem's start (`driver.rs`), lending the interpreter's
+    /// engines to the model meanwhile.
     pub(crate) fn train(
         &mut self,
         interp: &mut Interp,
         rule: &Rc<SymObj>,
-        steps: usize,
-        tol: f64,
-        timeout: Option<Duration>,
-        seed: u64,
+        settings: TrainSettings,
         span: Span,
     ) -> EvalResult<SolveResult> {
         let model = &mut self.model;
         model.evals = 0;
         model.error = None;
         model.engines = std::mem::take(&mut interp.engines);
-        let outcome = driver::run_rule(interp, model, rule, steps, tol, timeout, seed, span);
+        let outcome = driver::run_rule(interp, model, rule, settings, span);
         interp.engines = std::mem::take(&mut model.engines);
         outcome
     }
@@ -435,15 +433,6 @@ impl TrainingJob {
         let r = driver::train(&mut self.steps, &self.run);
         (r, self.steps.runs)
     }
-}
-
-/// The settings of a training run.
-#[derive(Clone, Copy)]
-pub(crate) struct TrainSettings {
-    pub steps: usize,
-    pub tol: f64,
-    pub timeout: Option<Duration>,
-    pub seed: u64,
 }
 
 impl RuleTask {
@@ -470,10 +459,7 @@ impl RuleTask {
                 traced.push(None);
                 continue;
             }
-            run.steps = settings.steps;
-            run.tol = settings.tol;
-            run.timeout = settings.timeout;
-            run.seed = settings.seed;
+            run.settings = settings;
             traced.push(Some((run, objective)));
             updates.push(update);
         }
@@ -521,8 +507,13 @@ fn solve_with_rule(
         interp.limits.timeout
     };
     let mut task = RuleTask::new(interp, problem, args.span(0), args.span(1))?;
-    let seed = args.opt_int(4)?.unwrap_or(0) as u64;
-    let outcome = task.train(interp, rule, steps, tol, timeout, seed, args.span(1));
+    let settings = TrainSettings {
+        steps,
+        tol,
+        timeout,
+        seed: args.opt_int(4)?.unwrap_or(0) as u64,
+    };
+    let outcome = task.train(interp, rule, settings, args.span(1));
     interp.report(&crate::progress::Progress::Done);
     let result = outcome?;
     let model = &task.model;
