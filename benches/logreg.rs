@@ -7,9 +7,11 @@
 //! float64 and float32, fastest of three runs, printed side by side.
 #![allow(clippy::print_stdout)]
 
+#[path = "common/python.rs"]
+mod python;
+
 use optl::Interpreter;
 use std::hint::black_box;
-use std::process::Command;
 use std::time::Instant;
 
 /// The reference loops: NumPy, then Optax (`jax.lax.scan` under `jax.jit`), each
@@ -210,12 +212,7 @@ fn main() {
         "  optl adamw / Rust: {:.2}x (goal <= 1.3x)",
         adamw_warm / rust
     );
-    let python = Command::new("python3").args(["-c", PYTHON]).output();
-    let Some(text) = python
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    else {
+    let Some(text) = python::run(PYTHON) else {
         println!("  NumPy is not available here: no side-by-side comparison.");
         return;
     };

@@ -6,6 +6,9 @@
 //! `cargo bench --bench solve_end_to_end`.
 #![allow(clippy::print_stdout)]
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -85,12 +88,7 @@ fn main() {
         );
         ours.push((name.to_string(), ms));
     }
-    let scipy = Command::new("python3").args(["-c", SCIPY]).output();
-    let Some(text) = scipy
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    else {
+    let Some(text) = python::run(SCIPY) else {
         println!("SciPy is not available here: no side-by-side comparison.");
         return;
     };

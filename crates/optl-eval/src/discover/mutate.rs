@@ -507,6 +507,13 @@ mod tests {
         panic!("no rule in {src}");
     }
 
+    fn context(hparams: &[Rc<str>]) -> Context<'_> {
+        Context {
+            hparams,
+            span: Span::default(),
+        }
+    }
+
     const ADAM: &str = "rule adam(lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8) {
   state m = zeros_like(w)
   state v = zeros_like(w)
@@ -559,10 +566,7 @@ mod tests {
     #[test]
     fn chains_of_mutations_stay_well_formed() {
         let (start, hparams) = rule(ADAM);
-        let cx = Context {
-            hparams: &hparams,
-            span: Span::default(),
-        };
+        let cx = context(&hparams);
         for seed in 0..40 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut body = start.clone();
@@ -576,10 +580,7 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_mutants() {
         let (start, hparams) = rule(ADAM);
-        let cx = Context {
-            hparams: &hparams,
-            span: Span::default(),
-        };
+        let cx = context(&hparams);
         let run = |seed| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             (0..20)
@@ -594,10 +595,7 @@ mod tests {
     fn every_kind_of_mutation_happens() {
         // Over many draws from sgd's body, each kind leaves its mark.
         let (start, hparams) = rule("rule sgd(lr = 0.01) {\n  u = lr * g\n}");
-        let cx = Context {
-            hparams: &hparams,
-            span: Span::default(),
-        };
+        let cx = context(&hparams);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let shown: Vec<String> = (0..400)
             .map(|_| {

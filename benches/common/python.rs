@@ -1,0 +1,14 @@
+//! Runs a Python reference (SciPy, NumPy, Optax) for a benchmark's side-by-side
+//! table: its standard output, or `None` when `python3` or a package it imports is
+//! missing (the script then exits with an error).
+
+use std::process::Command;
+
+pub fn run(script: &str) -> Option<String> {
+    Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
