@@ -40,7 +40,7 @@ pub type Tensor = ArrayD<f64>;
 #[derive(Debug, Clone, PartialEq)]
 pub enum TensorError {
     /// Shapes that cannot be broadcast or combined; the message names both shapes,
-    /// e.g. "cannot broadcast shapes [3] and [4]".
+    /// e.g. "cannot broadcast shapes \[3\] and \[4\]".
     Shape(String),
     /// Index or axis out of range, e.g.
     /// "index 5 is out of bounds for axis 0 with size 3".

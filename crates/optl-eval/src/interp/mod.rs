@@ -493,7 +493,7 @@ impl Interp {
     }
 }
 
-/// "an Int", "a Tensor of shape [3]": how error messages name a value's type.
+/// "an Int", "a Tensor of shape \[3\]": how error messages name a value's type.
 pub fn a_type(v: &Value) -> String {
     match v {
         Value::Tensor(t) => format!("a Tensor of shape {:?}", t.shape()),
