@@ -131,3 +131,17 @@ fn results_do_not_depend_on_the_number_of_cores() {
         .expect("a pool");
     assert_eq!(one.install(run), four.install(run));
 }
+
+#[test]
+fn the_run_time_limit_ends_a_long_discovery() {
+    let mut optl = Interpreter::new();
+    optl.set_limits(optl::Limits {
+        timeout: Some(std::time::Duration::from_millis(500)),
+        ..optl::Limits::default()
+    });
+    optl.eval_str(SETUP).expect("setup");
+    let err = optl
+        .eval_str("discover(start = sgd(lr = 0.001), tasks = tk, trials = 100000000, steps = 20)")
+        .expect_err("the run's time limit stops it");
+    assert_eq!(err.diagnostics[0].code.id, "E0210", "{err}");
+}

@@ -276,3 +276,26 @@ fn study_show_lists_studies_and_trials() {
     assert_eq!(missing.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The run's time limit ends a search with its error even when the objective is
+/// cheap and trials would go on for hours (a limit hit inside a failing trial used
+/// to be recorded as that trial's failure, and the search went on).
+#[test]
+fn the_run_time_limit_ends_a_long_search() {
+    for objective in ["fn(x) = x^2", "fn(r) = fhash(r)"] {
+        let mut optl = Interpreter::new();
+        optl.set_limits(optl::Limits {
+            timeout: Some(Duration::from_millis(300)),
+            ..optl::Limits::default()
+        });
+        let space = if objective.contains("fhash") {
+            "oneof([sgd(lr = floatv(0.001, 0.1)), adam(lr = floatv(0.001, 0.1))])"
+        } else {
+            "floatv(0, 1)"
+        };
+        let err = optl
+            .eval_str(&format!("search({space}, {objective}, trials = 100000000)"))
+            .expect_err("the run's time limit stops it");
+        assert_eq!(err.diagnostics[0].code.id, "E0210", "{err}");
+    }
+}

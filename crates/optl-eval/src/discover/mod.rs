@@ -327,6 +327,16 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             stopped = Some("timeout");
             break;
         }
+        // The run's own time and step budgets end the search with their error,
+        // even when they ran out inside a candidate that merely failed.
+        if let Err(d) = evo
+            .interp
+            .check_time(span)
+            .and_then(|()| evo.interp.tick(span))
+        {
+            evo.interp.progress = hook;
+            return Err(d);
+        }
         // A batch of children of the population as it stands, trained together
         // (on all cores), then recorded in order. The batch size is fixed, so the
         // search does not depend on the number of cores.

@@ -50,15 +50,16 @@ pub(super) enum Failure {
 }
 
 impl Evolution<'_> {
-    /// The time a training run may take: until `discover`'s deadline, else the
-    /// run's own limit. `None` inside means none; `Err` that the deadline passed.
+    /// The time a training run may take: until `discover`'s deadline, else what is
+    /// left of the run's own limit. `None` inside means none; `Err` that the
+    /// deadline passed.
     fn time_left(&self) -> Result<Option<Duration>, Failure> {
         match self.deadline {
             Some(d) => match d.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => Ok(Some(left)),
                 _ => Err(Failure::OutOfTime),
             },
-            None => Ok(self.interp.limits.timeout),
+            None => Ok(self.interp.time_left()),
         }
     }
 

@@ -131,17 +131,31 @@ impl Interp {
                 .hint("raise it with `--max-steps` or `Limits::max_steps`"),
             ));
         }
-        if self.steps.is_multiple_of(4096)
-            && let Some(t) = self.limits.timeout
-            && self.started.elapsed() > t
-        {
-            return Err(Box::new(
+        if self.steps.is_multiple_of(4096) {
+            self.check_time(span)?;
+        }
+        Ok(())
+    }
+
+    /// What is left of the run's time budget, if it has one.
+    pub fn time_left(&self) -> Option<std::time::Duration> {
+        self.limits
+            .timeout
+            .map(|t| t.saturating_sub(self.started.elapsed()))
+    }
+
+    /// Enforces the time budget now (`tick` does it every 4096 steps; a loop that
+    /// calls OptL code only now and then, or swallows some of its errors, calls this
+    /// itself).
+    pub fn check_time(&self, span: Span) -> EvalResult<()> {
+        match self.limits.timeout {
+            Some(t) if self.started.elapsed() > t => Err(Box::new(
                 Diagnostic::error(codes::TIMEOUT, format!("time limit of {:?} exceeded", t))
                     .at(span, "still running here")
                     .hint("raise it with `--timeout` or `Limits::timeout`"),
-            ));
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     // ---------- statements ----------

@@ -148,9 +148,15 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let mut opts = SearchOptions {
         trials,
         seed,
-        timeout: match args.has(9) {
-            true => Some(Duration::from_secs_f64(args.float(9)?.max(0.0))),
-            false => None,
+        // The search's own timeout, and never past the run's time limit (objectives
+        // that fail are recorded and the search goes on, so a limit hit inside one
+        // would not stop it).
+        timeout: match (args.has(9), interp.time_left()) {
+            (true, left) => {
+                let own = Duration::from_secs_f64(args.float(9)?.max(0.0));
+                Some(left.map_or(own, |l| l.min(own)))
+            }
+            (false, left) => left,
         },
         study: name,
         space_text: Some(space.repr()),
@@ -192,7 +198,10 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             }
         },
     );
-    let fatal = candidates.fatal.take();
+    let fatal = candidates
+        .fatal
+        .take()
+        .or_else(|| candidates.interp.check_time(span).err());
     if let Some(f) = hook.as_mut() {
         f(&Progress::Done);
     }

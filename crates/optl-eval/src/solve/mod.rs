@@ -54,6 +54,19 @@ fn opt_usize(s: &SymObj, name: &str, default: usize) -> usize {
     }
 }
 
+/// A solve's wall-clock limit: its own `timeout`, never past what is left of the
+/// run's time limit.
+fn solve_timeout(interp: &Interp, args: &Args) -> EvalResult<Option<Duration>> {
+    let own = match args.has(5) {
+        true => Some(Duration::from_secs_f64(args.float(5)?.max(0.0))),
+        false => None,
+    };
+    Ok(match (own, interp.time_left()) {
+        (Some(own), Some(left)) => Some(own.min(left)),
+        (own, left) => own.or(left),
+    })
+}
+
 /// The problem argument: an instance, or a family whose parameters all have defaults.
 pub(crate) fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
     match v {
@@ -178,10 +191,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         (None, false) => opts.tol,
     };
     opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
-    opts.timeout = match (args.has(5), interp.limits.timeout) {
-        (true, _) => Some(Duration::from_secs_f64(args.float(5)?.max(0.0))),
-        (false, t) => t,
-    };
+    opts.timeout = solve_timeout(interp, &args)?;
     let (x0, lower, upper) = model.start_and_bounds();
     // The model borrows the engines for the solve; `Lent` gives them back on every path.
     model.engines = std::mem::take(&mut interp.engines);
@@ -501,11 +511,7 @@ fn solve_with_rule(
         None => 1000,
     };
     let tol = if args.has(3) { args.float(3)? } else { 1e-10 };
-    let timeout = if args.has(5) {
-        Some(Duration::from_secs_f64(args.float(5)?.max(0.0)))
-    } else {
-        interp.limits.timeout
-    };
+    let timeout = solve_timeout(interp, args)?;
     let mut task = RuleTask::new(interp, problem, args.span(0), args.span(1))?;
     let settings = TrainSettings {
         steps,
