@@ -178,6 +178,12 @@ fn tasks_of(v: &Value, span: Span) -> EvalResult<Vec<Value>> {
 /// A rule instance with `body` in place of `parent`'s, under the same
 /// hyper-parameters and scope.
 fn with_body(parent: &SymObj, body: Vec<Stmt>) -> Rc<SymObj> {
+    discovered(parent, body, parent.args.clone())
+}
+
+/// A rule named `discovered` (so that its source never redeclares the start) with
+/// `parent`'s parameters and scope, `body` and hyper-parameter values `args`.
+fn discovered(parent: &SymObj, body: Vec<Stmt>, args: Vec<(Rc<str>, Value)>) -> Rc<SymObj> {
     let f = &parent.family;
     let family = Family {
         kind: SymKind::Rule,
@@ -194,7 +200,7 @@ fn with_body(parent: &SymObj, body: Vec<Stmt>) -> Rc<SymObj> {
     };
     Rc::new(SymObj {
         family: Rc::new(family),
-        args: parent.args.clone(),
+        args,
     })
 }
 
@@ -440,14 +446,7 @@ fn child_of(parent: &Rc<SymObj>, cx: &mutate::Context, rng: &mut ChaCha8Rng) -> 
         false => None,
     };
     match hyper {
-        // Named `discovered` like every candidate, so its source never redeclares
-        // the start.
-        Some(args) => Some(Rc::new(SymObj {
-            family: with_body(parent, parent.family.decl.body.to_vec())
-                .family
-                .clone(),
-            args,
-        })),
+        Some(args) => Some(discovered(parent, parent.family.decl.body.to_vec(), args)),
         None => {
             mutate::mutate(&parent.family.decl.body, cx, rng).map(|body| with_body(parent, body))
         }
