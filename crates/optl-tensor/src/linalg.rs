@@ -2,6 +2,7 @@
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
+use wide::f64x4;
 
 use super::{
     TResult, Tensor, TensorError, broadcast_shapes, check_limit, contiguous, from_vec, scalar,
@@ -191,7 +192,14 @@ const ROWS_PER_BLOCK: usize = 256;
 /// per row, each on its own, so splitting the rows over threads changes nothing.
 fn matrix_vector(a: &[f64], b: &[f64], k: usize, out: &mut [f64]) {
     let rows = |(o, a): (&mut [f64], &[f64])| {
-        for (o, row) in o.iter_mut().zip(a.chunks_exact(k)) {
+        // Four rows at a time share the loads of `b` and run four independent
+        // chains of additions; each row's sum is still `inner`'s, bit for bit.
+        let mut quads = o.chunks_exact_mut(4).zip(a.chunks_exact(4 * k));
+        for (o4, a4) in &mut quads {
+            inner4(a4, b, k, o4);
+        }
+        let done = o.len() / 4 * 4;
+        for (o, row) in o[done..].iter_mut().zip(a[done * k..].chunks_exact(k)) {
             *o = inner(row, b);
         }
     };
@@ -210,7 +218,30 @@ fn matrix_vector(a: &[f64], b: &[f64], k: usize, out: &mut [f64]) {
 /// rows, then adds the partial sums in block order.
 fn vector_matrix(a: &[f64], b: &[f64], n: usize, out: &mut [f64]) {
     let block = |(a, b): (&[f64], &[f64]), acc: &mut [f64]| {
-        for (ap, brow) in a.iter().zip(b.chunks_exact(n)) {
+        // Four rows at a time: each element of `acc` is loaded and stored once for
+        // four products, added in row order as one row at a time would.
+        let quads = a.chunks_exact(4).zip(b.chunks_exact(4 * n));
+        let done = a.len() / 4 * 4;
+        for (ap, b4) in quads {
+            let ap: [f64; 4] = [ap[0], ap[1], ap[2], ap[3]];
+            let (b0, rest) = b4.split_at(n);
+            let (b1, rest) = rest.split_at(n);
+            let (b2, b3) = rest.split_at(n);
+            let w = ap.map(f64x4::splat);
+            let rows = [b0, b1, b2, b3].map(|r| r.chunks_exact(4));
+            let tail = n / 4 * 4;
+            let mut acc4 = acc.chunks_exact_mut(4);
+            for (o, [x0, x1, x2, x3]) in (&mut acc4).zip(Quads(rows)) {
+                let sum = lanes(o) + w[0] * lanes(x0) + w[1] * lanes(x1);
+                let sum = sum + w[2] * lanes(x2) + w[3] * lanes(x3);
+                o.copy_from_slice(&sum.to_array());
+            }
+            for (j, o) in acc4.into_remainder().iter_mut().enumerate() {
+                let j = tail + j;
+                *o = *o + ap[0] * b0[j] + ap[1] * b1[j] + ap[2] * b2[j] + ap[3] * b3[j];
+            }
+        }
+        for (ap, brow) in a[done..].iter().zip(b[done * n..].chunks_exact(n)) {
             for (o, bv) in acc.iter_mut().zip(brow) {
                 *o += ap * bv;
             }
@@ -247,6 +278,22 @@ fn vector_matrix(a: &[f64], b: &[f64], n: usize, out: &mut [f64]) {
     }
 }
 
+/// The first four elements of `c` as SIMD lanes.
+fn lanes(c: &[f64]) -> f64x4 {
+    f64x4::from([c[0], c[1], c[2], c[3]])
+}
+
+/// Four iterators over chunks advanced together.
+struct Quads<I>([I; 4]);
+
+impl<'a, I: Iterator<Item = &'a [f64]>> Iterator for Quads<I> {
+    type Item = [&'a [f64]; 4];
+    fn next(&mut self) -> Option<Self::Item> {
+        let [a, b, c, d] = &mut self.0;
+        Some([a.next()?, b.next()?, c.next()?, d.next()?])
+    }
+}
+
 /// Inner product with four running sums (combined in a fixed order).
 fn inner(x: &[f64], y: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
@@ -264,11 +311,71 @@ fn inner(x: &[f64], y: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
+/// [`inner`] of each of the four rows of `a` [4, k] with `y` [k], into `out` [4],
+/// computed together: every row's four running sums are one SIMD vector of lanes
+/// (`wide::f64x4`, so independent as `inner`'s are), and each row's sum is
+/// `inner`'s bit for bit.
+fn inner4(a: &[f64], y: &[f64], k: usize, out: &mut [f64]) {
+    let (r0, rest) = a.split_at(k);
+    let (r1, rest) = rest.split_at(k);
+    let (r2, r3) = rest.split_at(k);
+    let mut acc = [f64x4::ZERO; 4];
+    let rows = Quads([r0, r1, r2, r3].map(|r| r.chunks_exact(4)));
+    for (p4, q) in rows.zip(y.chunks_exact(4)) {
+        let q = lanes(q);
+        for (s, p) in acc.iter_mut().zip(p4) {
+            *s += lanes(p) * q;
+        }
+    }
+    let done = k / 4 * 4;
+    for ((o, row), s) in out.iter_mut().zip([r0, r1, r2, r3]).zip(acc) {
+        let mut tail = 0.0;
+        for (p, q) in row[done..].iter().zip(&y[done..]) {
+            tail += p * q;
+        }
+        let s = s.to_array();
+        *o = (s[0] + s[1]) + (s[2] + s[3]) + tail;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::*;
     use super::super::zeros;
     use super::*;
+
+    /// The SIMD kernels give the bits of the plain loops they replace: a row's
+    /// `inner`, and vector-matrix sums added one row at a time in row order.
+    #[test]
+    fn vector_kernels_match_plain_loops_bitwise() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        for m in 1..10 {
+            for k in 1..12 {
+                let a: Vec<f64> = (0..m * k).map(|_| next()).collect();
+                let x: Vec<f64> = (0..k).map(|_| next()).collect();
+                let r: Vec<f64> = (0..m).map(|_| next()).collect();
+                let mut out = vec![0.0; m];
+                matrix_vector(&a, &x, k, &mut out);
+                for (o, row) in out.iter().zip(a.chunks_exact(k)) {
+                    assert_eq!(o.to_bits(), inner(row, &x).to_bits(), "m={m} k={k}");
+                }
+                let mut out = vec![0.0; k];
+                vector_matrix(&r, &a, k, &mut out);
+                let mut plain = vec![0.0; k];
+                for (rp, row) in r.iter().zip(a.chunks_exact(k)) {
+                    for (o, v) in plain.iter_mut().zip(row) {
+                        *o += rp * v;
+                    }
+                }
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&plain), "m={m} k={k}");
+            }
+        }
+    }
 
     #[test]
     fn matmul_2d_2d() {
