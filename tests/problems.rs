@@ -3,14 +3,23 @@
 //! published optimal values: relative 1e-5, or absolute 1e-8 when f* = 0.
 //!
 //! Documented exception: HS13, whose solution violates the constraint qualification
-//! (the KKT conditions do not hold there); augmented Lagrangian stops at 0.99924.
+//! (the KKT conditions do not hold there); SQP stops without converging and the
+//! augmented Lagrangian it falls back to stops at 0.99924.
 
 use optl::Interpreter;
 use std::path::Path;
 
 const EXCEPTIONS: &[&str] = &["hs13"];
 
-fn check_collection(file: &str, stem: &str) -> (usize, Vec<String>) {
+/// Problems where `sqp()` alone reaches another minimum than the published one:
+/// from HS2's start (bounds only, which `auto` gives to projected L-BFGS) its first
+/// quasi-Newton step crosses to the global minimum, f = 0.0504261879, below the
+/// published local one.
+const SQP_EXCEPTIONS: &[&str] = &["hs2"];
+
+/// Solves every problem of a collection with `solver` (an OptL expression, empty for
+/// the default) and returns how many reached their optimum, and the failures.
+fn check_collection(file: &str, stem: &str, solver: &str) -> (usize, Vec<String>) {
     let root = &package_root();
     let text = std::fs::read_to_string(root.join(file)).expect("collection exists");
     let names: Vec<String> = text
@@ -31,11 +40,14 @@ fn check_collection(file: &str, stem: &str) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     let mut solved = 0;
     for name in &names {
-        if EXCEPTIONS.contains(&name.as_str()) {
+        let sqp_only = solver.contains("sqp");
+        if EXCEPTIONS.contains(&name.as_str())
+            || sqp_only && SQP_EXCEPTIONS.contains(&name.as_str())
+        {
             continue;
         }
         let src = format!(
-            "let r_{name} = solve({stem}.{name})\n[r_{name}.f, {stem}.{name}_fstar, r_{name}.max_violation]"
+            "let r_{name} = solve({stem}.{name}{solver})\n[r_{name}.f, {stem}.{name}_fstar, r_{name}.max_violation]"
         );
         match optl.eval_str(&src).map(Vec::<f64>::try_from) {
             Ok(Ok(v)) => {
@@ -61,16 +73,28 @@ fn check_collection(file: &str, stem: &str) -> (usize, Vec<String>) {
 
 #[test]
 fn more_garbow_hillstrom() {
-    let (solved, failures) = check_collection("stdlib/problems/mgh.opt", "mgh");
+    let (solved, failures) = check_collection("stdlib/problems/mgh.opt", "mgh", "");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(solved >= 15, "only {solved} problems");
 }
 
 #[test]
 fn hock_schittkowski() {
-    let (solved, failures) = check_collection("stdlib/problems/hs.opt", "hs");
+    let (solved, failures) = check_collection("stdlib/problems/hs.opt", "hs", "");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(solved >= 15, "only {solved} problems");
+}
+
+/// `auto` tries SQP first on these small problems and falls back to the augmented
+/// Lagrangian when it does not converge; SQP alone must solve them too (and the
+/// augmented Lagrangian alone, so that the fallback is sound).
+#[test]
+fn hock_schittkowski_with_each_constrained_solver() {
+    for solver in [", sqp()", ", auglag()"] {
+        let (solved, failures) = check_collection("stdlib/problems/hs.opt", "hs", solver);
+        assert!(failures.is_empty(), "{solver}: {}", failures.join("\n"));
+        assert!(solved >= 15, "{solver}: only {solved} problems");
+    }
 }
 
 /// The package's directory, where cargo runs its tests (absolute: insta reads a

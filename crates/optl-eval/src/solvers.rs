@@ -1,5 +1,5 @@
 //! Solver constructors (LANGUAGE.md §5): `lbfgs()`, `newton()`, `auglag(inner = lbfgs())`,
-//! `nelder_mead()`, `nsga2()` and `auto` are symbolic objects like problems and rules:
+//! `sqp()`, `nelder_mead()`, `nsga2()` and `auto` are symbolic objects like problems and rules:
 //! printable, comparable, rebindable with `.with(...)`. Their parameter lists are
 //! written in OptL syntax below and parsed at start-up, so defaults are ordinary
 //! expressions (`inner = lbfgs()`).
@@ -20,6 +20,11 @@ pub const SOLVERS: &[(&str, &str, &str)] = &[
         "auglag",
         "inner = lbfgs(), max_outer = 100, tol = 1e-10, feas_tol = 1e-8, penalty = 10.0",
         "Augmented Lagrangian for equality and inequality constraints; bounds go to the inner solver.",
+    ),
+    (
+        "sqp",
+        "max_iters = 200, tol = 1e-10, feas_tol = 1e-8",
+        "Sequential quadratic programming (damped BFGS, Goldfarb–Idnani QP, l1 merit) for small dense constrained problems.",
     ),
     (
         "nelder_mead",

@@ -9,6 +9,8 @@
 //!   variant under bounds;
 //! - [`Newton`]: Newton-CG with a Steihaug–Toint trust region, using `Nlp::hvp`;
 //! - [`AugLag`]: PHR augmented Lagrangian (ALGENCAN style) over L-BFGS;
+//! - [`Sqp`]: sequential quadratic programming (damped BFGS, Goldfarb–Idnani QP,
+//!   ℓ₁ merit) for small dense constrained problems;
 //! - [`NelderMead`]: adaptive Nelder–Mead (Gao & Han 2012), derivative-free;
 //! - [`Nsga2`]: NSGA-II (Deb et al. 2002) with [`hypervolume`].
 //!
@@ -21,6 +23,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod auglag;
+mod dense;
 mod hypervolume;
 mod lbfgs;
 mod linesearch;
@@ -28,6 +31,8 @@ mod neldermead;
 mod newton;
 mod nsga2;
 mod problem;
+mod qp;
+mod sqp;
 
 pub use auglag::AugLag;
 pub use hypervolume::hypervolume;
@@ -39,3 +44,4 @@ pub use nsga2::{FrontResult, Nsga2};
 pub use problem::{
     Bounds, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Status, UNBOUNDED_F,
 };
+pub use sqp::Sqp;

@@ -9,9 +9,10 @@ pub(crate) use driver::TrainSettings;
 
 use crate::builtins::Args;
 use crate::interp::{EvalResult, Interp, a_type, err_label};
+use crate::numeric::TracedProblem;
 use crate::value::{Record, SymKind, SymObj, Value};
 use model::ProblemModel;
-use optl_runtime::{Bounds, Options, SolveResult};
+use optl_runtime::{Bounds, Options, SolveResult, Status};
 use optl_syntax::codes;
 use optl_syntax::span::Span;
 use std::rc::Rc;
@@ -29,13 +30,33 @@ pub struct SolveLog {
     pub front: Vec<Vec<f64>>,
 }
 
+/// Largest number of variables, and of constraint rows, for which `auto` tries SQP
+/// first: its QP and quasi-Newton matrix are dense, and its Jacobian costs one
+/// product per constraint.
+const SQP_MAX_SIZE: usize = 50;
+
 /// Which native solver runs, with its settings from the symbolic object.
 enum Plan {
     Lbfgs(optl_runtime::Lbfgs),
     Newton(optl_runtime::Newton),
     AugLag(optl_runtime::AugLag),
+    Sqp(optl_runtime::Sqp),
+    /// `auto` with constraints on a small problem: SQP, and the augmented Lagrangian
+    /// from the start when SQP does not converge.
+    SqpThenAugLag(optl_runtime::Sqp, optl_runtime::AugLag),
     NelderMead(optl_runtime::NelderMead),
     Nsga2(optl_runtime::Nsga2),
+}
+
+impl Plan {
+    /// Whether the solver evaluates the problem's programs often enough that they
+    /// should be compiled before the first run. SQP on a small problem evaluates
+    /// them a few dozen times, fewer than it takes a compile to pay off, so its
+    /// programs start interpreted and are compiled only if they keep running
+    /// (`optl_jit::AUTO_SMALL_RUNS`; both engines give the same bits).
+    fn runs_many(&self) -> bool {
+        !matches!(self, Plan::Sqp(_) | Plan::SqpThenAugLag(..))
+    }
 }
 
 /// Reads a numeric solver option from a symbolic object.
@@ -103,12 +124,23 @@ fn lbfgs_of(s: &SymObj) -> optl_runtime::Lbfgs {
 }
 
 /// Chooses the solver: the given one, or `auto` by the problem's shape (§5).
-fn plan(solver: Option<&SymObj>, model: &ProblemModel, span: Span) -> EvalResult<Plan> {
-    let n_obj = model.problem.maximize.len();
-    let constrained = !model.problem.constraints.is_empty();
+fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalResult<Plan> {
+    let n_obj = problem.maximize.len();
+    let constrained = !problem.constraints.is_empty();
+    let n: usize = problem
+        .vars
+        .iter()
+        .map(|v| v.shape.iter().product::<usize>())
+        .sum();
+    let rows: usize = problem.constraints.iter().map(|c| c.rows).sum();
     let Some(solver) = solver.filter(|s| &**s.name() != "auto") else {
         return Ok(if n_obj > 1 {
             Plan::Nsga2(optl_runtime::Nsga2::default())
+        } else if constrained && n <= SQP_MAX_SIZE && rows <= SQP_MAX_SIZE {
+            Plan::SqpThenAugLag(
+                optl_runtime::Sqp::default(),
+                optl_runtime::AugLag::default(),
+            )
         } else if constrained {
             Plan::AugLag(optl_runtime::AugLag::default())
         } else {
@@ -127,6 +159,12 @@ fn plan(solver: Option<&SymObj>, model: &ProblemModel, span: Span) -> EvalResult
             a.feas_tol = opt_f64(solver, "feas_tol", a.feas_tol);
             a.rho0 = Some(opt_f64(solver, "penalty", 10.0));
             Plan::AugLag(a)
+        }
+        "sqp" => {
+            let mut q = optl_runtime::Sqp::default();
+            q.max_iters = opt_usize(solver, "max_iters", q.max_iters);
+            q.feas_tol = opt_f64(solver, "feas_tol", q.feas_tol);
+            Plan::Sqp(q)
         }
         "nelder_mead" => Plan::NelderMead(optl_runtime::NelderMead::default()),
         "nsga2" => {
@@ -169,9 +207,9 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     let traced = interp.trace_problem(&problem, args.span(0))?;
-    let mut model = ProblemModel::new(traced, &mut interp.engines)
+    let plan = plan(solver.as_deref(), &traced, args.span(1))?;
+    let mut model = ProblemModel::new(traced, &mut interp.engines, plan.runs_many())
         .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
-    let plan = plan(solver.as_deref(), &model, args.span(1))?;
     let mut opts = Options::default();
     if let Some(steps) = args.opt_int(2)? {
         opts.max_iters = usize::try_from(steps).map_err(|_| {
@@ -206,6 +244,18 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         Plan::Lbfgs(s) => s.solve(model, &x0, &bounds, &opts),
         Plan::Newton(s) => s.solve(model, &x0, &bounds, &opts),
         Plan::AugLag(s) => s.solve(model, &x0, &bounds, &opts),
+        Plan::Sqp(s) => s.solve(model, &x0, &bounds, &opts),
+        Plan::SqpThenAugLag(sqp, auglag) => {
+            let first = sqp.solve(model, &x0, &bounds, &opts);
+            match first.status {
+                Status::MaxIters | Status::Stalled | Status::Infeasible => {
+                    let mut r = auglag.solve(model, &x0, &bounds, &opts);
+                    r.message = format!("{} (after SQP stopped: {})", r.message, first.message);
+                    r
+                }
+                _ => first,
+            }
+        }
         Plan::NelderMead(s) => s.solve(model, &x0, &bounds, &opts),
         Plan::Nsga2(s) => {
             let r = s.solve(&mut MultiModel { model }, &bounds, &opts);
@@ -400,7 +450,7 @@ impl RuleTask {
                 "use `auglag()` or `nsga2()` for this problem",
             ));
         }
-        let model = ProblemModel::new(traced, &mut interp.engines)
+        let model = ProblemModel::new(traced, &mut interp.engines, true)
             .map_err(|e| crate::trace::ir_error(e, problem_span))?;
         Ok(RuleTask { model })
     }

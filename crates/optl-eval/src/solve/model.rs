@@ -91,9 +91,11 @@ fn sub_function(f: &Function, outputs: Vec<NodeId>) -> Function {
 }
 
 impl ProblemModel {
-    /// Prepares the programs with `engines` (compiling them when the engine says so);
-    /// the caller lends the engines to the model for the solve (`engines` field).
-    pub fn new(problem: TracedProblem, engines: &mut Engines) -> IrResult<ProblemModel> {
+    /// Prepares the programs with `engines` (compiling them when the engine says so;
+    /// under `auto`, the gradient programs at once when `hot`, the solver being
+    /// one that runs them many times); the caller lends the engines to the model
+    /// for the solve (`engines` field).
+    pub fn new(problem: TracedProblem, engines: &mut Engines, hot: bool) -> IrResult<ProblemModel> {
         let f = &problem.function;
         let n_obj = problem.maximize.len();
         let mut spans = Vec::new();
@@ -110,7 +112,10 @@ impl ProblemModel {
         let objectives = engines.prepare(sub_function(f, f.outputs[..n_obj].to_vec()));
         let (value_grad, first_objective) = if n_obj >= 1 {
             let obj = sub_function(f, vec![f.outputs[0]]);
-            (Some(engines.prepare_hot(optl_ir::grad(&obj)?)), Some(obj))
+            (
+                Some(engines.prepare_with(optl_ir::grad(&obj)?, hot)),
+                Some(obj),
+            )
         } else {
             (None, None)
         };
@@ -119,11 +124,11 @@ impl ProblemModel {
         // objective evaluation.
         let constrained = !problem.constraints.is_empty();
         let constraints_jt = if constrained {
-            Some(engines.prepare_hot(jt_function(&constraints_fn)?))
+            Some(engines.prepare_with(jt_function(&constraints_fn)?, hot))
         } else {
             None
         };
-        let constraints = engines.prepare_with(constraints_fn, constrained);
+        let constraints = engines.prepare_with(constraints_fn, constrained && hot);
         Ok(ProblemModel {
             problem,
             layout,

@@ -1,0 +1,540 @@
+//! Sequential quadratic programming for small, dense constrained problems, in the
+//! manner of Powell's VMCWD and Kraft's SLSQP: each iteration solves the QP
+//!
+//! minimize `½ dᵀBd + ∇fᵀd` subject to `c_eq + J_eq·d = 0`, `c_ineq + J_ineq·d <= 0`
+//! and the box, shifted to `x`,
+//!
+//! (by [`crate::qp`], Goldfarb–Idnani), takes a step along `d` that decreases the
+//! ℓ₁ merit function `f + Σ νᵢ |violationᵢ|` (Armijo backtracking, Powell's penalty
+//! update `νᵢ = max(|λᵢ|, ½(νᵢ + |λᵢ|))`), and updates `B`, a positive definite
+//! approximation of the Lagrangian's Hessian, by Powell's damped BFGS formula.
+//! When the linearized constraints are inconsistent, the violated ones are scaled
+//! down (`θ = 0.1, 0.01, 0`) until the QP has a solution.
+//!
+//! The Jacobian comes row by row from `Nlp::constraints_jt`, one product per
+//! constraint, so SQP suits problems with few variables and constraints, where it
+//! needs far fewer evaluations than the augmented Lagrangian. It stops as the other
+//! solvers do: violation `<= feas_tol` and KKT residual `<= tol·max(1, |f|)`.
+
+use crate::dense::{cholesky, mat_vec};
+use crate::problem::{
+    Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Status, UNBOUNDED_F, dot, inf_norm,
+    prepare_start, projected_grad_norm,
+};
+use crate::qp::{Qp, QpFailure};
+
+/// SQP configuration. `Sqp::default()` gives the documented defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sqp {
+    /// Largest number of iterations (default 200); `Options::max_iters` caps it too.
+    pub max_iters: usize,
+    /// Largest allowed constraint violation at a solution (default `1e-8`).
+    pub feas_tol: f64,
+}
+
+impl Default for Sqp {
+    fn default() -> Self {
+        Sqp {
+            max_iters: 200,
+            feas_tol: 1e-8,
+        }
+    }
+}
+
+/// Everything known at one point: objective, gradient, constraints and Jacobian
+/// (rows: equalities, then inequalities).
+struct Point {
+    x: Vec<f64>,
+    f: f64,
+    g: Vec<f64>,
+    ce: Vec<f64>,
+    ci: Vec<f64>,
+    jac: Vec<f64>,
+}
+
+impl Point {
+    /// Objective, gradient and constraints at `x`; the Jacobian is left empty.
+    fn eval(nlp: &mut dyn Nlp, x: Vec<f64>) -> Point {
+        let n = x.len();
+        let mut g = vec![0.0; n];
+        let f = nlp.objective(&x, Some(&mut g));
+        let mut ce = vec![0.0; nlp.n_eq()];
+        let mut ci = vec![0.0; nlp.n_ineq()];
+        nlp.constraints(&x, &mut ce, &mut ci);
+        Point {
+            x,
+            f,
+            g,
+            ce,
+            ci,
+            jac: Vec::new(),
+        }
+    }
+
+    /// Fills the Jacobian, one transposed product per constraint.
+    fn jacobian(&mut self, nlp: &mut dyn Nlp) {
+        let (me, mi, n) = (self.ce.len(), self.ci.len(), self.x.len());
+        self.jac = vec![0.0; (me + mi) * n];
+        let (mut ye, mut yi) = (vec![0.0; me], vec![0.0; mi]);
+        for (r, row) in self.jac.chunks_exact_mut(n).enumerate() {
+            if r < me {
+                ye[r] = 1.0;
+            } else {
+                yi[r - me] = 1.0;
+            }
+            nlp.constraints_jt(&self.x, &ye, &yi, row);
+            ye.iter_mut().chain(yi.iter_mut()).for_each(|v| *v = 0.0);
+        }
+    }
+
+    /// Violation of each constraint (`|c_eq|`, `max(0, c_ineq)`), NaN as infinite.
+    fn violations(&self) -> impl Iterator<Item = f64> + '_ {
+        let finite = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
+        let eq = self.ce.iter().map(move |c| finite(c.abs()));
+        eq.chain(self.ci.iter().map(move |c| finite(c.max(0.0))))
+    }
+
+    fn violation(&self) -> f64 {
+        self.violations().fold(0.0, f64::max)
+    }
+
+    /// The ℓ₁ merit function with weights `nu`.
+    fn merit(&self, nu: &[f64]) -> f64 {
+        self.f + self.violations().zip(nu).map(|(v, w)| v * w).sum::<f64>()
+    }
+
+    /// `∇f + Jᵀ·y` (the gradient of the Lagrangian for multipliers `y`).
+    fn lagrangian_grad(&self, y: &[f64]) -> Vec<f64> {
+        let n = self.x.len();
+        let mut out = self.g.clone();
+        for (row, yi) in self.jac.chunks_exact(n).zip(y) {
+            out.iter_mut().zip(row).for_each(|(o, r)| *o += yi * r);
+        }
+        out
+    }
+}
+
+/// The state carried through the iterations, turned into the result at the end.
+struct Run {
+    pt: Point,
+    iters: usize,
+    evals: usize,
+    history: Vec<f64>,
+    violation_history: Vec<f64>,
+    /// Multipliers of the constraints (equalities, then inequalities) in the
+    /// Lagrangian `f + yᵀc`.
+    y: Vec<f64>,
+    kkt: f64,
+    grad_norm: f64,
+}
+
+impl Run {
+    fn finish(self, status: Status, msg: String, feas_tol: f64, clock: &Clock) -> SolveResult {
+        let mut r = SolveResult::new(status, self.pt.x.clone(), self.pt.f, msg);
+        r.max_violation = self.pt.violation();
+        if status == Status::Infeasible {
+            let me = self.pt.ce.len();
+            r.violated = self
+                .pt
+                .violations()
+                .enumerate()
+                .filter(|(_, v)| *v > feas_tol)
+                .map(|(i, v)| match i < me {
+                    true => (ConstraintRef::Eq(i), v),
+                    false => (ConstraintRef::Ineq(i - me), v),
+                })
+                .collect();
+        }
+        r.iters = self.iters;
+        r.inner_iters = self.iters;
+        r.evals = self.evals;
+        r.grad_norm = self.grad_norm;
+        r.kkt_residual = self.kkt;
+        r.history = self.history;
+        r.violation_history = self.violation_history;
+        r.multipliers_eq = self.y[..me_of(&self.pt)].to_vec();
+        r.multipliers_ineq = self.y[me_of(&self.pt)..].to_vec();
+        r.time_s = clock.elapsed_s();
+        r
+    }
+}
+
+fn me_of(pt: &Point) -> usize {
+    pt.ce.len()
+}
+
+/// The QP of one iteration, shifted to `x`: rows for the linearized equalities, the
+/// linearized inequalities (as `−∇cᵢᵀd >= cᵢ`, violated ones scaled by `theta`) and
+/// the finite bounds.
+fn subproblem(pt: &Point, bounds: &Bounds, theta: f64) -> (Vec<f64>, Vec<f64>) {
+    let n = pt.x.len();
+    let me = pt.ce.len();
+    let mut rows = Vec::with_capacity(pt.jac.len() + 2 * n * n);
+    let mut rhs = Vec::new();
+    for (i, row) in pt.jac.chunks_exact(n).enumerate() {
+        if i < me {
+            rows.extend_from_slice(row);
+            rhs.push(-theta * pt.ce[i]);
+        } else {
+            let c = pt.ci[i - me];
+            rows.extend(row.iter().map(|v| -v));
+            rhs.push(if c > 0.0 { theta * c } else { c });
+        }
+    }
+    for i in 0..n {
+        let mut unit = |sign: f64| {
+            let start = rows.len();
+            rows.resize(start + n, 0.0);
+            rows[start + i] = sign;
+        };
+        if bounds.lower[i].is_finite() {
+            unit(1.0);
+            rhs.push(bounds.lower[i] - pt.x[i]);
+        }
+        if bounds.upper[i].is_finite() {
+            unit(-1.0);
+            rhs.push(pt.x[i] - bounds.upper[i]);
+        }
+    }
+    (rows, rhs)
+}
+
+/// Powell's damped BFGS update of `b` with the step `s` and the change `y` of the
+/// Lagrangian's gradient; `b` stays positive definite.
+fn damped_bfgs(b: &mut [f64], n: usize, s: &[f64], y: &[f64]) {
+    let mut bs = vec![0.0; n];
+    mat_vec(b, n, s, &mut bs);
+    let sbs = dot(s, &bs);
+    if !(sbs > 0.0) || !sbs.is_finite() {
+        return;
+    }
+    let sy = dot(s, y);
+    let theta = if sy >= 0.2 * sbs {
+        1.0
+    } else {
+        0.8 * sbs / (sbs - sy)
+    };
+    let r: Vec<f64> = y
+        .iter()
+        .zip(&bs)
+        .map(|(yi, bi)| theta * yi + (1.0 - theta) * bi)
+        .collect();
+    let sr = dot(s, &r);
+    if !(sr > 0.0) || !sr.is_finite() || r.iter().any(|v| !v.is_finite()) {
+        return;
+    }
+    for i in 0..n {
+        for j in 0..n {
+            b[i * n + j] += r[i] * r[j] / sr - bs[i] * bs[j] / sbs;
+        }
+    }
+}
+
+impl Sqp {
+    /// Minimizes `nlp`'s objective subject to its constraints and `bounds`, from `x0`.
+    pub fn solve(
+        &self,
+        nlp: &mut dyn Nlp,
+        x0: &[f64],
+        bounds: &Bounds,
+        opts: &Options,
+    ) -> SolveResult {
+        let clock = Clock::new(opts.timeout);
+        let n = nlp.n();
+        let x = match prepare_start(n, x0, bounds, &clock) {
+            Ok(x) => x,
+            Err(r) => return *r,
+        };
+        let m = nlp.n_eq() + nlp.n_ineq();
+        let mut pt = Point::eval(nlp, x);
+        let viol0 = pt.violation();
+        let mut run = Run {
+            history: vec![pt.f],
+            violation_history: vec![viol0],
+            pt: Point {
+                x: Vec::new(),
+                f: f64::NAN,
+                g: Vec::new(),
+                ce: Vec::new(),
+                ci: Vec::new(),
+                jac: Vec::new(),
+            },
+            iters: 0,
+            evals: 1,
+            y: vec![0.0; m],
+            kkt: f64::NAN,
+            grad_norm: f64::NAN,
+        };
+        if !pt.f.is_finite() || pt.g.iter().any(|v| !v.is_finite()) || viol0.is_infinite() {
+            let what = if pt.f.is_finite() {
+                "a constraint or the gradient"
+            } else {
+                "the objective"
+            };
+            run.pt = pt;
+            let msg = format!("{what} is NaN/Inf at the starting point");
+            let mut r = run.finish(Status::Diverged, msg, self.feas_tol, &clock);
+            r.diverged_at = Some(0);
+            return r;
+        }
+        pt.jacobian(nlp);
+        run.pt = pt;
+        let mut b = vec![0.0; n * n];
+        (0..n).for_each(|i| b[i * n + i] = 1.0);
+        let mut nu = vec![0.0; m];
+        let max_iters = self.max_iters.min(opts.max_iters);
+        // Steps in a row accepted without a decrease of the merit function.
+        let mut rounding_steps = 0;
+        loop {
+            if clock.expired() {
+                let msg = format!("timeout after {} iterations", run.iters);
+                return run.finish(Status::Timeout, msg, self.feas_tol, &clock);
+            }
+            let pt = &run.pt;
+            // The QP, relaxed when its linearized constraints are inconsistent.
+            let mut solved = None;
+            for theta in [1.0, 0.1, 0.01, 0.0] {
+                let (rows, rhs) = subproblem(pt, bounds, theta);
+                let qp = Qp {
+                    n,
+                    g: &b,
+                    a: &pt.g,
+                    rows: &rows,
+                    rhs: &rhs,
+                    n_eq: pt.ce.len(),
+                };
+                match qp.solve() {
+                    Ok(s) => {
+                        solved = Some((s, theta));
+                        break;
+                    }
+                    Err(QpFailure::Infeasible) => continue,
+                    Err(e) => {
+                        let msg = format!("the QP subproblem failed ({e:?})");
+                        return run.finish(Status::Stalled, msg, self.feas_tol, &clock);
+                    }
+                }
+            }
+            let Some((qp, theta)) = solved else {
+                let msg = "the linearized constraints are inconsistent".to_string();
+                return run.finish(Status::Infeasible, msg, self.feas_tol, &clock);
+            };
+            // Multipliers in `f + yᵀc` from the QP's (`Bd + ∇f = Σ uᵢ nᵢ`).
+            let me = pt.ce.len();
+            let y: Vec<f64> = (0..m)
+                .map(|i| if i < me { -qp.u[i] } else { qp.u[i] })
+                .collect();
+            let d = qp.x;
+            // Optimality at the current point, with these multipliers.
+            let lg = pt.lagrangian_grad(&y);
+            let pg = projected_grad_norm(&pt.x, &lg, bounds);
+            let compl = pt
+                .ci
+                .iter()
+                .zip(&y[me..])
+                .fold(0.0f64, |a, (c, mu)| a.max((-c).min(*mu).abs()));
+            run.grad_norm = pg;
+            run.kkt = pg.max(compl);
+            run.y.clone_from(&y);
+            let viol = pt.violation();
+            if viol <= self.feas_tol && run.kkt <= opts.tol * pt.f.abs().max(1.0) {
+                let msg = format!(
+                    "max violation {viol:.3e} <= {:.0e} and KKT residual {:.3e} <= tol·max(1,|f|)",
+                    self.feas_tol, run.kkt
+                );
+                return run.finish(Status::Converged, msg, self.feas_tol, &clock);
+            }
+            if run.iters >= max_iters {
+                let msg = format!(
+                    "reached {max_iters} iterations (violation {viol:.3e}, KKT residual {:.3e})",
+                    run.kkt
+                );
+                return run.finish(Status::MaxIters, msg, self.feas_tol, &clock);
+            }
+            if inf_norm(&d) <= 1e-15 * (1.0 + inf_norm(&pt.x)) {
+                // No step: either the linearized constraints admit none that
+                // reduces the violation, or the point cannot be improved.
+                let (status, what) = match viol > self.feas_tol {
+                    true => (
+                        Status::Infeasible,
+                        "no step reduces the violation of the linearized constraints",
+                    ),
+                    false => (Status::Stalled, "the QP step vanished"),
+                };
+                let msg = format!(
+                    "{what} (violation {viol:.3e}, KKT residual {:.3e})",
+                    run.kkt
+                );
+                return run.finish(status, msg, self.feas_tol, &clock);
+            }
+            run.iters += 1;
+            for (w, yi) in nu.iter_mut().zip(&y) {
+                *w = yi.abs().max(0.5 * (*w + yi.abs()));
+            }
+            let phi = pt.merit(&nu);
+            let pen: f64 = pt.violations().zip(&nu).map(|(v, w)| v * w).sum();
+            let gd = dot(&pt.g, &d);
+            let slope = gd - theta * pen;
+            // Backtracking on the merit function. Near a solution the merit's
+            // changes drown in rounding: a violation of 1e-15 weighs more than an
+            // objective change of 1e-20, so a step that keeps the point feasible and
+            // decreases the objective is accepted as well; and a full step whose
+            // predicted change is below the rounding of the merit itself cannot be
+            // judged by it, so it is taken if it stays feasible (a few times in a
+            // row at most: the KKT test decides).
+            let noise = 16.0 * f64::EPSILON * (phi.abs() + 1.0);
+            let unjudgeable = -slope <= noise && rounding_steps < 4;
+            let mut alpha = 1.0;
+            let mut accepted = None;
+            for _ in 0..40 {
+                let mut xt: Vec<f64> = pt.x.iter().zip(&d).map(|(x, d)| x + alpha * d).collect();
+                bounds.project(&mut xt);
+                let trial = Point::eval(nlp, xt);
+                run.evals += 1;
+                let phit = trial.merit(&nu);
+                let finite = trial.f.is_finite() && trial.g.iter().all(|v| v.is_finite());
+                let decrease = phit <= phi + 1e-4 * alpha * slope.min(0.0);
+                let feasible_descent = gd < 0.0
+                    && trial.violation() <= 0.01 * self.feas_tol
+                    && trial.f <= pt.f + 1e-4 * alpha * gd;
+                let blind =
+                    unjudgeable && alpha == 1.0 && trial.violation() <= self.feas_tol.max(viol);
+                if finite && phit.is_finite() && (decrease || feasible_descent || blind) {
+                    rounding_steps = if decrease { 0 } else { rounding_steps + 1 };
+                    accepted = Some(trial);
+                    break;
+                }
+                // Quadratic interpolation of the merit, kept within [0.1, 0.5]·α.
+                let curv = phit - phi - alpha * slope;
+                let next = if finite && curv > 0.0 && slope < 0.0 {
+                    -slope * alpha * alpha / (2.0 * curv)
+                } else {
+                    0.1 * alpha
+                };
+                alpha = next.clamp(0.1 * alpha, 0.5 * alpha);
+                if alpha * inf_norm(&d) <= 1e-16 * (1.0 + inf_norm(&pt.x)) {
+                    break;
+                }
+            }
+            let Some(mut next) = accepted else {
+                let msg = format!(
+                    "the line search found no decrease of the merit function (violation {viol:.3e}, KKT residual {:.3e})",
+                    run.kkt
+                );
+                return run.finish(Status::Stalled, msg, self.feas_tol, &clock);
+            };
+            next.jacobian(nlp);
+            let s: Vec<f64> = next.x.iter().zip(&pt.x).map(|(a, b)| a - b).collect();
+            let dl: Vec<f64> = next
+                .lagrangian_grad(&y)
+                .iter()
+                .zip(&lg)
+                .map(|(a, b)| a - b)
+                .collect();
+            damped_bfgs(&mut b, n, &s, &dl);
+            if cholesky(&b, n).is_none() {
+                // Lost definiteness to rounding: start the curvature afresh.
+                b.iter_mut().for_each(|v| *v = 0.0);
+                (0..n).for_each(|i| b[i * n + i] = 1.0);
+            }
+            run.history.push(next.f);
+            run.violation_history.push(next.violation());
+            run.pt = next;
+            if run.pt.f < UNBOUNDED_F && run.pt.violation() <= self.feas_tol {
+                let msg = format!("objective fell below {UNBOUNDED_F:e} at a feasible point");
+                return run.finish(Status::Unbounded, msg, self.feas_tol, &clock);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// HS71: minimize x0·x3·(x0+x1+x2) + x2 s.t. x0x1x2x3 >= 25, Σx² = 40, 1 <= x <= 5.
+    struct Hs71;
+
+    impl Nlp for Hs71 {
+        fn n(&self) -> usize {
+            4
+        }
+        fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+            if let Some(g) = grad {
+                g[0] = x[3] * (2.0 * x[0] + x[1] + x[2]);
+                g[1] = x[0] * x[3];
+                g[2] = x[0] * x[3] + 1.0;
+                g[3] = x[0] * (x[0] + x[1] + x[2]);
+            }
+            x[0] * x[3] * (x[0] + x[1] + x[2]) + x[2]
+        }
+        fn n_eq(&self) -> usize {
+            1
+        }
+        fn n_ineq(&self) -> usize {
+            1
+        }
+        fn constraints(&mut self, x: &[f64], ce: &mut [f64], ci: &mut [f64]) {
+            ce[0] = x.iter().map(|v| v * v).sum::<f64>() - 40.0;
+            ci[0] = 25.0 - x[0] * x[1] * x[2] * x[3];
+        }
+    }
+
+    #[test]
+    fn solves_hs71_in_few_evaluations() {
+        let r = Sqp::default().solve(
+            &mut Hs71,
+            &[1.0, 5.0, 5.0, 1.0],
+            &Bounds::uniform(4, 1.0, 5.0),
+            &Options::default(),
+        );
+        assert_eq!(r.status, Status::Converged, "{}", r.message);
+        assert!((r.f - 17.0140172891).abs() < 1e-8, "{}", r.f);
+        assert!(r.max_violation <= 1e-8);
+        assert!(r.evals < 40, "{} evaluations", r.evals);
+        assert!(r.multipliers_ineq[0] > 0.0);
+    }
+
+    /// `x >= 1` and `x <= 0`: no point is feasible.
+    struct Contradiction;
+
+    impl Nlp for Contradiction {
+        fn n(&self) -> usize {
+            1
+        }
+        fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+            if let Some(g) = grad {
+                g[0] = 2.0 * x[0];
+            }
+            x[0] * x[0]
+        }
+        fn n_ineq(&self) -> usize {
+            2
+        }
+        fn constraints(&mut self, x: &[f64], _: &mut [f64], ci: &mut [f64]) {
+            ci[0] = 1.0 - x[0];
+            ci[1] = x[0];
+        }
+    }
+
+    #[test]
+    fn reports_what_it_cannot_satisfy() {
+        let r = Sqp::default().solve(
+            &mut Contradiction,
+            &[0.5],
+            &Bounds::unbounded(1),
+            &Options::default(),
+        );
+        assert_eq!(r.status, Status::Infeasible, "{}", r.message);
+        assert!(r.max_violation >= 0.5 - 1e-12);
+        assert!(!r.violated.is_empty());
+    }
+
+    #[test]
+    fn damped_update_keeps_definiteness() {
+        let mut b = vec![1.0, 0.0, 0.0, 1.0];
+        // Negative curvature along s: the damped update must stay positive definite.
+        damped_bfgs(&mut b, 2, &[1.0, 0.0], &[-1.0, 0.5]);
+        assert!(cholesky(&b, 2).is_some());
+    }
+}
