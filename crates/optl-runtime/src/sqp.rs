@@ -19,7 +19,7 @@
 use crate::dense::{cholesky, mat_vec};
 use crate::problem::{
     Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Status, UNBOUNDED_F, dot, inf_norm,
-    prepare_start, projected_grad_norm,
+    is_optimal, prepare_start, projected_grad_norm,
 };
 use crate::qp::{Qp, QpFailure};
 
@@ -337,7 +337,14 @@ impl Sqp {
             run.kkt = pg.max(compl);
             run.y.clone_from(&y);
             let viol = pt.violation();
-            if viol <= self.feas_tol && run.kkt <= opts.tol * pt.f.abs().max(1.0) {
+            // A relative KKT test can pass on a large |f| while the iterates run off
+            // along an unbounded feasible direction; there the QP step stays large.
+            let f_prev = run.history.len().checked_sub(2).map(|i| run.history[i]);
+            let small_step = inf_norm(&d) <= 1e-4 * (1.0 + inf_norm(&pt.x));
+            if viol <= self.feas_tol
+                && is_optimal(run.kkt, pt.f, f_prev, opts.tol)
+                && (run.kkt <= opts.tol || small_step)
+            {
                 let msg = format!(
                     "max violation {viol:.3e} <= {:.0e} and KKT residual {:.3e} <= tol·max(1,|f|)",
                     self.feas_tol, run.kkt
@@ -528,6 +535,45 @@ mod tests {
         assert_eq!(r.status, Status::Infeasible, "{}", r.message);
         assert!(r.max_violation >= 0.5 - 1e-12);
         assert!(!r.violated.is_empty());
+    }
+
+    /// minimize x0 + x1 subject to x0 = x1: unbounded along (-1, -1).
+    struct Ray;
+
+    impl Nlp for Ray {
+        fn n(&self) -> usize {
+            2
+        }
+        fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+            if let Some(g) = grad {
+                g.fill(1.0);
+            }
+            x[0] + x[1]
+        }
+        fn n_eq(&self) -> usize {
+            1
+        }
+        fn constraints(&mut self, x: &[f64], ce: &mut [f64], _: &mut [f64]) {
+            ce[0] = x[0] - x[1];
+        }
+    }
+
+    /// A large |f| must not pass for optimality (the relative KKT test alone would
+    /// accept a residual of 1 once |f| > 1e10).
+    #[test]
+    fn an_unbounded_problem_is_not_converged() {
+        let r = Sqp::default().solve(
+            &mut Ray,
+            &[1.0, 1.0],
+            &Bounds::unbounded(2),
+            &Options::default(),
+        );
+        assert!(
+            matches!(r.status, Status::MaxIters | Status::Unbounded),
+            "{}",
+            r.message
+        );
+        assert!(r.f < -1e10);
     }
 
     #[test]
