@@ -262,6 +262,28 @@ impl Engines {
         optl_ir::eval(&p.function, inputs)
     }
 
+    /// Runs `p` compiled on flat row-major slices, building no tensors: `None` when
+    /// it does not run as one compiled kernel (split over rows, interpreted, or
+    /// compiled only later), and the caller then uses [`Engines::run`].
+    pub fn run_flat(
+        &mut self,
+        p: &Program,
+        inputs: &[&[f64]],
+        outputs: &mut [&mut [f64]],
+    ) -> Option<IrResult<()>> {
+        if p.rows.is_some() {
+            return None;
+        }
+        let State::Jit(k) = &*p.state.borrow() else {
+            return None;
+        };
+        self.stats.jit_runs += 1;
+        Some(
+            k.call(inputs, outputs)
+                .map_err(|e| IrError::Invalid(e.to_string())),
+        )
+    }
+
     /// The kernel a run of `p` uses, or `None` for the interpreter (compiling `p`
     /// first when its deferred compilation is due; counting down otherwise).
     fn kernel(&mut self, p: &Program) -> Option<Kernel> {

@@ -176,6 +176,33 @@ impl ProblemModel {
         })
     }
 
+    /// The objective at `x` with its gradient written to `grad`, when the
+    /// value-and-gradient program runs as one compiled kernel: its inputs are the
+    /// vars' spans of `x`, its outputs the value and the gradient's spans.
+    fn value_grad_flat(&mut self, f: &Program, x: &[f64], grad: &mut [f64]) -> Option<f64> {
+        let inputs: Vec<&[f64]> = self
+            .layout
+            .spans
+            .iter()
+            .map(|&(s, n)| &x[s..s + n])
+            .collect();
+        let mut value = [0.0];
+        let mut outputs: Vec<&mut [f64]> = vec![&mut value];
+        let mut rest = grad;
+        for &(_, n) in &self.layout.spans {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            outputs.push(head);
+            rest = tail;
+        }
+        let run = self.engines.run_flat(f, &inputs, &mut outputs)?;
+        self.evals += 1;
+        if let Err(e) = run {
+            self.error.get_or_insert_with(|| e.to_string());
+            return Some(f64::NAN);
+        }
+        Some(value[0])
+    }
+
     fn run(&mut self, p: &Program, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
         self.evals += 1;
         match self.engines.run(p, inputs) {
@@ -258,14 +285,25 @@ impl optl_runtime::Nlp for ProblemModel {
             }
             return 0.0;
         };
-        let inputs = self.split(x);
-        let Some(out) = self.run(&f, &inputs) else {
-            return f64::NAN;
+        // A solver's objective runs compiled on the flat vectors themselves.
+        let mut grad = grad;
+        let flat = match grad.as_deref_mut() {
+            Some(g) => self.value_grad_flat(&f, x, g),
+            None => None,
         };
-        if let Some(g) = grad {
-            flatten_into(&out[1..], g);
-        }
-        let value = out[0].iter().next().copied().unwrap_or(f64::NAN);
+        let value = match flat {
+            Some(value) => value,
+            None => {
+                let inputs = self.split(x);
+                let Some(out) = self.run(&f, &inputs) else {
+                    return f64::NAN;
+                };
+                if let Some(g) = grad {
+                    flatten_into(&out[1..], g);
+                }
+                out[0].iter().next().copied().unwrap_or(f64::NAN)
+            }
+        };
         if self.evals.is_multiple_of(PROGRESS_EVERY)
             && let Some(report) = self.progress.as_mut()
         {
