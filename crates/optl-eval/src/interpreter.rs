@@ -21,10 +21,14 @@ use std::rc::Rc;
 
 /// The standard library modules, embedded at build time under virtual file names so
 /// that diagnostics can point into them. All of them form the prelude.
-const STDLIB: &[(&str, &str)] = &[
-    ("prelude", include_str!("../../../stdlib/prelude.opt")),
-    ("optim", include_str!("../../../stdlib/optim.opt")),
-];
+const STDLIB: &[(&str, &str)] = &[("prelude", include_str!("../../../stdlib/prelude.opt"))];
+
+/// Prelude modules loaded when first needed: when a program mentions one of the
+/// names they declare (a word of its text, comments included), imports them, or
+/// when every name is asked for. Their names are the prelude's all the same; a
+/// script that uses none of them does not parse them (`optim` is three fifths of
+/// the stdlib's parsing at start-up).
+const STDLIB_LAZY: &[(&str, &str)] = &[("optim", include_str!("../../../stdlib/optim.opt"))];
 
 /// Standard library modules loaded only by `import std.NAME` (their names do not
 /// join the prelude, and a run that does not import them does not parse them).
@@ -98,6 +102,37 @@ pub struct Interpreter {
     buffer: Rc<RefCell<String>>,
     /// Errors from loading the embedded stdlib (empty unless the build is broken).
     stdlib_errors: Vec<Error>,
+    /// The `STDLIB_LAZY` modules not loaded yet, with the names each declares.
+    pending_std: Vec<PendingStd>,
+}
+
+/// A lazily loaded prelude module (`STDLIB_LAZY`) and the names it declares.
+struct PendingStd {
+    name: &'static str,
+    text: &'static str,
+    declares: Vec<&'static str>,
+}
+
+/// The names a stdlib module declares at its top level (`rule`, `fn`, `let` and
+/// `problem` lines that start at column 0), read from its text without parsing it.
+fn declared_names(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = ["rule ", "fn ", "let ", "problem "]
+                .iter()
+                .find_map(|kw| line.strip_prefix(kw))?;
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (end > 0).then(|| &rest[..end])
+        })
+        .collect()
+}
+
+/// Whether `src` has one of `names` as a whole word.
+fn mentions(src: &str, names: &[&str]) -> bool {
+    src.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| names.contains(&w))
 }
 
 impl Default for Interpreter {
@@ -131,6 +166,14 @@ impl Interpreter {
             loading: Vec::new(),
             buffer,
             stdlib_errors: Vec::new(),
+            pending_std: STDLIB_LAZY
+                .iter()
+                .map(|&(name, text)| PendingStd {
+                    name,
+                    text,
+                    declares: declared_names(text),
+                })
+                .collect(),
         };
         me.define_native_families();
         for (name, text) in STDLIB {
@@ -141,6 +184,24 @@ impl Interpreter {
             }
         }
         me
+    }
+
+    /// Loads the pending prelude modules (`STDLIB_LAZY`) for which `wanted` says so.
+    fn load_pending_std(&mut self, wanted: impl Fn(&PendingStd) -> bool) {
+        while let Some(i) = self.pending_std.iter().position(&wanted) {
+            // Taken off the list first: the module mentions its own names.
+            let p = self.pending_std.remove(i);
+            if let Err(e) = self.load_std(p.name, p.text) {
+                self.stdlib_errors.push(e);
+            }
+        }
+    }
+
+    /// Loads the pending prelude modules that declare a name `src` mentions.
+    fn load_std_mentioned_in(&mut self, src: &str) {
+        if !self.pending_std.is_empty() {
+            self.load_pending_std(|p| mentions(src, &p.declares));
+        }
     }
 
     /// Defines the native symbolic constructors in the prelude: the solvers
@@ -379,9 +440,15 @@ impl Interpreter {
         if !parsed.diagnostics.is_empty() {
             return Err(Error::at_static(parsed.diagnostics));
         }
+        self.load_std_mentioned_in(src);
         let imports = self.load_imports(&parsed.program, base_dir)?;
         let outer = ScopeOuter(self.globals.clone());
-        let diags = check_program(&parsed.program, &outer, &imports);
+        let mut diags = check_program(&parsed.program, &outer, &imports);
+        if !diags.is_empty() && !self.pending_std.is_empty() {
+            // Checked again with the whole prelude, for its "did you mean" hints.
+            self.load_pending_std(|_| true);
+            diags = check_program(&parsed.program, &outer, &imports);
+        }
         if !diags.is_empty() {
             return Err(Error::at_static(diags));
         }
@@ -425,6 +492,7 @@ impl Interpreter {
             ImportPath::Std(parts) => {
                 let names: Vec<&str> = parts.iter().map(|p| &*p.name).collect();
                 let key = names.join(".");
+                self.load_pending_std(|p| key.strip_prefix("std.") == Some(p.name));
                 if let Some(m) = self.modules.get(&key) {
                     return Ok(m.clone());
                 }
@@ -439,6 +507,7 @@ impl Interpreter {
                 }
                 let known: Vec<String> = STDLIB
                     .iter()
+                    .chain(STDLIB_LAZY)
                     .chain(STDLIB_ON_IMPORT)
                     .map(|(n, _)| format!("std.{n}"))
                     .collect();
@@ -514,6 +583,7 @@ impl Interpreter {
         if !parsed.diagnostics.is_empty() {
             return Err(Error::at_static(parsed.diagnostics));
         }
+        self.load_std_mentioned_in(text);
         let imports = self.load_imports(&parsed.program, dir)?;
         let scope = Scope::child(&self.prelude);
         // The embedded stdlib (no directory) is checked in debug builds, so by every
@@ -569,7 +639,8 @@ impl Interpreter {
     }
 
     /// The value of a global (or prelude) name.
-    pub fn get(&self, name: &str) -> Option<Value> {
+    pub fn get(&mut self, name: &str) -> Option<Value> {
+        self.load_pending_std(|p| p.declares.contains(&name));
         self.globals.lookup(name)
     }
 
@@ -578,9 +649,14 @@ impl Interpreter {
         self.globals.define(name.into(), value);
     }
 
-    /// Names visible at the top level: globals, then the prelude (for completion).
+    /// Names visible at the top level: globals, then the prelude (for completion),
+    /// including those of prelude modules not loaded yet.
     pub fn visible_names(&self) -> Vec<Rc<str>> {
-        self.globals.visible_names()
+        let mut names = self.globals.visible_names();
+        for p in &self.pending_std {
+            names.extend(p.declares.iter().map(|&n| Rc::from(n)));
+        }
+        names
     }
 
     /// Names the session itself defined at the top level (not the prelude), sorted.
@@ -666,5 +742,52 @@ impl Outer for ScopeOuter {
 
     fn names(&self) -> Vec<Rc<str>> {
         self.0.visible_names()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names read off a lazy module's text are exactly those it defines, so a
+    /// program that mentions any of them loads it.
+    #[test]
+    fn lazy_modules_declare_what_they_define() {
+        for (name, text) in STDLIB_LAZY {
+            let mut optl = Interpreter::new();
+            let module = optl
+                .run_module(name, &format!("<stdlib>/{name}.opt"), text, None)
+                .expect("the stdlib loads");
+            let mut defined: Vec<&str> = module.members.fields.iter().map(|(n, _)| &**n).collect();
+            let mut declared = declared_names(text);
+            defined.sort_unstable();
+            declared.sort_unstable();
+            assert_eq!(declared, defined, "std.{name}");
+        }
+    }
+
+    #[test]
+    fn lazy_modules_load_when_mentioned() {
+        let mut optl = Interpreter::new();
+        optl.eval_str("let x = 1 + 2").expect("runs");
+        assert_eq!(
+            optl.pending_std.len(),
+            STDLIB_LAZY.len(),
+            "nothing mentioned"
+        );
+        assert!(optl.visible_names().iter().any(|n| &**n == "adam"));
+        optl.eval_str("# lion is mentioned in a comment only\n1")
+            .expect("runs");
+        assert!(optl.pending_std.is_empty());
+        let mut optl = Interpreter::new();
+        assert!(optl.get("adamw").is_some());
+        let mut optl = Interpreter::new();
+        optl.eval_str("import std.optim\nlet r = optim.sgd()")
+            .expect("runs");
+        // A typo is checked against the whole prelude, for its hint.
+        let mut optl = Interpreter::new();
+        let err = optl.eval_str("adamm()").expect_err("unknown name");
+        let hint = format!("{:?}", err.diagnostics[0]);
+        assert!(hint.contains("did you mean `adam`"), "{hint}");
     }
 }
