@@ -212,7 +212,7 @@ fn main() {
         "  optl adamw / Rust: {:.2}x (goal <= 1.3x)",
         adamw_warm / rust
     );
-    let Some(text) = python::run(PYTHON) else {
+    let Some(text) = python::run(PYTHON, &[]) else {
         println!("  NumPy is not available here: no side-by-side comparison.");
         return;
     };
