@@ -44,4 +44,4 @@ pub use nsga2::{FrontResult, Nsga2};
 pub use problem::{
     Bounds, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Status, UNBOUNDED_F,
 };
-pub use sqp::Sqp;
+pub use sqp::{SQP_MAX_SIZE, Sqp};

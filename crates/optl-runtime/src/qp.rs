@@ -42,6 +42,8 @@ pub(crate) enum QpFailure {
     Infeasible,
     /// The iteration limit was reached (cycling through degenerate constraints).
     Stalled,
+    /// The caller's deadline passed.
+    Expired,
 }
 
 /// A constraint in the active set: its row, the sign it is used with (an equality
@@ -57,8 +59,8 @@ impl Qp<'_> {
         &self.rows[i * self.n..(i + 1) * self.n]
     }
 
-    /// Solves the QP.
-    pub(crate) fn solve(&self) -> Result<QpSolution, QpFailure> {
+    /// Solves the QP; `expired` is asked before every step.
+    pub(crate) fn solve(&self, expired: &dyn Fn() -> bool) -> Result<QpSolution, QpFailure> {
         let n = self.n;
         let q = self.rhs.len();
         let l = cholesky(self.g, n).ok_or(QpFailure::NotConvex)?;
@@ -139,6 +141,9 @@ impl Qp<'_> {
                 if steps > max_steps {
                     return Err(QpFailure::Stalled);
                 }
+                if expired() {
+                    return Err(QpFailure::Expired);
+                }
                 let (z, r, independent) = directions(&w, &cols);
                 // Partial step: the largest that keeps active inequality
                 // multipliers non-negative.
@@ -211,10 +216,12 @@ mod tests {
     fn unconstrained_and_equality() {
         let g = [2.0, 0.0, 0.0, 2.0];
         let a = [-2.0, -4.0];
-        let s = qp_of(&g, &a, &[], &[], 0).solve().unwrap();
+        let s = qp_of(&g, &a, &[], &[], 0).solve(&|| false).unwrap();
         assert!((s.x[0] - 1.0).abs() < 1e-14 && (s.x[1] - 2.0).abs() < 1e-14);
         // x + y = 1: minimum of (x-1)² + (y-2)² there is (0, 1), multiplier -2.
-        let s = qp_of(&g, &a, &[1.0, 1.0], &[1.0], 1).solve().unwrap();
+        let s = qp_of(&g, &a, &[1.0, 1.0], &[1.0], 1)
+            .solve(&|| false)
+            .unwrap();
         assert!(s.x[0].abs() < 1e-14 && (s.x[1] - 1.0).abs() < 1e-14);
         assert!((s.u[0] + 2.0).abs() < 1e-13);
     }
@@ -227,7 +234,7 @@ mod tests {
         let a = [-2.0, -5.0];
         let rows = [1.0, -2.0, -1.0, -2.0, -1.0, 2.0, 1.0, 0.0, 0.0, 1.0];
         let rhs = [-2.0, -6.0, -2.0, 0.0, 0.0];
-        let s = qp_of(&g, &a, &rows, &rhs, 0).solve().unwrap();
+        let s = qp_of(&g, &a, &rows, &rhs, 0).solve(&|| false).unwrap();
         assert!((s.x[0] - 1.4).abs() < 1e-12 && (s.x[1] - 1.7).abs() < 1e-12);
         assert!((s.u[0] - 0.8).abs() < 1e-12);
         assert!(s.u.iter().enumerate().all(|(i, u)| i == 0 || *u == 0.0));
@@ -237,16 +244,16 @@ mod tests {
     fn infeasible_and_redundant() {
         let g = [1.0];
         // x >= 1 and -x >= 0 (x <= 0).
-        let r = qp_of(&g, &[0.0], &[1.0, -1.0], &[1.0, 0.0], 0).solve();
+        let r = qp_of(&g, &[0.0], &[1.0, -1.0], &[1.0, 0.0], 0).solve(&|| false);
         assert_eq!(r.err(), Some(QpFailure::Infeasible));
         // x = 1 twice is fine; x = 1 and x = 2 is not.
         let s = qp_of(&g, &[0.0], &[1.0, 1.0], &[1.0, 1.0], 2)
-            .solve()
+            .solve(&|| false)
             .unwrap();
         assert!((s.x[0] - 1.0).abs() < 1e-14);
-        let r = qp_of(&g, &[0.0], &[1.0, 1.0], &[1.0, 2.0], 2).solve();
+        let r = qp_of(&g, &[0.0], &[1.0, 1.0], &[1.0, 2.0], 2).solve(&|| false);
         assert_eq!(r.err(), Some(QpFailure::Infeasible));
-        let r = qp_of(&[-1.0], &[0.0], &[], &[], 0).solve();
+        let r = qp_of(&[-1.0], &[0.0], &[], &[], 0).solve(&|| false);
         assert_eq!(r.err(), Some(QpFailure::NotConvex));
     }
 
@@ -281,7 +288,7 @@ mod tests {
                     if i == 0 { v } else { v - next().abs() }
                 })
                 .collect();
-            let s = qp_of(&g, &a, &rows, &rhs, 1).solve().unwrap();
+            let s = qp_of(&g, &a, &rows, &rhs, 1).solve(&|| false).unwrap();
             let mut grad: Vec<f64> = (0..n)
                 .map(|i| dot(&g[i * n..(i + 1) * n], &s.x) + a[i])
                 .collect();

@@ -23,6 +23,12 @@ use crate::problem::{
 };
 use crate::qp::{Qp, QpFailure};
 
+/// Largest number of variables, and of constraints, SQP takes: its dense matrices
+/// grow with their squares (8 MB for `B` at this size, and a QP step costs up to
+/// `n³` operations), and beyond it the
+/// augmented Lagrangian is the solver to use.
+pub const SQP_MAX_SIZE: usize = 1000;
+
 /// SQP configuration. `Sqp::default()` gives the documented defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sqp {
@@ -246,6 +252,15 @@ impl Sqp {
             Err(r) => return *r,
         };
         let m = nlp.n_eq() + nlp.n_ineq();
+        if n > SQP_MAX_SIZE || m > SQP_MAX_SIZE {
+            let msg = format!(
+                "sqp() takes at most {SQP_MAX_SIZE} variables and {SQP_MAX_SIZE} constraints \
+                 (this problem has {n} and {m}): use auglag() for big problems"
+            );
+            let mut r = SolveResult::new(Status::Error, x, f64::NAN, msg);
+            r.time_s = clock.elapsed_s();
+            return r;
+        }
         let mut pt = Point::eval(nlp, x);
         let viol0 = pt.violation();
         let mut run = Run {
@@ -303,12 +318,16 @@ impl Sqp {
                     rhs: &rhs,
                     n_eq: pt.ce.len(),
                 };
-                match qp.solve() {
+                match qp.solve(&|| clock.expired()) {
                     Ok(s) => {
                         solved = Some((s, theta));
                         break;
                     }
                     Err(QpFailure::Infeasible) => continue,
+                    Err(QpFailure::Expired) => {
+                        let msg = format!("timeout after {} iterations", run.iters);
+                        return run.finish(Status::Timeout, msg, self.feas_tol, &clock);
+                    }
                     Err(e) => {
                         let msg = format!("the QP subproblem failed ({e:?})");
                         return run.finish(Status::Stalled, msg, self.feas_tol, &clock);
@@ -574,6 +593,31 @@ mod tests {
             r.message
         );
         assert!(r.f < -1e10);
+    }
+
+    /// A problem too big for dense matrices is refused before anything is allocated.
+    struct Huge;
+
+    impl Nlp for Huge {
+        fn n(&self) -> usize {
+            SQP_MAX_SIZE + 1
+        }
+        fn objective(&mut self, _: &[f64], _: Option<&mut [f64]>) -> f64 {
+            0.0
+        }
+    }
+
+    #[test]
+    fn refuses_problems_too_big_for_it() {
+        let n = SQP_MAX_SIZE + 1;
+        let r = Sqp::default().solve(
+            &mut Huge,
+            &vec![0.0; n],
+            &Bounds::unbounded(n),
+            &Options::default(),
+        );
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.contains("auglag()"), "{}", r.message);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct SolveLog {
 /// Largest number of variables, and of constraint rows, for which `auto` tries SQP
 /// first: its QP and quasi-Newton matrix are dense, and its Jacobian costs one
 /// product per constraint.
-const SQP_MAX_SIZE: usize = 50;
+const AUTO_SQP_MAX_SIZE: usize = 50;
 
 /// Which native solver runs, with its settings from the symbolic object.
 enum Plan {
@@ -136,7 +136,7 @@ fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalRes
     let Some(solver) = solver.filter(|s| &**s.name() != "auto") else {
         return Ok(if n_obj > 1 {
             Plan::Nsga2(optl_runtime::Nsga2::default())
-        } else if constrained && n <= SQP_MAX_SIZE && rows <= SQP_MAX_SIZE {
+        } else if constrained && n <= AUTO_SQP_MAX_SIZE && rows <= AUTO_SQP_MAX_SIZE {
             Plan::SqpThenAugLag(
                 optl_runtime::Sqp::default(),
                 optl_runtime::AugLag::default(),
