@@ -10,3 +10,4 @@ mod newton;
 mod nsga2;
 mod problems;
 mod robustness;
+mod sqp;
