@@ -1,7 +1,7 @@
 //! Augmented Lagrangian tests: Hock–Schittkowski problems, infeasibility,
 //! unboundedness.
 
-use crate::problems::{ConNlp, Hs71};
+use crate::problems::{ConNlp, Hs71, contradiction};
 use optl_runtime::{AugLag, Bounds, ConstraintRef, Options, Status};
 
 #[test]
@@ -142,22 +142,7 @@ fn equality_started_infeasible() {
 
 #[test]
 fn infeasible_reports_violations() {
-    // x >= 1 and x <= 0.
-    let mut p = ConNlp {
-        n: 1,
-        n_eq: 0,
-        n_ineq: 2,
-        f: |x: &[f64], g: Option<&mut [f64]>| {
-            if let Some(g) = g {
-                g[0] = 2.0 * x[0];
-            }
-            x[0] * x[0]
-        },
-        c: |x: &[f64], _ce: &mut [f64], ci: &mut [f64]| {
-            ci[0] = 1.0 - x[0];
-            ci[1] = x[0];
-        },
-    };
+    let mut p = contradiction();
     let r = AugLag::default().solve(&mut p, &[3.0], &Bounds::unbounded(1), &Options::default());
     assert_eq!(r.status, Status::Infeasible, "{}", r.message);
     assert!(!r.violated.is_empty());

@@ -127,6 +127,25 @@ where
     }
 }
 
+/// `minimize x²` subject to `x >= 1` and `x <= 0`: infeasible.
+pub fn contradiction() -> impl optl_runtime::Nlp {
+    ConNlp {
+        n: 1,
+        n_eq: 0,
+        n_ineq: 2,
+        f: |x: &[f64], g: Option<&mut [f64]>| {
+            if let Some(g) = g {
+                g[0] = 2.0 * x[0];
+            }
+            x[0] * x[0]
+        },
+        c: |x: &[f64], _ce: &mut [f64], ci: &mut [f64]| {
+            ci[0] = 1.0 - x[0];
+            ci[1] = x[0];
+        },
+    }
+}
+
 /// HS71 with analytic constraint Jacobian: `x0 x3 (x0+x1+x2) + x2` subject to
 /// `x0 x1 x2 x3 >= 25`, `sum x^2 = 40`, `1 <= x <= 5`.
 pub struct Hs71;

@@ -1,6 +1,6 @@
 //! SQP tests: HS71 in few evaluations, infeasibility, unboundedness, size limit.
 
-use crate::problems::{ConNlp, FnNlp, Hs71};
+use crate::problems::{ConNlp, FnNlp, Hs71, contradiction};
 use optl_runtime::{Bounds, Options, SQP_MAX_SIZE, Sqp, Status};
 
 #[test]
@@ -23,21 +23,7 @@ fn hs71_in_few_evaluations() {
 /// `x >= 1` and `x <= 0`: no point is feasible, and both constraints are named.
 #[test]
 fn contradiction_is_infeasible() {
-    let mut p = ConNlp {
-        n: 1,
-        n_eq: 0,
-        n_ineq: 2,
-        f: |x: &[f64], g: Option<&mut [f64]>| {
-            if let Some(g) = g {
-                g[0] = 2.0 * x[0];
-            }
-            x[0] * x[0]
-        },
-        c: |x: &[f64], _: &mut [f64], ci: &mut [f64]| {
-            ci[0] = 1.0 - x[0];
-            ci[1] = x[0];
-        },
-    };
+    let mut p = contradiction();
     let r = Sqp::default().solve(&mut p, &[0.5], &Bounds::unbounded(1), &Options::default());
     assert_eq!(r.status, Status::Infeasible, "{}", r.message);
     assert_eq!(r.violated.len(), 2);
