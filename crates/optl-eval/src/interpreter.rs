@@ -102,15 +102,32 @@ pub struct Interpreter {
     buffer: Rc<RefCell<String>>,
     /// Errors from loading the embedded stdlib (empty unless the build is broken).
     stdlib_errors: Vec<Error>,
-    /// The `STDLIB_LAZY` modules not loaded yet, with the names each declares.
-    pending_std: Vec<PendingStd>,
+    /// Prelude definitions not made yet (see [`Deferred`]), with the names each makes.
+    pending: Vec<Pending>,
 }
 
-/// A lazily loaded prelude module (`STDLIB_LAZY`) and the names it declares.
-struct PendingStd {
-    name: &'static str,
-    text: &'static str,
-    declares: Vec<&'static str>,
+/// Prelude definitions made when first needed, and the names they define.
+struct Pending {
+    declares: Vec<String>,
+    what: Deferred,
+}
+
+/// What a [`Pending`] entry defines: a program that mentions none of its names
+/// (nor has a name error, which is checked against the whole prelude for its hints)
+/// does not pay for parsing it.
+enum Deferred {
+    /// A `STDLIB_LAZY` module.
+    Module {
+        name: &'static str,
+        text: &'static str,
+    },
+    /// The native constructors of one kind (solvers, schedules, search algorithms),
+    /// from their parameter lists in OptL syntax.
+    Families {
+        kind: SymKind,
+        path: &'static str,
+        src: String,
+    },
 }
 
 /// The names a stdlib module declares at its top level (`rule`, `fn`, `let` and
@@ -130,9 +147,9 @@ fn declared_names(text: &str) -> Vec<&str> {
 }
 
 /// Whether `src` has one of `names` as a whole word.
-fn mentions(src: &str, names: &[&str]) -> bool {
+fn mentions(src: &str, names: &[String]) -> bool {
     src.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|w| names.contains(&w))
+        .any(|w| names.iter().any(|n| n == w))
 }
 
 impl Default for Interpreter {
@@ -166,16 +183,15 @@ impl Interpreter {
             loading: Vec::new(),
             buffer,
             stdlib_errors: Vec::new(),
-            pending_std: STDLIB_LAZY
-                .iter()
-                .map(|&(name, text)| PendingStd {
-                    name,
-                    text,
-                    declares: declared_names(text),
-                })
-                .collect(),
+            pending: Vec::new(),
         };
-        me.define_native_families();
+        me.defer_native_families();
+        for &(name, text) in STDLIB_LAZY {
+            me.pending.push(Pending {
+                declares: declared_names(text).into_iter().map(String::from).collect(),
+                what: Deferred::Module { name, text },
+            });
+        }
         for (name, text) in STDLIB {
             // A failure here is a build defect, which the stdlib test reports; the
             // session still starts with whatever did load.
@@ -186,42 +202,55 @@ impl Interpreter {
         me
     }
 
-    /// Loads the pending prelude modules (`STDLIB_LAZY`) for which `wanted` says so.
-    fn load_pending_std(&mut self, wanted: impl Fn(&PendingStd) -> bool) {
-        while let Some(i) = self.pending_std.iter().position(&wanted) {
-            // Taken off the list first: the module mentions its own names.
-            let p = self.pending_std.remove(i);
-            if let Err(e) = self.load_std(p.name, p.text) {
-                self.stdlib_errors.push(e);
+    /// Makes the pending prelude definitions for which `wanted` says so.
+    fn load_pending(&mut self, wanted: impl Fn(&Pending) -> bool) {
+        while let Some(i) = self.pending.iter().position(&wanted) {
+            // Taken off the list first: a module mentions its own names.
+            match self.pending.remove(i).what {
+                Deferred::Module { name, text } => {
+                    if let Err(e) = self.load_std(name, text) {
+                        self.stdlib_errors.push(e);
+                    }
+                }
+                Deferred::Families { kind, path, src } => self.define_families(kind, path, src),
             }
         }
     }
 
-    /// Loads the pending prelude modules that declare a name `src` mentions.
-    fn load_std_mentioned_in(&mut self, src: &str) {
-        if !self.pending_std.is_empty() {
-            self.load_pending_std(|p| mentions(src, &p.declares));
+    /// Makes the pending prelude definitions of the names `src` mentions.
+    fn load_mentioned_in(&mut self, src: &str) {
+        if !self.pending.is_empty() {
+            self.load_pending(|p| mentions(src, &p.declares));
         }
     }
 
-    /// Defines the native symbolic constructors in the prelude: the solvers
-    /// (`crate::solvers`) and the schedules (`crate::schedules`), then `chain`.
-    fn define_native_families(&mut self) {
-        self.define_families(
-            SymKind::Solver,
-            "<native>/solvers.opt",
-            crate::solvers::declarations(),
-        );
-        self.define_families(
-            SymKind::Schedule,
-            "<native>/schedules.opt",
-            crate::schedules::declarations(),
-        );
-        self.define_families(
-            SymKind::Algorithm,
-            "<native>/algorithms.opt",
-            crate::search::algorithms::declarations(),
-        );
+    /// The native symbolic constructors of the prelude: the solvers
+    /// (`crate::solvers`), the schedules (`crate::schedules`) and the search
+    /// algorithms, defined when first mentioned; `auto` at once.
+    fn defer_native_families(&mut self) {
+        let natives = [
+            (
+                SymKind::Solver,
+                "<native>/solvers.opt",
+                crate::solvers::declarations(),
+            ),
+            (
+                SymKind::Schedule,
+                "<native>/schedules.opt",
+                crate::schedules::declarations(),
+            ),
+            (
+                SymKind::Algorithm,
+                "<native>/algorithms.opt",
+                crate::search::algorithms::declarations(),
+            ),
+        ];
+        for (kind, path, src) in natives {
+            self.pending.push(Pending {
+                declares: declared_names(&src).into_iter().map(String::from).collect(),
+                what: Deferred::Families { kind, path, src },
+            });
+        }
         self.define_auto();
     }
 
@@ -440,13 +469,13 @@ impl Interpreter {
         if !parsed.diagnostics.is_empty() {
             return Err(Error::at_static(parsed.diagnostics));
         }
-        self.load_std_mentioned_in(src);
+        self.load_mentioned_in(src);
         let imports = self.load_imports(&parsed.program, base_dir)?;
         let outer = ScopeOuter(self.globals.clone());
         let mut diags = check_program(&parsed.program, &outer, &imports);
-        if !diags.is_empty() && !self.pending_std.is_empty() {
+        if !diags.is_empty() && !self.pending.is_empty() {
             // Checked again with the whole prelude, for its "did you mean" hints.
-            self.load_pending_std(|_| true);
+            self.load_pending(|_| true);
             diags = check_program(&parsed.program, &outer, &imports);
         }
         if !diags.is_empty() {
@@ -492,7 +521,9 @@ impl Interpreter {
             ImportPath::Std(parts) => {
                 let names: Vec<&str> = parts.iter().map(|p| &*p.name).collect();
                 let key = names.join(".");
-                self.load_pending_std(|p| key.strip_prefix("std.") == Some(p.name));
+                self.load_pending(|p| {
+                    matches!(p.what, Deferred::Module { name, .. } if key.strip_prefix("std.") == Some(name))
+                });
                 if let Some(m) = self.modules.get(&key) {
                     return Ok(m.clone());
                 }
@@ -583,7 +614,7 @@ impl Interpreter {
         if !parsed.diagnostics.is_empty() {
             return Err(Error::at_static(parsed.diagnostics));
         }
-        self.load_std_mentioned_in(text);
+        self.load_mentioned_in(text);
         let imports = self.load_imports(&parsed.program, dir)?;
         let scope = Scope::child(&self.prelude);
         // The embedded stdlib (no directory) is checked in debug builds, so by every
@@ -640,7 +671,7 @@ impl Interpreter {
 
     /// The value of a global (or prelude) name.
     pub fn get(&mut self, name: &str) -> Option<Value> {
-        self.load_pending_std(|p| p.declares.contains(&name));
+        self.load_pending(|p| p.declares.iter().any(|n| n == name));
         self.globals.lookup(name)
     }
 
@@ -653,8 +684,8 @@ impl Interpreter {
     /// including those of prelude modules not loaded yet.
     pub fn visible_names(&self) -> Vec<Rc<str>> {
         let mut names = self.globals.visible_names();
-        for p in &self.pending_std {
-            names.extend(p.declares.iter().map(|&n| Rc::from(n)));
+        for p in &self.pending {
+            names.extend(p.declares.iter().map(|n| Rc::from(n.as_str())));
         }
         names
     }
@@ -766,19 +797,47 @@ mod tests {
         }
     }
 
+    /// Likewise for the native constructors: each name read off their declarations
+    /// is a family of their kind once they are defined.
+    #[test]
+    fn deferred_natives_declare_what_they_define() {
+        let mut optl = Interpreter::new();
+        let natives: Vec<(Vec<String>, SymKind)> = optl
+            .pending
+            .iter()
+            .filter_map(|p| match &p.what {
+                Deferred::Families { kind, .. } => Some((p.declares.clone(), *kind)),
+                Deferred::Module { .. } => None,
+            })
+            .collect();
+        assert_eq!(natives.len(), 3);
+        optl.load_pending(|_| true);
+        for (names, kind) in natives {
+            assert!(!names.is_empty());
+            for n in names {
+                let v = optl.prelude.lookup(&n);
+                assert!(matches!(v, Some(Value::Family(f)) if f.kind == kind), "{n}");
+            }
+        }
+    }
+
     #[test]
     fn lazy_modules_load_when_mentioned() {
         let mut optl = Interpreter::new();
         optl.eval_str("let x = 1 + 2").expect("runs");
         assert_eq!(
-            optl.pending_std.len(),
-            STDLIB_LAZY.len(),
+            optl.pending.len(),
+            STDLIB_LAZY.len() + 3,
             "nothing mentioned"
         );
         assert!(optl.visible_names().iter().any(|n| &**n == "adam"));
         optl.eval_str("# lion is mentioned in a comment only\n1")
             .expect("runs");
-        assert!(optl.pending_std.is_empty());
+        assert!(
+            optl.pending
+                .iter()
+                .all(|p| !matches!(p.what, Deferred::Module { .. }))
+        );
         let mut optl = Interpreter::new();
         assert!(optl.get("adamw").is_some());
         let mut optl = Interpreter::new();
