@@ -78,3 +78,106 @@ fn refuses_problems_too_big_for_it() {
     assert_eq!(r.status, Status::Error);
     assert!(r.message.contains("auglag()"), "{}", r.message);
 }
+
+/// Random convex problems (a positive definite quadratic plus `Σ exp(xᵢ)/10`, one
+/// linear equality, three linear inequalities, the box [-2, 2]), feasible by
+/// construction and started from a random, often infeasible, point: SQP converges,
+/// to the augmented Lagrangian's optimum (a convex problem has one) where that one
+/// converges, and no higher where it stalls.
+#[test]
+fn random_convex_problems_agree_with_auglag() {
+    let mut seed = 5u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let mut stalled = 0;
+    for case in 0..60 {
+        let n = 2 + case % 5;
+        let m: Vec<f64> = (0..n * n).map(|_| next()).collect();
+        let mut q = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                q[i * n + j] = (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum::<f64>();
+            }
+            q[i * n + i] += 0.5;
+        }
+        let c: Vec<f64> = (0..n).map(|_| 2.0 * next()).collect();
+        // Constraint rows a_i·x (=, <=) b_i, satisfied by a point inside the box.
+        let inside: Vec<f64> = (0..n).map(|_| next()).collect();
+        let rows: Vec<f64> = (0..4 * n).map(|_| next()).collect();
+        let b: Vec<f64> = (0..4)
+            .map(|i| {
+                let v: f64 = (0..n).map(|j| rows[i * n + j] * inside[j]).sum();
+                if i == 0 { v } else { v + next().abs() }
+            })
+            .collect();
+        let (q2, c2, rows2, b2) = (q.clone(), c.clone(), rows.clone(), b.clone());
+        let problem = move || ConNlp {
+            n,
+            n_eq: 1,
+            n_ineq: 3,
+            f: {
+                let (q, c) = (q2.clone(), c2.clone());
+                move |x: &[f64], g: Option<&mut [f64]>| {
+                    let qx: Vec<f64> = (0..n)
+                        .map(|i| (0..n).map(|j| q[i * n + j] * x[j]).sum::<f64>())
+                        .collect();
+                    if let Some(g) = g {
+                        for i in 0..n {
+                            g[i] = qx[i] + c[i] + x[i].exp() / 10.0;
+                        }
+                    }
+                    (0..n)
+                        .map(|i| 0.5 * x[i] * qx[i] + c[i] * x[i] + x[i].exp() / 10.0)
+                        .sum()
+                }
+            },
+            c: {
+                let (rows, b) = (rows2.clone(), b2.clone());
+                move |x: &[f64], ce: &mut [f64], ci: &mut [f64]| {
+                    for i in 0..4 {
+                        let v: f64 = (0..n).map(|j| rows[i * n + j] * x[j]).sum::<f64>() - b[i];
+                        if i == 0 {
+                            ce[0] = v;
+                        } else {
+                            ci[i - 1] = v;
+                        }
+                    }
+                }
+            },
+        };
+        let x0: Vec<f64> = (0..n).map(|_| 3.0 * next()).collect();
+        let bounds = Bounds::uniform(n, -2.0, 2.0);
+        let opts = Options::default();
+        let s = Sqp::default().solve(&mut problem(), &x0, &bounds, &opts);
+        let a = optl_runtime::AugLag::default().solve(&mut problem(), &x0, &bounds, &opts);
+        assert_eq!(s.status, Status::Converged, "case {case}: {}", s.message);
+        assert!(s.max_violation <= 1e-8, "case {case}");
+        if a.status != Status::Converged {
+            // The augmented Lagrangian stalls on a few (at KKT residuals near 1e-5).
+            assert!(
+                a.max_violation <= 1e-8 && s.f <= a.f + 1e-9,
+                "case {case}: {}",
+                a.message
+            );
+            stalled += 1;
+            continue;
+        }
+        assert!(
+            (s.f - a.f).abs() <= 1e-7 * (1.0 + a.f.abs()),
+            "case {case}: sqp {} auglag {}",
+            s.f,
+            a.f
+        );
+        for (xs, xa) in s.x.iter().zip(&a.x) {
+            assert!((xs - xa).abs() <= 1e-4, "case {case}: {:?} {:?}", s.x, a.x);
+        }
+    }
+    assert!(
+        stalled <= 6,
+        "{stalled} cases without an augmented Lagrangian optimum"
+    );
+}
