@@ -15,6 +15,8 @@
 #[path = "common/python.rs"]
 mod python;
 
+use optl::Interpreter;
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -102,6 +104,20 @@ fn time_optl(optl: &str, script: &str, runs: usize) -> Outcome {
         f: field(out, "f").into(),
         ms: median(&mut times),
     }
+}
+
+/// The median time of `runs` runs of `script` in this process (a new session each,
+/// as an embedding program would make): `optl run` without the process start.
+fn time_embedded(script: &str, runs: usize) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let mut optl = Interpreter::new();
+            optl.eval_file(Path::new(script)).expect("the script runs");
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    median(&mut times)
 }
 
 /// SciPy's outcomes by case name, or `None` without SciPy.
@@ -215,6 +231,14 @@ fn main() {
             }
         };
         row("scipy", name, &theirs, &extra);
+    }
+    println!("  the same in one process (`Interpreter::eval_file`, no process start), median ms:");
+    for (script, name) in FAST {
+        println!(
+            "  {:<6} {name:<10} {:>48.2}",
+            "embed",
+            time_embedded(script, RUNS * ROUNDS)
+        );
     }
     let (script, name) = SLOW;
     row("optl", name, &time_optl(optl, script, 1), "");
