@@ -19,16 +19,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+mod deferred;
+
+use deferred::{Deferred, Pending, STDLIB_LAZY};
+
 /// The standard library modules, embedded at build time under virtual file names so
 /// that diagnostics can point into them. All of them form the prelude.
 const STDLIB: &[(&str, &str)] = &[("prelude", include_str!("../../../stdlib/prelude.opt"))];
-
-/// Prelude modules loaded when first needed: when a program mentions one of the
-/// names they declare (a word of its text, comments included), imports them, or
-/// when every name is asked for. Their names are the prelude's all the same; a
-/// script that uses none of them does not parse them (`optim` is three fifths of
-/// the stdlib's parsing at start-up).
-const STDLIB_LAZY: &[(&str, &str)] = &[("optim", include_str!("../../../stdlib/optim.opt"))];
 
 /// Standard library modules loaded only by `import std.NAME` (their names do not
 /// join the prelude, and a run that does not import them does not parse them).
@@ -106,52 +103,6 @@ pub struct Interpreter {
     pending: Vec<Pending>,
 }
 
-/// Prelude definitions made when first needed, and the names they define.
-struct Pending {
-    declares: Vec<String>,
-    what: Deferred,
-}
-
-/// What a [`Pending`] entry defines: a program that mentions none of its names
-/// (nor has a name error, which is checked against the whole prelude for its hints)
-/// does not pay for parsing it.
-enum Deferred {
-    /// A `STDLIB_LAZY` module.
-    Module {
-        name: &'static str,
-        text: &'static str,
-    },
-    /// The native constructors of one kind (solvers, schedules, search algorithms),
-    /// from their parameter lists in OptL syntax.
-    Families {
-        kind: SymKind,
-        path: &'static str,
-        src: String,
-    },
-}
-
-/// The names a stdlib module declares at its top level (`rule`, `fn`, `let` and
-/// `problem` lines that start at column 0), read from its text without parsing it.
-fn declared_names(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter_map(|line| {
-            let rest = ["rule ", "fn ", "let ", "problem "]
-                .iter()
-                .find_map(|kw| line.strip_prefix(kw))?;
-            let end = rest
-                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            (end > 0).then(|| &rest[..end])
-        })
-        .collect()
-}
-
-/// Whether `src` has one of `names` as a whole word.
-fn mentions(src: &str, names: &[String]) -> bool {
-    src.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|w| names.iter().any(|n| n == w))
-}
-
 impl Default for Interpreter {
     fn default() -> Interpreter {
         Interpreter::new()
@@ -183,15 +134,9 @@ impl Interpreter {
             loading: Vec::new(),
             buffer,
             stdlib_errors: Vec::new(),
-            pending: Vec::new(),
+            pending: deferred::pending_prelude(),
         };
-        me.defer_native_families();
-        for &(name, text) in STDLIB_LAZY {
-            me.pending.push(Pending {
-                declares: declared_names(text).into_iter().map(String::from).collect(),
-                what: Deferred::Module { name, text },
-            });
-        }
+        me.define_auto();
         for (name, text) in STDLIB {
             // A failure here is a build defect, which the stdlib test reports; the
             // session still starts with whatever did load.
@@ -200,58 +145,6 @@ impl Interpreter {
             }
         }
         me
-    }
-
-    /// Makes the pending prelude definitions for which `wanted` says so.
-    fn load_pending(&mut self, wanted: impl Fn(&Pending) -> bool) {
-        while let Some(i) = self.pending.iter().position(&wanted) {
-            // Taken off the list first: a module mentions its own names.
-            match self.pending.remove(i).what {
-                Deferred::Module { name, text } => {
-                    if let Err(e) = self.load_std(name, text) {
-                        self.stdlib_errors.push(e);
-                    }
-                }
-                Deferred::Families { kind, path, src } => self.define_families(kind, path, src),
-            }
-        }
-    }
-
-    /// Makes the pending prelude definitions of the names `src` mentions.
-    fn load_mentioned_in(&mut self, src: &str) {
-        if !self.pending.is_empty() {
-            self.load_pending(|p| mentions(src, &p.declares));
-        }
-    }
-
-    /// The native symbolic constructors of the prelude: the solvers
-    /// (`crate::solvers`), the schedules (`crate::schedules`) and the search
-    /// algorithms, defined when first mentioned; `auto` at once.
-    fn defer_native_families(&mut self) {
-        let natives = [
-            (
-                SymKind::Solver,
-                "<native>/solvers.opt",
-                crate::solvers::declarations(),
-            ),
-            (
-                SymKind::Schedule,
-                "<native>/schedules.opt",
-                crate::schedules::declarations(),
-            ),
-            (
-                SymKind::Algorithm,
-                "<native>/algorithms.opt",
-                crate::search::algorithms::declarations(),
-            ),
-        ];
-        for (kind, path, src) in natives {
-            self.pending.push(Pending {
-                declares: declared_names(&src).into_iter().map(String::from).collect(),
-                what: Deferred::Families { kind, path, src },
-            });
-        }
-        self.define_auto();
     }
 
     /// Defines one family of `kind` per `fn` of `src`: its parameters become the
@@ -773,80 +666,5 @@ impl Outer for ScopeOuter {
 
     fn names(&self) -> Vec<Rc<str>> {
         self.0.visible_names()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The names read off a lazy module's text are exactly those it defines, so a
-    /// program that mentions any of them loads it.
-    #[test]
-    fn lazy_modules_declare_what_they_define() {
-        for (name, text) in STDLIB_LAZY {
-            let mut optl = Interpreter::new();
-            let module = optl
-                .run_module(name, &format!("<stdlib>/{name}.opt"), text, None)
-                .expect("the stdlib loads");
-            let mut defined: Vec<&str> = module.members.fields.iter().map(|(n, _)| &**n).collect();
-            let mut declared = declared_names(text);
-            defined.sort_unstable();
-            declared.sort_unstable();
-            assert_eq!(declared, defined, "std.{name}");
-        }
-    }
-
-    /// Likewise for the native constructors: each name read off their declarations
-    /// is a family of their kind once they are defined.
-    #[test]
-    fn deferred_natives_declare_what_they_define() {
-        let mut optl = Interpreter::new();
-        let natives: Vec<(Vec<String>, SymKind)> = optl
-            .pending
-            .iter()
-            .filter_map(|p| match &p.what {
-                Deferred::Families { kind, .. } => Some((p.declares.clone(), *kind)),
-                Deferred::Module { .. } => None,
-            })
-            .collect();
-        assert_eq!(natives.len(), 3);
-        optl.load_pending(|_| true);
-        for (names, kind) in natives {
-            assert!(!names.is_empty());
-            for n in names {
-                let v = optl.prelude.lookup(&n);
-                assert!(matches!(v, Some(Value::Family(f)) if f.kind == kind), "{n}");
-            }
-        }
-    }
-
-    #[test]
-    fn lazy_modules_load_when_mentioned() {
-        let mut optl = Interpreter::new();
-        optl.eval_str("let x = 1 + 2").expect("runs");
-        assert_eq!(
-            optl.pending.len(),
-            STDLIB_LAZY.len() + 3,
-            "nothing mentioned"
-        );
-        assert!(optl.visible_names().iter().any(|n| &**n == "adam"));
-        optl.eval_str("# lion is mentioned in a comment only\n1")
-            .expect("runs");
-        assert!(
-            optl.pending
-                .iter()
-                .all(|p| !matches!(p.what, Deferred::Module { .. }))
-        );
-        let mut optl = Interpreter::new();
-        assert!(optl.get("adamw").is_some());
-        let mut optl = Interpreter::new();
-        optl.eval_str("import std.optim\nlet r = optim.sgd()")
-            .expect("runs");
-        // A typo is checked against the whole prelude, for its hint.
-        let mut optl = Interpreter::new();
-        let err = optl.eval_str("adamm()").expect_err("unknown name");
-        let hint = format!("{:?}", err.diagnostics[0]);
-        assert!(hint.contains("did you mean `adam`"), "{hint}");
     }
 }

@@ -1,0 +1,194 @@
+//! Prelude definitions made when a program first needs them: `std.optim` and the
+//! native constructors (solvers, schedules, search algorithms, whose parameter
+//! lists are OptL source). A program pays for parsing them only when it mentions
+//! one of their names as a word of its text (comments count), imports
+//! `std.optim`, or has a name error (then the whole prelude is loaded, for the "did
+//! you mean" hints). Their names are read off their declarations without parsing,
+//! so the prelude's names are all visible from the start.
+
+use super::Interpreter;
+use crate::value::SymKind;
+
+/// Prelude modules loaded when first needed: when a program mentions one of the
+/// names they declare (a word of its text, comments included), imports them, or
+/// when every name is asked for. Their names are the prelude's all the same; a
+/// script that uses none of them does not parse them (`optim` was over a third of
+/// the instructions of `print(1)`).
+pub(super) const STDLIB_LAZY: &[(&str, &str)] =
+    &[("optim", include_str!("../../../../stdlib/optim.opt"))];
+
+/// Prelude definitions made when first needed, and the names they define.
+pub(super) struct Pending {
+    pub(super) declares: Vec<String>,
+    pub(super) what: Deferred,
+}
+
+/// What a [`Pending`] entry defines: a program that mentions none of its names
+/// (nor has a name error, which is checked against the whole prelude for its hints)
+/// does not pay for parsing it.
+pub(super) enum Deferred {
+    /// A `STDLIB_LAZY` module.
+    Module {
+        name: &'static str,
+        text: &'static str,
+    },
+    /// The native constructors of one kind (solvers, schedules, search algorithms),
+    /// from their parameter lists in OptL syntax.
+    Families {
+        kind: SymKind,
+        path: &'static str,
+        src: String,
+    },
+}
+
+/// The names a stdlib module declares at its top level (`rule`, `fn`, `let` and
+/// `problem` lines that start at column 0), read from its text without parsing it.
+fn declared_names(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = ["rule ", "fn ", "let ", "problem "]
+                .iter()
+                .find_map(|kw| line.strip_prefix(kw))?;
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (end > 0).then(|| &rest[..end])
+        })
+        .collect()
+}
+
+/// Whether `src` has one of `names` as a whole word.
+fn mentions(src: &str, names: &[String]) -> bool {
+    src.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| names.iter().any(|n| n == w))
+}
+
+/// Everything deferred at the start of a session.
+pub(super) fn pending_prelude() -> Vec<Pending> {
+    let natives = [
+        (
+            SymKind::Solver,
+            "<native>/solvers.opt",
+            crate::solvers::declarations(),
+        ),
+        (
+            SymKind::Schedule,
+            "<native>/schedules.opt",
+            crate::schedules::declarations(),
+        ),
+        (
+            SymKind::Algorithm,
+            "<native>/algorithms.opt",
+            crate::search::algorithms::declarations(),
+        ),
+    ];
+    let families = natives.into_iter().map(|(kind, path, src)| Pending {
+        declares: declared_names(&src).into_iter().map(String::from).collect(),
+        what: Deferred::Families { kind, path, src },
+    });
+    let modules = STDLIB_LAZY.iter().map(|&(name, text)| Pending {
+        declares: declared_names(text).into_iter().map(String::from).collect(),
+        what: Deferred::Module { name, text },
+    });
+    families.chain(modules).collect()
+}
+
+impl Interpreter {
+    /// Makes the pending prelude definitions for which `wanted` says so.
+    pub(super) fn load_pending(&mut self, wanted: impl Fn(&Pending) -> bool) {
+        while let Some(i) = self.pending.iter().position(&wanted) {
+            // Taken off the list first: a module mentions its own names.
+            match self.pending.remove(i).what {
+                Deferred::Module { name, text } => {
+                    if let Err(e) = self.load_std(name, text) {
+                        self.stdlib_errors.push(e);
+                    }
+                }
+                Deferred::Families { kind, path, src } => self.define_families(kind, path, src),
+            }
+        }
+    }
+
+    /// Makes the pending prelude definitions of the names `src` mentions.
+    pub(super) fn load_mentioned_in(&mut self, src: &str) {
+        if !self.pending.is_empty() {
+            self.load_pending(|p| mentions(src, &p.declares));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    /// The names read off a lazy module's text are exactly those it defines, so a
+    /// program that mentions any of them loads it.
+    #[test]
+    fn lazy_modules_declare_what_they_define() {
+        for (name, text) in STDLIB_LAZY {
+            let mut optl = Interpreter::new();
+            let module = optl
+                .run_module(name, &format!("<stdlib>/{name}.opt"), text, None)
+                .expect("the stdlib loads");
+            let mut defined: Vec<&str> = module.members.fields.iter().map(|(n, _)| &**n).collect();
+            let mut declared = declared_names(text);
+            defined.sort_unstable();
+            declared.sort_unstable();
+            assert_eq!(declared, defined, "std.{name}");
+        }
+    }
+
+    /// Likewise for the native constructors: each name read off their declarations
+    /// is a family of their kind once they are defined.
+    #[test]
+    fn deferred_natives_declare_what_they_define() {
+        let mut optl = Interpreter::new();
+        let natives: Vec<(Vec<String>, SymKind)> = optl
+            .pending
+            .iter()
+            .filter_map(|p| match &p.what {
+                Deferred::Families { kind, .. } => Some((p.declares.clone(), *kind)),
+                Deferred::Module { .. } => None,
+            })
+            .collect();
+        assert_eq!(natives.len(), 3);
+        optl.load_pending(|_| true);
+        for (names, kind) in natives {
+            assert!(!names.is_empty());
+            for n in names {
+                let v = optl.prelude.lookup(&n);
+                assert!(matches!(v, Some(Value::Family(f)) if f.kind == kind), "{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn lazy_modules_load_when_mentioned() {
+        let mut optl = Interpreter::new();
+        optl.eval_str("let x = 1 + 2").expect("runs");
+        assert_eq!(
+            optl.pending.len(),
+            STDLIB_LAZY.len() + 3,
+            "nothing mentioned"
+        );
+        assert!(optl.visible_names().iter().any(|n| &**n == "adam"));
+        optl.eval_str("# lion is mentioned in a comment only\n1")
+            .expect("runs");
+        assert!(
+            optl.pending
+                .iter()
+                .all(|p| !matches!(p.what, Deferred::Module { .. }))
+        );
+        let mut optl = Interpreter::new();
+        assert!(optl.get("adamw").is_some());
+        let mut optl = Interpreter::new();
+        optl.eval_str("import std.optim\nlet r = optim.sgd()")
+            .expect("runs");
+        // A typo is checked against the whole prelude, for its hint.
+        let mut optl = Interpreter::new();
+        let err = optl.eval_str("adamm()").expect_err("unknown name");
+        let hint = format!("{:?}", err.diagnostics[0]);
+        assert!(hint.contains("did you mean `adam`"), "{hint}");
+    }
+}
