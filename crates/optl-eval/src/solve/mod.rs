@@ -249,7 +249,13 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             let first = sqp.solve(model, &x0, &bounds, &opts);
             match first.status {
                 Status::MaxIters | Status::Stalled | Status::Infeasible => {
-                    let mut r = auglag.solve(model, &x0, &bounds, &opts);
+                    // The solve's time limit covers both solvers.
+                    let spent = Duration::from_secs_f64(first.time_s.max(0.0));
+                    let rest = Options {
+                        timeout: opts.timeout.map(|t| t.saturating_sub(spent)),
+                        ..opts.clone()
+                    };
+                    let mut r = auglag.solve(model, &x0, &bounds, &rest);
                     r.message = format!("{} (after SQP stopped: {})", r.message, first.message);
                     r
                 }
