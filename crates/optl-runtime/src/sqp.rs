@@ -6,7 +6,8 @@
 //!
 //! (by [`crate::qp`], Goldfarb–Idnani), takes a step along `d` that decreases the
 //! ℓ₁ merit function `f + Σ νᵢ |violationᵢ|` (Armijo backtracking, Powell's penalty
-//! update `νᵢ = max(|λᵢ|, ½(νᵢ + |λᵢ|))`), and updates `B`, a positive definite
+//! update `νᵢ = max(|λᵢ|, ½(νᵢ + |λᵢ|))`, with one second-order correction of a
+//! rejected full step against the Maratos effect), and updates `B`, a positive definite
 //! approximation of the Lagrangian's Hessian, by Powell's damped BFGS formula.
 //! When the linearized constraints are inconsistent, the violated ones are scaled
 //! down (`θ = 0.1, 0.01, 0`) until the QP has a solution.
@@ -16,7 +17,7 @@
 //! needs far fewer evaluations than the augmented Lagrangian. It stops as the other
 //! solvers do: violation `<= feas_tol` and KKT residual `<= tol·max(1, |f|)`.
 
-use crate::dense::{cholesky, mat_vec};
+use crate::dense::{cholesky, mat_vec, solve_lower, solve_upper_t};
 use crate::problem::{
     Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Status, UNBOUNDED_F, dot, inf_norm,
     is_optimal, prepare_start, projected_grad_norm,
@@ -205,6 +206,46 @@ fn subproblem(pt: &Point, bounds: &Bounds, theta: f64) -> (Vec<f64>, Vec<f64>) {
     (rows, rhs)
 }
 
+/// The second-order correction of a full step `d` that the merit function rejected
+/// (the Maratos effect: near a solution, the curvature of the constraints undoes a
+/// step's progress in feasibility): the least-norm `d̂` with `J_A·d̂ = −c_A(x + d)`
+/// for the active constraints `A` (the equalities and the inequalities the QP held
+/// active), with the Jacobian at `x`. `None` when no constraint is active or the
+/// active gradients are dependent.
+fn second_order_correction(pt: &Point, trial: &Point, active: &[usize]) -> Option<Vec<f64>> {
+    let n = pt.x.len();
+    let me = pt.ce.len();
+    let k = active.len();
+    if k == 0 {
+        return None;
+    }
+    let row = |r: usize| &pt.jac[r * n..(r + 1) * n];
+    let mut gram = vec![0.0; k * k];
+    for (i, &a) in active.iter().enumerate() {
+        for (j, &b) in active.iter().enumerate() {
+            gram[i * k + j] = dot(row(a), row(b));
+        }
+    }
+    let l = cholesky(&gram, k)?;
+    let mut z: Vec<f64> = active
+        .iter()
+        .map(|&r| {
+            -if r < me {
+                trial.ce[r]
+            } else {
+                trial.ci[r - me]
+            }
+        })
+        .collect();
+    solve_lower(&l, k, &mut z);
+    solve_upper_t(&l, k, &mut z);
+    let mut dh = vec![0.0; n];
+    for (&r, zi) in active.iter().zip(&z) {
+        dh.iter_mut().zip(row(r)).for_each(|(d, g)| *d += zi * g);
+    }
+    dh.iter().all(|v| v.is_finite()).then_some(dh)
+}
+
 /// Powell's damped BFGS update of `b` with the step `s` and the change `y` of the
 /// Lagrangian's gradient; `b` stays positive definite.
 fn damped_bfgs(b: &mut [f64], n: usize, s: &[f64], y: &[f64]) {
@@ -344,6 +385,9 @@ impl Sqp {
                 .map(|i| if i < me { -qp.u[i] } else { qp.u[i] })
                 .collect();
             let d = qp.x;
+            // The constraints the QP holds active: every equality, and the
+            // inequalities with a positive multiplier.
+            let active: Vec<usize> = (0..m).filter(|&i| i < me || qp.u[i] > 0.0).collect();
             // Optimality at the current point, with these multipliers.
             let lg = pt.lagrangian_grad(&y);
             let pg = projected_grad_norm(&pt.x, &lg, bounds);
@@ -429,6 +473,28 @@ impl Sqp {
                     rounding_steps = if decrease { 0 } else { rounding_steps + 1 };
                     accepted = Some(trial);
                     break;
+                }
+                // A rejected full step gets one second-order correction.
+                if alpha == 1.0
+                    && finite
+                    && let Some(dh) = second_order_correction(pt, &trial, &active)
+                {
+                    let mut xs: Vec<f64> =
+                        pt.x.iter()
+                            .zip(&d)
+                            .zip(&dh)
+                            .map(|((x, d), h)| x + d + h)
+                            .collect();
+                    bounds.project(&mut xs);
+                    let corrected = Point::eval(nlp, xs);
+                    run.evals += 1;
+                    let phic = corrected.merit(&nu);
+                    let fine = corrected.f.is_finite() && corrected.g.iter().all(|v| v.is_finite());
+                    if fine && phic.is_finite() && phic <= phi + 1e-4 * slope.min(0.0) {
+                        rounding_steps = 0;
+                        accepted = Some(corrected);
+                        break;
+                    }
                 }
                 // Quadratic interpolation of the merit, kept within [0.1, 0.5]·α.
                 let curv = phit - phi - alpha * slope;
