@@ -157,10 +157,10 @@ impl Qp<'_> {
                 }
                 // Full step: the one that satisfies constraint p.
                 let zn = dot(&z, self.normal(p));
-                let t2 = if independent && zn > 0.0 {
-                    -s_p / zn
-                } else {
-                    f64::INFINITY
+                let t2 = match -s_p / zn {
+                    t if independent && zn > 0.0 && t >= 0.0 => t,
+                    // Dependent on the active normals, or overflowed to NaN.
+                    _ => f64::INFINITY,
                 };
                 if t1.is_infinite() && t2.is_infinite() {
                     return Err(QpFailure::Infeasible);
@@ -183,7 +183,10 @@ impl Qp<'_> {
                     cols.push(w);
                     break;
                 }
-                let k = drop.expect("a finite partial step names a constraint");
+                // A finite partial step names the constraint it drops.
+                let Some(k) = drop else {
+                    return Err(QpFailure::Stalled);
+                };
                 active.remove(k);
                 cols.remove(k);
             }
