@@ -75,6 +75,7 @@ fn field<'a>(out: &'a str, key: &str) -> &'a str {
 }
 
 /// One side's outcome on one case.
+#[derive(Clone)]
 struct Outcome {
     status: String,
     iters: String,
@@ -190,11 +191,8 @@ fn main() {
         let mut ours_ms: Vec<f64> = case.iter().map(|(o, _)| o.ms).collect();
         let (last, _) = case.last().expect("at least one round");
         let ours = Outcome {
-            status: last.status.clone(),
-            iters: last.iters.clone(),
-            evals: last.evals.clone(),
-            f: last.f.clone(),
             ms: median(&mut ours_ms),
+            ..last.clone()
         };
         row("optl", name, &ours, "");
         let Some(Some(t)) = case.last().map(|(_, t)| t.as_ref()) else {
@@ -213,11 +211,8 @@ fn main() {
             .filter_map(|(o, t)| Some(t.as_ref()?.ms / o.ms))
             .collect();
         let theirs = Outcome {
-            status: t.status.clone(),
-            iters: t.iters.clone(),
-            evals: t.evals.clone(),
-            f: t.f.clone(),
             ms: median(&mut theirs_ms),
+            ..t.clone()
         };
         let extra = match ratios.is_empty() {
             true => String::new(),

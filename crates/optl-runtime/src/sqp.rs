@@ -105,9 +105,14 @@ impl Point {
         self.violations().fold(0.0, f64::max)
     }
 
+    /// The ℓ₁ penalty `Σ νᵢ violationᵢ`.
+    fn penalty(&self, nu: &[f64]) -> f64 {
+        self.violations().zip(nu).map(|(v, w)| v * w).sum()
+    }
+
     /// The ℓ₁ merit function with weights `nu`.
     fn merit(&self, nu: &[f64]) -> f64 {
-        self.f + self.violations().zip(nu).map(|(v, w)| v * w).sum::<f64>()
+        self.f + self.penalty(nu)
     }
 
     /// `∇f + Jᵀ·y` (the gradient of the Lagrangian for multipliers `y`).
@@ -246,6 +251,13 @@ fn second_order_correction(pt: &Point, trial: &Point, active: &[usize]) -> Optio
     dh.iter().all(|v| v.is_finite()).then_some(dh)
 }
 
+/// The `n×n` identity, the quasi-Newton matrix before any curvature is known.
+fn identity(n: usize) -> Vec<f64> {
+    let mut b = vec![0.0; n * n];
+    (0..n).for_each(|i| b[i * n + i] = 1.0);
+    b
+}
+
 /// Powell's damped BFGS update of `b` with the step `s` and the change `y` of the
 /// Lagrangian's gradient; `b` stays positive definite.
 fn damped_bfgs(b: &mut [f64], n: usize, s: &[f64], y: &[f64]) {
@@ -302,41 +314,32 @@ impl Sqp {
             r.time_s = clock.elapsed_s();
             return r;
         }
-        let mut pt = Point::eval(nlp, x);
+        let pt = Point::eval(nlp, x);
         let viol0 = pt.violation();
         let mut run = Run {
             history: vec![pt.f],
             violation_history: vec![viol0],
-            pt: Point {
-                x: Vec::new(),
-                f: f64::NAN,
-                g: Vec::new(),
-                ce: Vec::new(),
-                ci: Vec::new(),
-                jac: Vec::new(),
-            },
+            pt,
             iters: 0,
             evals: 1,
             y: vec![0.0; m],
             kkt: f64::NAN,
             grad_norm: f64::NAN,
         };
-        if !pt.f.is_finite() || pt.g.iter().any(|v| !v.is_finite()) || viol0.is_infinite() {
-            let what = if pt.f.is_finite() {
+        let start = &run.pt;
+        if !start.f.is_finite() || start.g.iter().any(|v| !v.is_finite()) || viol0.is_infinite() {
+            let what = if start.f.is_finite() {
                 "a constraint or the gradient"
             } else {
                 "the objective"
             };
-            run.pt = pt;
             let msg = format!("{what} is NaN/Inf at the starting point");
             let mut r = run.finish(Status::Diverged, msg, self.feas_tol, &clock);
             r.diverged_at = Some(0);
             return r;
         }
-        pt.jacobian(nlp);
-        run.pt = pt;
-        let mut b = vec![0.0; n * n];
-        (0..n).for_each(|i| b[i * n + i] = 1.0);
+        run.pt.jacobian(nlp);
+        let mut b = identity(n);
         let mut nu = vec![0.0; m];
         let max_iters = self.max_iters.min(opts.max_iters);
         // Steps in a row accepted without a decrease of the merit function.
@@ -441,8 +444,8 @@ impl Sqp {
             for (w, yi) in nu.iter_mut().zip(&y) {
                 *w = yi.abs().max(0.5 * (*w + yi.abs()));
             }
-            let phi = pt.merit(&nu);
-            let pen: f64 = pt.violations().zip(&nu).map(|(v, w)| v * w).sum();
+            let pen = pt.penalty(&nu);
+            let phi = pt.f + pen;
             let gd = dot(&pt.g, &d);
             let slope = gd - theta * pen;
             // Backtracking on the merit function. Near a solution the merit's
@@ -526,8 +529,7 @@ impl Sqp {
             damped_bfgs(&mut b, n, &s, &dl);
             if cholesky(&b, n).is_none() {
                 // Lost definiteness to rounding: start the curvature afresh.
-                b.iter_mut().for_each(|v| *v = 0.0);
-                (0..n).for_each(|i| b[i * n + i] = 1.0);
+                b = identity(n);
             }
             run.history.push(next.f);
             run.violation_history.push(next.violation());
