@@ -12,38 +12,6 @@ use optl_ir::{
 use proptest::prelude::*;
 
 const SHAPES: [&[usize]; 7] = [&[], &[0], &[1], &[3], &[2, 1], &[2, 3], &[3, 2]];
-const UNARY: [UnaryOp; 15] = [
-    UnaryOp::Neg,
-    UnaryOp::Exp,
-    UnaryOp::Log,
-    UnaryOp::Log1p,
-    UnaryOp::Sqrt,
-    UnaryOp::Abs,
-    UnaryOp::Sign,
-    UnaryOp::Sin,
-    UnaryOp::Cos,
-    UnaryOp::Tan,
-    UnaryOp::Atan,
-    UnaryOp::Tanh,
-    UnaryOp::Sigmoid,
-    UnaryOp::Floor,
-    UnaryOp::Ceil,
-];
-const BINARY: [BinaryOp; 13] = [
-    BinaryOp::Add,
-    BinaryOp::Sub,
-    BinaryOp::Mul,
-    BinaryOp::Div,
-    BinaryOp::Pow,
-    BinaryOp::Min,
-    BinaryOp::Max,
-    BinaryOp::Lt,
-    BinaryOp::Le,
-    BinaryOp::Gt,
-    BinaryOp::Ge,
-    BinaryOp::Eq,
-    BinaryOp::Ne,
-];
 const VALUES: [f64; 8] = [0.0, 1.0, -1.0, 2.0, 0.5, f64::NAN, f64::INFINITY, -3.0];
 
 fn pick(nodes: &[NodeId], k: u8) -> NodeId {
@@ -72,8 +40,10 @@ fn step(g: &mut Graph, nodes: &[NodeId], r: &[u8]) -> Option<NodeId> {
         Some(axis)
     };
     match r[0] % 16 {
-        0 => Some(g.unary(UNARY[r[5] as usize % 15], a)),
-        1 | 2 => g.binary(BINARY[r[5] as usize % 13], a, b).ok(),
+        0 => Some(g.unary(UnaryOp::ALL[r[5] as usize % UnaryOp::ALL.len()], a)),
+        1 | 2 => g
+            .binary(BinaryOp::ALL[r[5] as usize % BinaryOp::ALL.len()], a, b)
+            .ok(),
         3 => g.where_(a, b, c).ok(),
         4 => g.sum(a, axis_opt).ok(),
         5 => g.max(a, axis_opt).ok(),

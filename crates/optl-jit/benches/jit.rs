@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::dag;
-use optl_ir::{AxisSlice, BinaryOp as B, Function, Graph};
+use common::{dag, rosenbrock};
+use optl_ir::Function;
 use optl_jit::{Jit, Kernel};
 use optl_tensor::Tensor;
 
@@ -69,34 +69,6 @@ fn fmt(seconds: f64) -> String {
     }
 }
 
-fn sl(start: usize, step: i64, len: usize) -> AxisSlice {
-    AxisSlice { start, step, len }
-}
-
-/// Chained Rosenbrock `sum(100 (x[1:] - x[:-1]^2)^2 + (1 - x[:-1])^2)` and its
-/// value+gradient function.
-fn rosenbrock(n: usize) -> Function {
-    let mut g = Graph::new();
-    let x = g.input(vec![n]);
-    let hi = g.slice(x, vec![sl(1, 1, n - 1)]).unwrap();
-    let lo = g.slice(x, vec![sl(0, 1, n - 1)]).unwrap();
-    let lo2 = g.binary(B::Mul, lo, lo).unwrap();
-    let d = g.binary(B::Sub, hi, lo2).unwrap();
-    let d2 = g.binary(B::Mul, d, d).unwrap();
-    let c = g.full(100.0, &[n - 1]);
-    let t1 = g.binary(B::Mul, c, d2).unwrap();
-    let one = g.full(1.0, &[n - 1]);
-    let e = g.binary(B::Sub, one, lo).unwrap();
-    let e2 = g.binary(B::Mul, e, e).unwrap();
-    let s = g.binary(B::Add, t1, e2).unwrap();
-    let y = g.sum(s, None).unwrap();
-    optl_ir::grad(&Function {
-        graph: g,
-        outputs: vec![y],
-    })
-    .unwrap()
-}
-
 /// Hand-written chained Rosenbrock value and gradient, one pass.
 #[inline(never)]
 fn rosenbrock_rust(x: &[f64], g: &mut [f64]) -> f64 {
@@ -138,7 +110,7 @@ fn main() {
     );
 
     // Rosenbrock n = 2, value + gradient.
-    let gf2 = rosenbrock(2);
+    let gf2 = rosenbrock(2).1;
     let k2 = jit.compile(&gf2).unwrap();
     let x2 = vec![-1.2, 1.0];
     let (mut f, mut g) = ([0.0], vec![0.0; 2]);
@@ -167,7 +139,7 @@ fn main() {
 
     // Chained Rosenbrock n = 10⁶.
     let n = 1_000_000;
-    let gfn = rosenbrock(n);
+    let gfn = rosenbrock(n).1;
     let t = Instant::now();
     let kn = jit.compile(&gfn).unwrap();
     let compile_n = t.elapsed();

@@ -37,40 +37,6 @@ impl R {
     }
 }
 
-const UNARY: [UnaryOp; 15] = [
-    UnaryOp::Neg,
-    UnaryOp::Exp,
-    UnaryOp::Log,
-    UnaryOp::Log1p,
-    UnaryOp::Sqrt,
-    UnaryOp::Abs,
-    UnaryOp::Sign,
-    UnaryOp::Sin,
-    UnaryOp::Cos,
-    UnaryOp::Tan,
-    UnaryOp::Atan,
-    UnaryOp::Tanh,
-    UnaryOp::Sigmoid,
-    UnaryOp::Floor,
-    UnaryOp::Ceil,
-];
-
-const BINARY: [BinaryOp; 13] = [
-    BinaryOp::Add,
-    BinaryOp::Sub,
-    BinaryOp::Mul,
-    BinaryOp::Div,
-    BinaryOp::Pow,
-    BinaryOp::Min,
-    BinaryOp::Max,
-    BinaryOp::Lt,
-    BinaryOp::Le,
-    BinaryOp::Gt,
-    BinaryOp::Ge,
-    BinaryOp::Eq,
-    BinaryOp::Ne,
-];
-
 const SHAPES: [&[usize]; 4] = [&[], &[3], &[2, 3], &[5, 4]];
 
 /// Larger shapes: long pairwise sums (leaf tables), SIMD loops with remainders.
@@ -145,11 +111,11 @@ fn step(r: &mut R, g: &mut Graph, nodes: &[NodeId]) -> Option<NodeId> {
         r.pick(&c)
     };
     Some(match r.below(14) {
-        0 | 1 => g.unary(r.pick(&UNARY), a),
+        0 | 1 => g.unary(r.pick(&UnaryOp::ALL), a),
         2..=4 => {
             let b = same(r, g);
             let (x, y) = if r.chance(0.5) { (a, b) } else { (b, a) };
-            g.binary(r.pick(&BINARY), x, y).ok()?
+            g.binary(r.pick(&BinaryOp::ALL), x, y).ok()?
         }
         5 => {
             let (b, c) = (same(r, g), same(r, g));

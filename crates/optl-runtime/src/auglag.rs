@@ -21,8 +21,7 @@
 
 use crate::lbfgs::{Curvature, Lbfgs};
 use crate::problem::{
-    Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Status, UNBOUNDED_F, inf_norm,
-    prepare_start,
+    Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Solver, Status, UNBOUNDED_F, inf_norm,
 };
 
 /// Augmented Lagrangian configuration. `AugLag::default()` gives the documented defaults.
@@ -223,21 +222,16 @@ impl Outer {
     }
 }
 
-impl AugLag {
-    /// Minimizes `nlp`'s objective subject to its constraints and `bounds`, from `x0`.
-    pub fn solve(
+impl Solver for AugLag {
+    fn run(
         &self,
         nlp: &mut dyn Nlp,
-        x0: &[f64],
+        x: Vec<f64>,
         bounds: &Bounds,
         opts: &Options,
+        clock: &Clock,
     ) -> SolveResult {
-        let clock = Clock::new(opts.timeout);
         let n = nlp.n();
-        let x = match prepare_start(n, x0, bounds, &clock) {
-            Ok(x) => x,
-            Err(r) => return *r,
-        };
         let (me, mi) = (nlp.n_eq(), nlp.n_ineq());
         let pt = Point::eval(nlp, &x);
         let viol0 = pt.violation();
@@ -261,7 +255,7 @@ impl AugLag {
                 "the objective"
             };
             let msg = format!("{what} is NaN/Inf at the starting point");
-            let mut r = o.finish(Status::Diverged, msg, self.feas_tol, &clock);
+            let mut r = o.finish(Status::Diverged, msg, self.feas_tol, clock);
             r.diverged_at = Some(0);
             return r;
         }
@@ -296,11 +290,11 @@ impl AugLag {
         let mut curvature = Curvature::default();
         loop {
             if o.iters >= self.max_outer {
-                return self.give_up(o, sub, bounds, opts, &clock);
+                return self.give_up(o, sub, bounds, opts, clock);
             }
             if clock.expired() {
                 let msg = format!("timeout after {} outer iterations", o.iters);
-                return o.finish(Status::Timeout, msg, self.feas_tol, &clock);
+                return o.finish(Status::Timeout, msg, self.feas_tol, clock);
             }
             o.iters += 1;
             sub.lam.clone_from(&o.lam);
@@ -319,12 +313,12 @@ impl AugLag {
             match res.status {
                 Status::Timeout => {
                     let msg = format!("timeout after {} outer iterations", o.iters);
-                    return o.finish(Status::Timeout, msg, self.feas_tol, &clock);
+                    return o.finish(Status::Timeout, msg, self.feas_tol, clock);
                 }
                 Status::Diverged | Status::Error => {
                     let msg = format!("subproblem {}: {}", o.iters, res.message);
                     let it = o.iters;
-                    let mut r = o.finish(res.status, msg, self.feas_tol, &clock);
+                    let mut r = o.finish(res.status, msg, self.feas_tol, clock);
                     r.diverged_at = Some(it);
                     return r;
                 }
@@ -338,7 +332,7 @@ impl AugLag {
                         o.violation_history.push(o.pt.violation());
                         let msg =
                             format!("objective fell below {UNBOUNDED_F:e} at a feasible point");
-                        return o.finish(Status::Unbounded, msg, self.feas_tol, &clock);
+                        return o.finish(Status::Unbounded, msg, self.feas_tol, clock);
                     }
                     // The penalty is too small to make the subproblem bounded.
                     rho = (rho * self.rho_factor).min(rho_max);
@@ -392,7 +386,7 @@ impl AugLag {
                     o.iters
                 );
                 let it = o.iters;
-                let mut r = o.finish(Status::Diverged, msg, self.feas_tol, &clock);
+                let mut r = o.finish(Status::Diverged, msg, self.feas_tol, clock);
                 r.diverged_at = Some(it);
                 return r;
             }
@@ -402,7 +396,7 @@ impl AugLag {
                     "max violation {viol:.3e} <= {:.0e} and KKT residual {:.3e} <= tol·max(1,|f|)",
                     self.feas_tol, o.kkt
                 );
-                return o.finish(Status::Converged, msg, self.feas_tol, &clock);
+                return o.finish(Status::Converged, msg, self.feas_tol, clock);
             }
             // At the final inner tolerance, a point that no longer moves cannot
             // be improved further: report it rather than loop.
@@ -414,7 +408,7 @@ impl AugLag {
                         "feasible (violation {viol:.3e}) but the KKT residual {:.3e} stopped decreasing",
                         o.kkt
                     );
-                    return o.finish(Status::Stalled, msg, self.feas_tol, &clock);
+                    return o.finish(Status::Stalled, msg, self.feas_tol, clock);
                 }
             } else {
                 unchanged = 0;
@@ -433,7 +427,7 @@ impl AugLag {
             if stuck && restorations < 5 {
                 restorations += 1;
                 no_progress = 0;
-                match self.restore(&mut sub, &mut o, bounds, opts, &clock) {
+                match self.restore(&mut sub, &mut o, bounds, opts, clock) {
                     Ok(()) => viol_prev = o.pt.violation(),
                     Err(r) => return *r,
                 }
@@ -441,7 +435,9 @@ impl AugLag {
             inner_tol = (inner_tol * 0.1).max(opts.tol);
         }
     }
+}
 
+impl AugLag {
     /// Minimizes the violation alone from `o.x`. `Err` carries the final result
     /// when the constraints cannot be satisfied.
     fn restore(

@@ -22,8 +22,8 @@
 
 use crate::linesearch::{LineSearch, LsParams, backtracking, more_thuente};
 use crate::problem::{
-    Bounds, Clock, Nlp, Options, SolveResult, Status, UNBOUNDED_F, all_finite, dot, inf_norm,
-    is_optimal, norm2, prepare_start, projected_grad_norm,
+    Bounds, Clock, Nlp, Options, SolveResult, Solver, Status, UNBOUNDED_F, all_finite, dot,
+    from_checked_start, inf_norm, is_optimal, norm2, projected_grad_norm,
 };
 use std::collections::VecDeque;
 
@@ -209,20 +209,22 @@ impl Run {
 #[derive(Default)]
 pub struct Curvature(Option<Memory>);
 
-impl Lbfgs {
-    /// Minimizes `nlp`'s objective from `x0` within `bounds` (constraints of `nlp`
-    /// are ignored: use `AugLag` for them).
-    pub fn solve(
+/// L-BFGS ignores the constraints of `nlp` (use `AugLag` for them).
+impl Solver for Lbfgs {
+    fn run(
         &self,
         nlp: &mut dyn Nlp,
-        x0: &[f64],
+        x: Vec<f64>,
         bounds: &Bounds,
         opts: &Options,
+        clock: &Clock,
     ) -> SolveResult {
-        self.solve_warm(nlp, x0, bounds, opts, &mut Curvature::default())
+        self.run_warm(nlp, x, bounds, opts, *clock, &mut Curvature::default())
     }
+}
 
-    /// [`Lbfgs::solve`] starting from the curvature pairs in `curvature` (when they
+impl Lbfgs {
+    /// [`Solver::solve`] starting from the curvature pairs in `curvature` (when they
     /// have the problem's size) and leaving this solve's pairs there.
     pub fn solve_warm(
         &self,
@@ -232,12 +234,22 @@ impl Lbfgs {
         opts: &Options,
         curvature: &mut Curvature,
     ) -> SolveResult {
-        let clock = Clock::new(opts.timeout);
         let n = nlp.n();
-        let x = match prepare_start(n, x0, bounds, &clock) {
-            Ok(x) => x,
-            Err(r) => return *r,
-        };
+        from_checked_start(n, x0, bounds, opts, |x, clock| {
+            self.run_warm(nlp, x, bounds, opts, clock, curvature)
+        })
+    }
+
+    fn run_warm(
+        &self,
+        nlp: &mut dyn Nlp,
+        x: Vec<f64>,
+        bounds: &Bounds,
+        opts: &Options,
+        clock: Clock,
+        curvature: &mut Curvature,
+    ) -> SolveResult {
+        let n = nlp.n();
         let mut g = vec![0.0; n];
         let f = nlp.objective(&x, Some(&mut g));
         let run = Run {

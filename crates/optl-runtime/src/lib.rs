@@ -2,8 +2,9 @@
 //!
 //! A problem is anything implementing [`Nlp`] (one objective, optional
 //! constraints) or [`MultiObjective`]; box bounds come separately as [`Bounds`].
-//! Each solver is a configuration struct with documented defaults and a
-//! `solve` method returning a [`SolveResult`] (or a [`FrontResult`] for NSGA-II):
+//! Each solver is a configuration struct with documented defaults; the
+//! single-objective ones implement [`Solver`], whose `solve` checks the start and
+//! returns a [`SolveResult`] (NSGA-II's `solve` returns a [`FrontResult`]):
 //!
 //! - [`Lbfgs`]: L-BFGS with a Moré–Thuente line search; projected active-set
 //!   variant under bounds;
@@ -42,6 +43,7 @@ pub use neldermead::NelderMead;
 pub use newton::Newton;
 pub use nsga2::{FrontResult, Nsga2};
 pub use problem::{
-    Bounds, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Status, UNBOUNDED_F,
+    Bounds, Clock, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Solver, Status,
+    UNBOUNDED_F,
 };
 pub use sqp::{SQP_MAX_SIZE, Sqp};

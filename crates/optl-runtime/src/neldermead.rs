@@ -5,9 +5,7 @@
 //! Bounds are respected by projecting every trial vertex onto the box. NaN/Inf
 //! values rank as `+inf`, so the simplex moves away from them.
 
-use crate::problem::{
-    Bounds, Clock, Nlp, Options, SolveResult, Status, UNBOUNDED_F, prepare_start,
-};
+use crate::problem::{Bounds, Clock, Nlp, Options, SolveResult, Solver, Status, UNBOUNDED_F};
 
 /// Nelder–Mead configuration. `NelderMead::default()` gives the documented defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,22 +41,18 @@ fn rank(f: f64) -> f64 {
     if f.is_nan() { f64::INFINITY } else { f }
 }
 
-impl NelderMead {
-    /// Minimizes `nlp`'s objective from `x0` within `bounds` without gradients
-    /// (constraints of `nlp` are ignored). `grad_norm` is not computed (NaN).
-    pub fn solve(
+/// Nelder–Mead uses no gradients and ignores the constraints of `nlp`;
+/// `grad_norm` is not computed (NaN).
+impl Solver for NelderMead {
+    fn run(
         &self,
         nlp: &mut dyn Nlp,
-        x0: &[f64],
+        x0: Vec<f64>,
         bounds: &Bounds,
         opts: &Options,
+        clock: &Clock,
     ) -> SolveResult {
-        let clock = Clock::new(opts.timeout);
         let n = nlp.n();
-        let x0 = match prepare_start(n, x0, bounds, &clock) {
-            Ok(x) => x,
-            Err(r) => return *r,
-        };
         let nf = n.max(1) as f64;
         let (alpha, beta, gamma, delta) = if self.adaptive && n >= 2 {
             (1.0, 1.0 + 2.0 / nf, 0.75 - 1.0 / (2.0 * nf), 1.0 - 1.0 / nf)

@@ -11,8 +11,8 @@
 //! projected step (one extra Hessian-vector product).
 
 use crate::problem::{
-    Bounds, Clock, Nlp, Options, SolveResult, Status, UNBOUNDED_F, all_finite, dot, is_optimal,
-    norm2, prepare_start, projected_grad_norm,
+    Bounds, Clock, Nlp, Options, SolveResult, Solver, Status, UNBOUNDED_F, all_finite, dot,
+    is_optimal, norm2, projected_grad_norm,
 };
 
 /// Newton-CG configuration. `Newton::default()` gives the documented defaults.
@@ -122,22 +122,17 @@ fn steihaug(
     z
 }
 
-impl Newton {
-    /// Minimizes `nlp`'s objective from `x0` within `bounds` (constraints of `nlp`
-    /// are ignored).
-    pub fn solve(
+/// Newton-CG ignores the constraints of `nlp`.
+impl Solver for Newton {
+    fn run(
         &self,
         nlp: &mut dyn Nlp,
-        x0: &[f64],
+        mut x: Vec<f64>,
         bounds: &Bounds,
         opts: &Options,
+        clock: &Clock,
     ) -> SolveResult {
-        let clock = Clock::new(opts.timeout);
         let n = nlp.n();
-        let mut x = match prepare_start(n, x0, bounds, &clock) {
-            Ok(x) => x,
-            Err(r) => return *r,
-        };
         let mut g = vec![0.0; n];
         let mut f = nlp.objective(&x, Some(&mut g));
         let mut evals = 1usize;

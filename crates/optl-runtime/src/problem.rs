@@ -348,15 +348,15 @@ impl Default for Options {
 /// Objective values below this are taken as proof that the problem is unbounded.
 pub const UNBOUNDED_F: f64 = -1e100;
 
-/// A wall-clock deadline derived from `Options::timeout`.
+/// A solve's clock: when it started and its deadline (from `Options::timeout`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Clock {
+pub struct Clock {
     start: Instant,
     deadline: Option<Instant>,
 }
 
 impl Clock {
-    pub(crate) fn new(timeout: Option<Duration>) -> Self {
+    pub fn new(timeout: Option<Duration>) -> Self {
         let start = Instant::now();
         Clock {
             start,
@@ -364,17 +364,19 @@ impl Clock {
         }
     }
 
-    pub(crate) fn expired(&self) -> bool {
+    /// True once the deadline has passed.
+    pub fn expired(&self) -> bool {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// The time left, for handing to an inner solver.
-    pub(crate) fn remaining(&self) -> Option<Duration> {
+    pub fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    pub(crate) fn elapsed_s(&self) -> f64 {
+    /// Seconds since the start.
+    pub fn elapsed_s(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
     }
 }
@@ -451,8 +453,50 @@ pub(crate) fn is_optimal(pg: f64, f: f64, f_prev: Option<f64>, tol: f64) -> bool
     pg <= tol || f_prev.is_none_or(|fp| (f - fp).abs() <= 0.5 * f.abs())
 }
 
+/// A solver of single-objective problems. Every solver checks its start the same
+/// way ([`Solver::solve`]): the start must have one finite entry per variable and
+/// the bounds must be consistent; the start is projected into the bounds. The
+/// method itself ([`Solver::run`]) starts from there.
+pub trait Solver {
+    /// Runs the method from `x`, a start that [`Solver::solve`] has checked and
+    /// projected into `bounds`, with the solve's `clock` already running.
+    fn run(
+        &self,
+        nlp: &mut dyn Nlp,
+        x: Vec<f64>,
+        bounds: &Bounds,
+        opts: &Options,
+        clock: &Clock,
+    ) -> SolveResult;
+
+    /// Minimizes `nlp`'s objective from `x0` within `bounds` (and subject to `nlp`'s
+    /// constraints, for the solvers that handle them).
+    fn solve(&self, nlp: &mut dyn Nlp, x0: &[f64], bounds: &Bounds, opts: &Options) -> SolveResult {
+        let n = nlp.n();
+        from_checked_start(n, x0, bounds, opts, |x, clock| {
+            self.run(nlp, x, bounds, opts, &clock)
+        })
+    }
+}
+
+/// Starts a solve's clock, checks and projects the start point `x0` (see [`Solver`])
+/// and hands both to `run`; or returns the result that says what is wrong.
+pub(crate) fn from_checked_start(
+    n: usize,
+    x0: &[f64],
+    bounds: &Bounds,
+    opts: &Options,
+    run: impl FnOnce(Vec<f64>, Clock) -> SolveResult,
+) -> SolveResult {
+    let clock = Clock::new(opts.timeout);
+    match prepare_start(n, x0, bounds, &clock) {
+        Ok(x) => run(x, clock),
+        Err(r) => *r,
+    }
+}
+
 /// Checks a start point and bounds; returns the projected start or an error result.
-pub(crate) fn prepare_start(
+fn prepare_start(
     n: usize,
     x0: &[f64],
     bounds: &Bounds,

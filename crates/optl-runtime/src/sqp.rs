@@ -19,8 +19,8 @@
 
 use crate::dense::{cholesky, mat_vec, solve_lower, solve_upper_t};
 use crate::problem::{
-    Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Status, UNBOUNDED_F, dot, inf_norm,
-    is_optimal, prepare_start, projected_grad_norm,
+    Bounds, Clock, ConstraintRef, Nlp, Options, SolveResult, Solver, Status, UNBOUNDED_F, dot,
+    inf_norm, is_optimal, projected_grad_norm,
 };
 use crate::qp::{Qp, QpFailure};
 
@@ -289,21 +289,16 @@ fn damped_bfgs(b: &mut [f64], n: usize, s: &[f64], y: &[f64]) {
     }
 }
 
-impl Sqp {
-    /// Minimizes `nlp`'s objective subject to its constraints and `bounds`, from `x0`.
-    pub fn solve(
+impl Solver for Sqp {
+    fn run(
         &self,
         nlp: &mut dyn Nlp,
-        x0: &[f64],
+        x: Vec<f64>,
         bounds: &Bounds,
         opts: &Options,
+        clock: &Clock,
     ) -> SolveResult {
-        let clock = Clock::new(opts.timeout);
         let n = nlp.n();
-        let x = match prepare_start(n, x0, bounds, &clock) {
-            Ok(x) => x,
-            Err(r) => return *r,
-        };
         let m = nlp.n_eq() + nlp.n_ineq();
         if n > SQP_MAX_SIZE || m > SQP_MAX_SIZE {
             let msg = format!(
@@ -334,7 +329,7 @@ impl Sqp {
                 "the objective"
             };
             let msg = format!("{what} is NaN/Inf at the starting point");
-            let mut r = run.finish(Status::Diverged, msg, self.feas_tol, &clock);
+            let mut r = run.finish(Status::Diverged, msg, self.feas_tol, clock);
             r.diverged_at = Some(0);
             return r;
         }
@@ -347,7 +342,7 @@ impl Sqp {
         loop {
             if clock.expired() {
                 let msg = format!("timeout after {} iterations", run.iters);
-                return run.finish(Status::Timeout, msg, self.feas_tol, &clock);
+                return run.finish(Status::Timeout, msg, self.feas_tol, clock);
             }
             let pt = &run.pt;
             // The QP, relaxed when its linearized constraints are inconsistent.
@@ -370,17 +365,17 @@ impl Sqp {
                     Err(QpFailure::Infeasible) => continue,
                     Err(QpFailure::Expired) => {
                         let msg = format!("timeout after {} iterations", run.iters);
-                        return run.finish(Status::Timeout, msg, self.feas_tol, &clock);
+                        return run.finish(Status::Timeout, msg, self.feas_tol, clock);
                     }
                     Err(e) => {
                         let msg = format!("the QP subproblem failed ({e:?})");
-                        return run.finish(Status::Stalled, msg, self.feas_tol, &clock);
+                        return run.finish(Status::Stalled, msg, self.feas_tol, clock);
                     }
                 }
             }
             let Some((qp, theta)) = solved else {
                 let msg = "the linearized constraints are inconsistent".to_string();
-                return run.finish(Status::Infeasible, msg, self.feas_tol, &clock);
+                return run.finish(Status::Infeasible, msg, self.feas_tol, clock);
             };
             // Multipliers in `f + yᵀc` from the QP's (`Bd + ∇f = Σ uᵢ nᵢ`).
             let me = pt.ce.len();
@@ -415,14 +410,14 @@ impl Sqp {
                     "max violation {viol:.3e} <= {:.0e} and KKT residual {:.3e} <= tol·max(1,|f|)",
                     self.feas_tol, run.kkt
                 );
-                return run.finish(Status::Converged, msg, self.feas_tol, &clock);
+                return run.finish(Status::Converged, msg, self.feas_tol, clock);
             }
             if run.iters >= max_iters {
                 let msg = format!(
                     "reached {max_iters} iterations (violation {viol:.3e}, KKT residual {:.3e})",
                     run.kkt
                 );
-                return run.finish(Status::MaxIters, msg, self.feas_tol, &clock);
+                return run.finish(Status::MaxIters, msg, self.feas_tol, clock);
             }
             if inf_norm(&d) <= 1e-15 * (1.0 + inf_norm(&pt.x)) {
                 // No step: either the linearized constraints admit none that
@@ -438,7 +433,7 @@ impl Sqp {
                     "{what} (violation {viol:.3e}, KKT residual {:.3e})",
                     run.kkt
                 );
-                return run.finish(status, msg, self.feas_tol, &clock);
+                return run.finish(status, msg, self.feas_tol, clock);
             }
             run.iters += 1;
             for (w, yi) in nu.iter_mut().zip(&y) {
@@ -516,7 +511,7 @@ impl Sqp {
                     "the line search found no decrease of the merit function (violation {viol:.3e}, KKT residual {:.3e})",
                     run.kkt
                 );
-                return run.finish(Status::Stalled, msg, self.feas_tol, &clock);
+                return run.finish(Status::Stalled, msg, self.feas_tol, clock);
             };
             next.jacobian(nlp);
             let s: Vec<f64> = next.x.iter().zip(&pt.x).map(|(a, b)| a - b).collect();
@@ -536,7 +531,7 @@ impl Sqp {
             run.pt = next;
             if run.pt.f < UNBOUNDED_F && run.pt.violation() <= self.feas_tol {
                 let msg = format!("objective fell below {UNBOUNDED_F:e} at a feasible point");
-                return run.finish(Status::Unbounded, msg, self.feas_tol, &clock);
+                return run.finish(Status::Unbounded, msg, self.feas_tol, clock);
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::interp::{EvalResult, Interp, a_type, err_label};
 use crate::numeric::TracedProblem;
 use crate::value::{Record, SymKind, SymObj, Value};
 use model::ProblemModel;
-use optl_runtime::{Bounds, Options, SolveResult, Status};
+use optl_runtime::{Bounds, Options, SolveResult, Solver, Status};
 use optl_syntax::codes;
 use optl_syntax::span::Span;
 use std::rc::Rc;

@@ -2,7 +2,7 @@
 //! unboundedness.
 
 use crate::problems::{ConNlp, Hs71, contradiction};
-use optl_runtime::{AugLag, Bounds, ConstraintRef, Options, Status};
+use optl_runtime::{AugLag, Bounds, ConstraintRef, Options, Solver, Status};
 
 #[test]
 fn hs71() {

@@ -1,7 +1,7 @@
 //! L-BFGS tests: unconstrained test functions, bounds, and failure statuses.
 
 use crate::problems::{FnNlp, Rosenbrock, powell};
-use optl_runtime::{Bounds, Lbfgs, LineSearch, Nlp, Options, Status};
+use optl_runtime::{Bounds, Lbfgs, LineSearch, Nlp, Options, Solver, Status};
 use std::cell::Cell;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Nelder–Mead tests.
 
 use crate::problems::{FnNlp, Rosenbrock};
-use optl_runtime::{Bounds, NelderMead, Options, Status};
+use optl_runtime::{Bounds, NelderMead, Options, Solver, Status};
 
 #[test]
 fn rosenbrock_2d() {

@@ -1,7 +1,7 @@
 //! Newton-CG tests.
 
 use crate::problems::{FnNlp, Rosenbrock, powell};
-use optl_runtime::{Bounds, Newton, Options, Status};
+use optl_runtime::{Bounds, Newton, Options, Solver, Status};
 
 #[test]
 fn rosenbrock_exact_hvp() {

@@ -5,7 +5,7 @@
 use crate::problems::{ConNlp, FnNlp, Zdt1};
 use optl_runtime::{
     AugLag, Bounds, Lbfgs, LineSearch, MultiObjective, NelderMead, Newton, Nlp, Nsga2, Options,
-    SolveResult, Status,
+    SolveResult, Solver, Status,
 };
 use std::cell::Cell;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! SQP tests: HS71 in few evaluations, infeasibility, unboundedness, size limit.
 
 use crate::problems::{ConNlp, FnNlp, Hs71, contradiction};
-use optl_runtime::{Bounds, Options, SQP_MAX_SIZE, Sqp, Status};
+use optl_runtime::{Bounds, Options, SQP_MAX_SIZE, Solver, Sqp, Status};
 
 #[test]
 fn hs71_in_few_evaluations() {
