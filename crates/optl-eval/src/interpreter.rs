@@ -89,7 +89,7 @@ impl std::error::Error for Error {}
 /// An OptL session.
 pub struct Interpreter {
     sources: SourceMap,
-    interp: Interp,
+    pub(crate) interp: Interp,
     prelude: Rc<Scope>,
     globals: Rc<Scope>,
     /// Loaded modules by key (`std.optim` or a canonical file path).

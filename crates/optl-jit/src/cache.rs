@@ -52,6 +52,10 @@ impl KernelCache {
     /// The kernel of `f` (or its compile error) if an equal function was compiled
     /// before; never compiles.
     pub fn lookup(&mut self, f: &Function) -> Option<Result<Kernel, JitError>> {
+        // An empty cache answers without hashing `f` (a one-off solve's programs).
+        if self.map.is_empty() {
+            return None;
+        }
         self.lookup_key(&optl_ir::structural_hash(f))
     }
 

@@ -44,6 +44,6 @@ pub use newton::Newton;
 pub use nsga2::{FrontResult, Nsga2};
 pub use problem::{
     Bounds, Clock, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Solver, Status,
-    UNBOUNDED_F,
+    UNBOUNDED_F, jacobian_by_rows,
 };
 pub use sqp::{SQP_MAX_SIZE, Sqp};

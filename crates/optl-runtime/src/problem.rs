@@ -84,6 +84,28 @@ pub trait Nlp {
             out[i] = (fp - fm) / (2.0 * h);
         }
     }
+
+    /// The constraints' Jacobian at `x`, row-major `[n_eq + n_ineq, n]`, equality
+    /// rows first. The default is [`jacobian_by_rows`].
+    fn constraints_jacobian(&mut self, x: &[f64], out: &mut [f64]) {
+        jacobian_by_rows(self, x, out);
+    }
+}
+
+/// The constraints' Jacobian (as [`Nlp::constraints_jacobian`]) by one
+/// [`Nlp::constraints_jt`] product per row, with a unit multiplier for that row.
+pub fn jacobian_by_rows<P: Nlp + ?Sized>(nlp: &mut P, x: &[f64], out: &mut [f64]) {
+    let (me, mi) = (nlp.n_eq(), nlp.n_ineq());
+    let (mut ye, mut yi) = (vec![0.0; me], vec![0.0; mi]);
+    for (r, row) in out.chunks_exact_mut(x.len().max(1)).enumerate() {
+        if r < me {
+            ye[r] = 1.0;
+        } else if r - me < mi {
+            yi[r - me] = 1.0;
+        }
+        nlp.constraints_jt(x, &ye, &yi, row);
+        ye.iter_mut().chain(yi.iter_mut()).for_each(|v| *v = 0.0);
+    }
 }
 
 /// Several objectives to minimize at once (solved for a Pareto front by NSGA-II),

@@ -78,20 +78,11 @@ impl Point {
         }
     }
 
-    /// Fills the Jacobian, one transposed product per constraint.
+    /// Fills the Jacobian.
     fn jacobian(&mut self, nlp: &mut dyn Nlp) {
-        let (me, mi, n) = (self.ce.len(), self.ci.len(), self.x.len());
-        self.jac = vec![0.0; (me + mi) * n];
-        let (mut ye, mut yi) = (vec![0.0; me], vec![0.0; mi]);
-        for (r, row) in self.jac.chunks_exact_mut(n).enumerate() {
-            if r < me {
-                ye[r] = 1.0;
-            } else {
-                yi[r - me] = 1.0;
-            }
-            nlp.constraints_jt(&self.x, &ye, &yi, row);
-            ye.iter_mut().chain(yi.iter_mut()).for_each(|v| *v = 0.0);
-        }
+        let rows = self.ce.len() + self.ci.len();
+        self.jac = vec![0.0; rows * self.x.len()];
+        nlp.constraints_jacobian(&self.x, &mut self.jac);
     }
 
     /// Violation of each constraint (`|c_eq|`, `max(0, c_ineq)`), NaN as infinite.

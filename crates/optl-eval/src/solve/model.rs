@@ -11,6 +11,12 @@ use optl_tensor::Tensor;
 /// Evaluations between progress reports of a native solve.
 const PROGRESS_EVERY: usize = 256;
 
+/// Constraint rows up to which the Jacobian is one program (one copy of the
+/// Jacobian-transpose program per row, sharing the forward pass) rather than one
+/// run of the Jacobian-transpose program per row: SQP's problems (at most 50 rows
+/// under `auto`) get the one program, bigger ones are not copied that many times.
+const JACOBIAN_PROGRAM_MAX_ROWS: usize = 64;
+
 /// Where each var lies in the flat variable vector, and its shape.
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -73,6 +79,10 @@ pub struct ProblemModel {
     constraints: Program,
     /// vars, multipliers per constraint → [yᵀc, gradient per var, ...]
     constraints_jt: Option<Program>,
+    /// vars → the Jacobian's rows (one output per row and var), built on first use
+    /// (only SQP asks for the whole Jacobian); `Some(None)` when there are too many
+    /// rows or it cannot be built, and the rows come from `constraints_jt`.
+    jacobian: Option<Option<Program>>,
     pub evals: usize,
     /// The embedder's progress callback, lent by the interpreter during a solve.
     pub progress: Option<crate::progress::ProgressFn>,
@@ -139,6 +149,7 @@ impl ProblemModel {
             objectives,
             constraints,
             constraints_jt,
+            jacobian: None,
             evals: 0,
             progress: None,
             engines: Engines::default(),
@@ -273,6 +284,62 @@ fn jt_function(constraints: &Function) -> IrResult<Function> {
     })
 }
 
+/// vars → the Jacobian's rows, equality rows first (each row one output per var):
+/// `jt` (from [`jt_function`], with `n_vars` var inputs) inlined once per row with
+/// that row's unit multiplier as a constant. The copies share the forward pass, and
+/// the multipliers' zeros fold away.
+fn jacobian_function(jt: &Function, n_vars: usize, kinds: &[ConstraintKind]) -> IrResult<Function> {
+    let shapes = jt.input_shapes();
+    let (var_shapes, y_shapes) = shapes.split_at(n_vars.min(shapes.len()));
+    let mut g = Graph::new();
+    let xs = g.inputs(var_shapes);
+    let mut outputs = Vec::new();
+    let equality_first = [ConstraintKind::Equal, ConstraintKind::LessEq];
+    for kind in equality_first {
+        for (k, shape) in y_shapes.iter().enumerate() {
+            if kinds.get(k) != Some(&kind) {
+                continue;
+            }
+            for i in 0..shape.iter().product() {
+                let mut args = xs.clone();
+                for (j, s) in y_shapes.iter().enumerate() {
+                    let mut y = Tensor::zeros(ndarray::IxDyn(s));
+                    if j == k
+                        && let Some(v) = y.iter_mut().nth(i)
+                    {
+                        *v = 1.0;
+                    }
+                    args.push(g.constant(y));
+                }
+                let out = optl_ir::inline(&mut g, jt, &args)?;
+                outputs.extend_from_slice(out.get(1..1 + n_vars).unwrap_or_default());
+            }
+        }
+    }
+    Ok(optl_ir::simplify(&Function { graph: g, outputs }))
+}
+
+impl ProblemModel {
+    /// The Jacobian program, built on first use when the rows are few enough.
+    fn jacobian_program(&mut self) -> Option<Program> {
+        if self.jacobian.is_none() {
+            let rows = self.rows(ConstraintKind::Equal) + self.rows(ConstraintKind::LessEq);
+            let kinds: Vec<ConstraintKind> =
+                self.problem.constraints.iter().map(|c| c.kind).collect();
+            let built = match &self.constraints_jt {
+                Some(jt) if rows <= JACOBIAN_PROGRAM_MAX_ROWS => {
+                    jacobian_function(&jt.function, self.problem.vars.len(), &kinds)
+                        .ok()
+                        .map(|f| self.engines.prepare(f))
+                }
+                _ => None,
+            };
+            self.jacobian = Some(built);
+        }
+        self.jacobian.clone().flatten()
+    }
+}
+
 impl optl_runtime::Nlp for ProblemModel {
     fn n(&self) -> usize {
         self.n
@@ -397,6 +464,98 @@ impl optl_runtime::Nlp for ProblemModel {
         match self.run(&f, &inputs) {
             Some(r) => flatten_into(&r[1..1 + self.problem.vars.len()], out),
             None => out.iter_mut().for_each(|o| *o = f64::NAN),
+        }
+    }
+
+    fn constraints_jacobian(&mut self, x: &[f64], out: &mut [f64]) {
+        let Some(f) = self.jacobian_program() else {
+            return optl_runtime::jacobian_by_rows(self, x, out);
+        };
+        let inputs = self.split(x);
+        match self.run(&f, &inputs) {
+            Some(r) => flatten_into(&r, out),
+            None => out.iter_mut().for_each(|o| *o = f64::NAN),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Interpreter;
+    use crate::value::Value;
+    use optl_runtime::Nlp;
+    use optl_syntax::span::Span;
+
+    /// The model of problem `name` defined by `src`.
+    fn model(src: &str, name: &str) -> ProblemModel {
+        let mut optl = Interpreter::new();
+        optl.eval_str(src).expect("the problem is defined");
+        let Some(Value::Sym(p)) = optl.get(name) else {
+            panic!("{name} is a problem");
+        };
+        let traced = optl
+            .interp
+            .trace_problem(&p, Span::default())
+            .expect("traces");
+        let mut engines = Engines::default();
+        let mut m = ProblemModel::new(traced, &mut engines, false).expect("builds");
+        m.engines = engines;
+        m
+    }
+
+    /// The Jacobian as one program equals the rows taken one Jacobian-transpose
+    /// product at a time, with equality rows first whatever the declaration order,
+    /// and costs one program run instead of one per row.
+    #[test]
+    fn jacobian_program_matches_rows_one_at_a_time() {
+        let src = "problem p {
+              var x[3] = [0.5, -1, 2]
+              var y = 0.3
+              minimize sum(x^2) + y
+              subject to x[0] * x[1] + sin(y) <= 1
+              subject to x^2 - y == [1, 2, 3]
+              subject to exp(x[2]) * y >= x[0]
+            }";
+        let mut m = model(src, "p");
+        let (n, rows) = (m.n(), m.n_eq() + m.n_ineq());
+        assert_eq!((n, m.n_eq(), m.n_ineq()), (4, 3, 2));
+        for x in [[0.5, -1.0, 2.0, 0.3], [1.5, 0.25, -0.75, -2.0]] {
+            let mut one = vec![0.0; rows * n];
+            let before = m.evals;
+            m.constraints_jacobian(&x, &mut one);
+            assert_eq!(m.evals - before, 1, "one program run");
+            let mut by_rows = vec![0.0; rows * n];
+            optl_runtime::jacobian_by_rows(&mut m, &x, &mut by_rows);
+            assert_eq!(one, by_rows, "at {x:?}");
+        }
+        // Row 0 is the first equality row, d(x0² - y)/d(x, y) = [2 x0, 0, 0, -1].
+        let mut jac = vec![0.0; rows * n];
+        m.constraints_jacobian(&[0.5, -1.0, 2.0, 0.3], &mut jac);
+        assert_eq!(jac[..4], [1.0, 0.0, 0.0, -1.0]);
+    }
+
+    /// Past `JACOBIAN_PROGRAM_MAX_ROWS` rows the Jacobian comes one row at a time.
+    #[test]
+    fn many_rows_take_one_product_each() {
+        let rows = JACOBIAN_PROGRAM_MAX_ROWS + 1;
+        let src = format!(
+            "problem p {{
+              var x[{rows}] = 1
+              minimize sum(x)
+              subject to x^2 <= 4
+            }}"
+        );
+        let mut m = model(&src, "p");
+        let x: Vec<f64> = (0..rows).map(|i| i as f64 / 10.0).collect();
+        let mut jac = vec![0.0; rows * rows];
+        let before = m.evals;
+        m.constraints_jacobian(&x, &mut jac);
+        assert_eq!(m.evals - before, rows);
+        for (i, row) in jac.chunks_exact(rows).enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                assert_eq!(*v, if i == j { 2.0 * x[i] } else { 0.0 });
+            }
         }
     }
 }
