@@ -145,6 +145,18 @@ fn limits_are_flags() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("E0210"), "{}", text(&out.stderr));
+    // `inf` is no limit; NaN and negative numbers are usage errors, not panics.
+    let out = optl(&["run", "-", "--timeout", "inf"], Some(b"print(1)\n"));
+    assert_eq!(text(&out.stdout), "1\n", "{}", text(&out.stderr));
+    for bad in ["nan", "-1"] {
+        let out = optl(&["run", "-", "--timeout", bad], Some(b"print(1)\n"));
+        assert_eq!(out.status.code(), Some(2), "--timeout {bad}");
+        assert!(
+            text(&out.stderr).contains("time limit"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

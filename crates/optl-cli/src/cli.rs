@@ -80,9 +80,9 @@ pub struct RunOpts {
     /// Seed for random builtins called without an explicit seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Wall-clock limit in seconds.
-    #[arg(long)]
-    timeout: Option<f64>,
+    /// Wall-clock limit in seconds (`inf`: none).
+    #[arg(long, value_parser = parse_time_limit, allow_negative_numbers = true)]
+    timeout: Option<TimeLimit>,
     /// Evaluation step budget.
     #[arg(long)]
     max_steps: Option<u64>,
@@ -131,11 +131,21 @@ enum Color {
     Never,
 }
 
+/// `--timeout SECONDS`: `None` for no limit.
+#[derive(Clone, Copy)]
+struct TimeLimit(Option<Duration>);
+
+/// Parses `--timeout`: a number of seconds >= 0, or `inf` for no limit.
+fn parse_time_limit(s: &str) -> Result<TimeLimit, String> {
+    let seconds: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    optl_eval::time_limit(seconds).map(TimeLimit)
+}
+
 impl RunOpts {
     fn limits(&self) -> Limits {
         let mut l = Limits::default();
-        if let Some(t) = self.timeout {
-            l.timeout = Some(Duration::from_secs_f64(t.max(0.0)));
+        if let Some(TimeLimit(t)) = self.timeout {
+            l.timeout = t;
         }
         if let Some(s) = self.max_steps {
             l.max_steps = s;

@@ -34,6 +34,6 @@ pub use optl_tensor::format;
 
 pub use engine::EngineStats;
 pub use interpreter::{Error, Interpreter, Stage};
-pub use limits::Limits;
+pub use limits::{Limits, time_limit};
 pub use optl_jit::Engine;
 pub use value::Value;

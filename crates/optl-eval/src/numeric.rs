@@ -247,9 +247,12 @@ impl Interp {
                     }
                     optl_tensor::check_limit(&shape, limit)
                         .map_err(|e| crate::convert::tensor_error(e, s.span))?;
+                    // A start or bound broadcasts to the var's shape, never beyond it.
+                    let var_name = &v.name.name;
                     let fill = |interp: &mut Interp,
                                 e: Option<&optl_syntax::ast::Expr>,
-                                default: f64|
+                                default: f64,
+                                what: &str|
                      -> EvalResult<Tensor> {
                         let base = optl_tensor::full(&shape, default, limit)
                             .map_err(|e| crate::convert::tensor_error(e, s.span))?;
@@ -262,12 +265,29 @@ impl Interp {
                             ));
                         }
                         let t = to_tensor(&v, e.span, limit)?;
+                        match optl_tensor::broadcast_shapes(base.shape(), t.shape()) {
+                            Ok(b) if b == shape => {}
+                            _ => {
+                                return Err(err_label(
+                                    codes::SHAPE_MISMATCH,
+                                    format!(
+                                        "the {what} of `{}` has shape {}, which does not broadcast to the var's shape {}",
+                                        var_name,
+                                        optl_tensor::shape_str(t.shape()),
+                                        optl_tensor::shape_str(&shape)
+                                    ),
+                                    e.span,
+                                    format!("shape {}", optl_tensor::shape_str(t.shape())),
+                                ));
+                            }
+                        }
                         optl_tensor::zip_with(&base, &t, limit, |_, x| x)
                             .map_err(|err| crate::convert::tensor_error(err, e.span))
                     };
-                    let lower = fill(self, v.bounds.as_ref().map(|b| &b.0), f64::NEG_INFINITY)?;
-                    let upper = fill(self, v.bounds.as_ref().map(|b| &b.1), f64::INFINITY)?;
-                    let init = fill(self, v.init.as_ref(), 0.0)?;
+                    let bounds = v.bounds.as_ref();
+                    let lower = fill(self, bounds.map(|b| &b.0), f64::NEG_INFINITY, "lower bound")?;
+                    let upper = fill(self, bounds.map(|b| &b.1), f64::INFINITY, "upper bound")?;
+                    let init = fill(self, v.init.as_ref(), 0.0, "start value")?;
                     // A start outside the bounds is projected onto them (LANGUAGE.md §5).
                     let init = optl_tensor::zip3_with(&init, &lower, &upper, limit, |x, lo, hi| {
                         x.max(lo).min(hi)
@@ -517,7 +537,23 @@ impl Interp {
         let result = self.trace_rule_body(r, shape, hyper, span);
         let probe = std::mem::replace(&mut self.rule_probe, outer_probe);
         let graph = self.end_trace();
-        let (outputs, parts) = result?;
+        // An error inside the rule's body (often the stdlib's) also points at the
+        // place that asked for the rule.
+        let (outputs, parts) = result.map_err(|mut d| {
+            if !d.labels.iter().any(|l| l.span == span) {
+                d.labels.push(optl_syntax::Label {
+                    span,
+                    message: format!(
+                        "in the {} `{}`, for parameters of shape {}",
+                        r.family.kind.word(),
+                        r.name(),
+                        optl_tensor::shape_str(shape)
+                    ),
+                    primary: false,
+                });
+            }
+            d
+        })?;
         Ok(TracedRule {
             function: optl_ir::prune(&Function { graph, outputs }),
             states: parts.states,

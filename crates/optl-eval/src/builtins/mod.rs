@@ -17,6 +17,7 @@ use crate::value::{Func, Value};
 use optl_syntax::codes;
 use optl_syntax::span::Span;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// The Rust side of a builtin.
 pub type BuiltinFn = fn(&mut Interp, Args) -> EvalResult<Value>;
@@ -124,6 +125,16 @@ impl Args {
         } else {
             Ok(default)
         }
+    }
+
+    /// A time limit in seconds (`timeout = ...`), `None` when not given or
+    /// unlimited (see [`crate::time_limit`]).
+    pub fn opt_time_limit(&self, i: usize) -> EvalResult<Option<Duration>> {
+        if !self.has(i) {
+            return Ok(None);
+        }
+        crate::time_limit(self.float(i)?)
+            .map_err(|m| err_label(codes::INVALID_ARGUMENT, m, self.span(i), "not a time limit"))
     }
 
     pub fn int(&self, i: usize) -> EvalResult<i64> {

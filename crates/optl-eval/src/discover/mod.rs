@@ -89,10 +89,7 @@ struct Settings {
 }
 
 fn settings(args: &Args) -> EvalResult<Settings> {
-    let timeout = match args.has(8) {
-        true => Some(Duration::from_secs_f64(args.float(8)?.max(0.0))),
-        false => None,
-    };
+    let timeout = args.opt_time_limit(8)?;
     Ok(Settings {
         trials: args.opt_positive(2, 200)?,
         population: args.opt_positive(3, 20)?,

@@ -144,6 +144,17 @@ impl Interp {
             .map(|t| t.saturating_sub(self.started.elapsed()))
     }
 
+    /// The shorter of a call's own time limit and the time left to the run.
+    pub fn within_time_left(
+        &self,
+        own: Option<std::time::Duration>,
+    ) -> Option<std::time::Duration> {
+        match (own, self.time_left()) {
+            (Some(own), Some(left)) => Some(own.min(left)),
+            (own, left) => own.or(left),
+        }
+    }
+
     /// Enforces the time budget now (`tick` does it every 4096 steps; a loop that
     /// calls OptL code only now and then, or swallows some of its errors, calls this
     /// itself).

@@ -17,7 +17,6 @@ use optl_syntax::diag::Diagnostic;
 use optl_syntax::span::Span;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Labels (the printed candidate) longer than this are cut in the study.
 const LABEL_CHARS: usize = 120;
@@ -151,13 +150,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         // The search's own timeout, and never past the run's time limit (objectives
         // that fail are recorded and the search goes on, so a limit hit inside one
         // would not stop it).
-        timeout: match (args.has(9), interp.time_left()) {
-            (true, left) => {
-                let own = Duration::from_secs_f64(args.float(9)?.max(0.0));
-                Some(left.map_or(own, |l| l.min(own)))
-            }
-            (false, left) => left,
-        },
+        timeout: interp.within_time_left(args.opt_time_limit(9)?),
         study: name,
         space_text: Some(space.repr()),
         ..SearchOptions::default()

@@ -78,14 +78,7 @@ fn opt_usize(s: &SymObj, name: &str, default: usize) -> usize {
 /// A solve's wall-clock limit: its own `timeout`, never past what is left of the
 /// run's time limit.
 fn solve_timeout(interp: &Interp, args: &Args) -> EvalResult<Option<Duration>> {
-    let own = match args.has(5) {
-        true => Some(Duration::from_secs_f64(args.float(5)?.max(0.0))),
-        false => None,
-    };
-    Ok(match (own, interp.time_left()) {
-        (Some(own), Some(left)) => Some(own.min(left)),
-        (own, left) => own.or(left),
-    })
+    Ok(interp.within_time_left(args.opt_time_limit(5)?))
 }
 
 /// The problem argument: an instance, or a family whose parameters all have defaults.
@@ -250,7 +243,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             match first.status {
                 Status::MaxIters | Status::Stalled | Status::Infeasible => {
                     // The solve's time limit covers both solvers.
-                    let spent = Duration::from_secs_f64(first.time_s.max(0.0));
+                    let spent = Duration::try_from_secs_f64(first.time_s).unwrap_or_default();
                     let rest = Options {
                         timeout: opts.timeout.map(|t| t.saturating_sub(spent)),
                         ..opts.clone()
