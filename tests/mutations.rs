@@ -1,6 +1,7 @@
 //! Mutation fuzzing over the corpus: every program in `examples/` and `tests/**/` is
 //! mutated at random (numbers replaced by edge values, tokens deleted, lines
-//! duplicated, names swapped for other names) and run under tight limits. No mutant
+//! duplicated, names swapped for other names, keyword arguments with edge values
+//! added to calls) and run under tight limits. No mutant
 //! may panic, and every error must carry a diagnostic. Unlike random token streams
 //! (`robustness.rs`), mutants of real programs are mostly well formed, so they reach
 //! the solvers, rules, search and discovery with arguments nobody wrote by hand.
@@ -53,6 +54,12 @@ const NAMES: &[&str] = &[
     "sqrt",
     "log",
     "exp",
+];
+
+/// Keyword arguments that mutants add to calls, with a value from `NUMBERS`.
+const KEYWORDS: &[&str] = &[
+    "timeout", "steps", "tol", "seed", "trials", "population", "lr", "max_iters", "m", "n",
+    "top", "tournament", "parallel", "feas_tol", "pop", "generations", "cond", "d", "startup",
 ];
 
 /// A small deterministic generator (SplitMix64): the same mutants on every run.
@@ -118,7 +125,7 @@ fn mutate(src: &str, rng: &mut Rng) -> String {
         let (a, b) = ws[rng.below(ws.len())];
         let word = text[a..b].to_string();
         let numeric = word.as_bytes()[0].is_ascii_digit();
-        text = match rng.below(6) {
+        text = match rng.below(7) {
             0 | 1 if numeric => {
                 format!(
                     "{}{}{}",
@@ -150,6 +157,19 @@ fn mutate(src: &str, rng: &mut Rng) -> String {
                 let start = text[..a].rfind('\n').map_or(0, |p| p + 1);
                 let end = text[a..].find('\n').map_or(text.len(), |p| a + p);
                 format!("{}{}", &text[..start], &text[end..])
+            }
+            5 => {
+                // Add a keyword argument to a call: `f(` becomes `f(k = v, `.
+                match text[b..].starts_with('(') {
+                    true => format!(
+                        "{}({} = {}, {}",
+                        &text[..b],
+                        KEYWORDS[rng.below(KEYWORDS.len())],
+                        NUMBERS[rng.below(NUMBERS.len())],
+                        &text[b + 1..]
+                    ),
+                    false => text,
+                }
             }
             _ => {
                 // Cut the program short after the word.
