@@ -58,8 +58,25 @@ const NAMES: &[&str] = &[
 
 /// Keyword arguments that mutants add to calls, with a value from `NUMBERS`.
 const KEYWORDS: &[&str] = &[
-    "timeout", "steps", "tol", "seed", "trials", "population", "lr", "max_iters", "m", "n",
-    "top", "tournament", "parallel", "feas_tol", "pop", "generations", "cond", "d", "startup",
+    "timeout",
+    "steps",
+    "tol",
+    "seed",
+    "trials",
+    "population",
+    "lr",
+    "max_iters",
+    "m",
+    "n",
+    "top",
+    "tournament",
+    "parallel",
+    "feas_tol",
+    "pop",
+    "generations",
+    "cond",
+    "d",
+    "startup",
 ];
 
 /// A small deterministic generator (SplitMix64): the same mutants on every run.

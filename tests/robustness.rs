@@ -103,3 +103,146 @@ fn stdlib_loads_cleanly() {
         interp.stdlib_errors()
     );
 }
+
+/// Every name of the prelude called with zero, one and two arguments drawn from
+/// edge values (NaN, infinities, huge and negative numbers, empty tensors, strings,
+/// functions, records): each call returns or fails with a diagnostic, never panics.
+#[test]
+fn every_builtin_with_edge_arguments() {
+    const EDGES: &[&str] = &[
+        "0",
+        "-1",
+        "2",
+        "0.5",
+        "nan",
+        "inf",
+        "-inf",
+        "1e308",
+        "100000000000",
+        "[]",
+        "[[]]",
+        "[1, 2, 3]",
+        "[[1, 2], [3, 4]]",
+        "\"s\"",
+        "fn(x) = x",
+        "{a: 1}",
+        "true",
+        "p",
+    ];
+    let names: Vec<String> = Interpreter::new()
+        .visible_names()
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| n != "print" && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .collect();
+    assert!(names.len() > 100, "{} names", names.len());
+    let mut interp = limited();
+    interp
+        .eval_str("problem p { var x[2] = 1\n minimize sum(x^2) }")
+        .expect("defines p");
+    let mut calls = vec![String::new()];
+    calls.extend(EDGES.iter().map(|a| a.to_string()));
+    for a in EDGES {
+        for b in EDGES {
+            calls.push(format!("{a}, {b}"));
+        }
+    }
+    for name in &names {
+        for args in &calls {
+            let src = format!("{name}({args})");
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                match interp.eval_str(&src) {
+                    Err(e) => !e.diagnostics.is_empty(),
+                    Ok(_) => true,
+                }
+            }));
+            assert!(matches!(outcome, Ok(true)), "{src}");
+        }
+    }
+}
+
+/// Every builtin and constructor documented in `docs/stdlib.md`, called with each of
+/// its parameters as a keyword set to an edge value, after a plausible first
+/// argument (and, without one, the value used as a solver or rule and as a problem):
+/// each call returns or fails with a diagnostic, never panics.
+#[test]
+fn every_documented_parameter_with_edge_values() {
+    const EDGES: &[&str] = &[
+        "0",
+        "-1",
+        "0.5",
+        "nan",
+        "inf",
+        "-inf",
+        "1e308",
+        "100000000000",
+        "[]",
+        "[[]]",
+        "[1, 2, 3]",
+        "\"s\"",
+        "fn(x) = x",
+        "{a: 1}",
+        "p",
+    ];
+    const FIRST: &[&str] = &[
+        "",
+        "p",
+        "[1, 2, 3]",
+        "2",
+        "sgd(lr = 0.1)",
+        "{a: oneof([1, 2])}",
+    ];
+    let page = std::fs::read_to_string("docs/stdlib.md").expect("docs/stdlib.md exists");
+    let mut calls: Vec<(String, Vec<String>)> = Vec::new();
+    for line in page.lines() {
+        let Some(rest) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let Some((name, params)) = rest.split_once('(') else {
+            continue;
+        };
+        let Some((params, _)) = params.split_once(")`") else {
+            continue;
+        };
+        if name == "print" || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let params = params
+            .split(", ")
+            .map(|p| p.split([' ', '?', '=']).next().unwrap_or("").to_string())
+            .filter(|p| !p.is_empty() && !p.starts_with('*'))
+            .collect();
+        calls.push((name.to_string(), params));
+    }
+    assert!(calls.len() > 100, "{} documented calls", calls.len());
+    let mut interp = limited();
+    interp
+        .eval_str("import std.tasks\nproblem p { var x[2] = 1\n minimize sum(x^2) }")
+        .expect("defines p");
+    for (name, params) in &calls {
+        for param in params {
+            for first in FIRST {
+                for edge in EDGES {
+                    let sep = if first.is_empty() { "" } else { ", " };
+                    let call = format!("{name}({first}{sep}{param} = {edge})");
+                    // The value is also used: as a solver or rule, and as a problem.
+                    let uses = [
+                        call.clone(),
+                        format!("solve(p, {call}, steps = 3)"),
+                        format!("solve({call}, sgd(lr = 0.1), steps = 3)"),
+                    ];
+                    for src in uses.iter().take(if first.is_empty() { 3 } else { 1 }) {
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match interp
+                                .eval_str(src)
+                            {
+                                Err(e) => !e.diagnostics.is_empty(),
+                                Ok(_) => true,
+                            }));
+                        assert!(matches!(outcome, Ok(true)), "{src}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -60,19 +60,61 @@ impl Plan {
 }
 
 /// Reads a numeric solver option from a symbolic object.
-fn opt_f64(s: &SymObj, name: &str, default: f64) -> f64 {
+/// A solver's Int option (`m`, `max_iters`, `pop`, ...), at least `min`: a wrong
+/// value is an error at the solver argument, never silently the default.
+fn int_option(s: &SymObj, name: &str, default: usize, min: usize, span: Span) -> EvalResult<usize> {
     match s.get(name) {
-        Some(Value::Int(n)) => *n as f64,
-        Some(Value::Float(x)) => *x,
-        _ => default,
+        None => Ok(default),
+        Some(Value::Int(n)) if *n >= min as i64 => Ok(*n as usize),
+        Some(v) => Err(bad_option(s, name, &format!("an Int >= {min}"), v, span)),
     }
 }
 
-fn opt_usize(s: &SymObj, name: &str, default: usize) -> usize {
-    match s.get(name) {
-        Some(Value::Int(n)) if *n >= 0 => *n as usize,
-        _ => default,
+/// A solver's number option (`tol`, `feas_tol`, `penalty`): finite, and above zero
+/// when `positive` (else at least zero).
+fn float_option(
+    s: &SymObj,
+    name: &str,
+    default: f64,
+    positive: bool,
+    span: Span,
+) -> EvalResult<f64> {
+    let x = match s.get(name) {
+        None => return Ok(default),
+        Some(Value::Int(n)) => *n as f64,
+        Some(Value::Float(x)) => *x,
+        Some(v) => return Err(bad_option(s, name, "a number", v, span)),
+    };
+    match x.is_finite() && (x > 0.0 || !positive && x == 0.0) {
+        true => Ok(x),
+        false => {
+            let want = if positive {
+                "a finite number > 0"
+            } else {
+                "a finite number >= 0"
+            };
+            Err(bad_option(s, name, want, &Value::Float(x), span))
+        }
     }
+}
+
+fn bad_option(
+    s: &SymObj,
+    name: &str,
+    want: &str,
+    found: &Value,
+    span: Span,
+) -> Box<optl_syntax::Diagnostic> {
+    err_label(
+        codes::INVALID_ARGUMENT,
+        format!(
+            "`{name}` of `{}` must be {want}, found {}",
+            s.name(),
+            found.repr()
+        ),
+        span,
+        "in this solver",
+    )
 }
 
 /// A solve's wall-clock limit: its own `timeout`, never past what is left of the
@@ -105,15 +147,19 @@ pub(crate) fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResu
     }
 }
 
-fn lbfgs_of(s: &SymObj) -> optl_runtime::Lbfgs {
+fn lbfgs_of(s: &SymObj, span: Span) -> EvalResult<optl_runtime::Lbfgs> {
     let mut l = optl_runtime::Lbfgs::default();
-    l.m = opt_usize(s, "m", l.m);
-    if let Some(Value::Str(ls)) = s.get("line_search")
-        && &**ls == "backtracking"
-    {
-        l.line_search = optl_runtime::LineSearch::Backtracking;
-    }
-    l
+    l.m = int_option(s, "m", l.m, 0, span)?;
+    l.line_search = match s.get("line_search") {
+        None => l.line_search,
+        Some(Value::Str(ls)) if &**ls == "more_thuente" => optl_runtime::LineSearch::MoreThuente,
+        Some(Value::Str(ls)) if &**ls == "backtracking" => optl_runtime::LineSearch::Backtracking,
+        Some(v) => {
+            let want = "\"more_thuente\" or \"backtracking\"";
+            return Err(bad_option(s, "line_search", want, v, span));
+        }
+    };
+    Ok(l)
 }
 
 /// Chooses the solver: the given one, or `auto` by the problem's shape (§5).
@@ -141,30 +187,34 @@ fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalRes
         });
     };
     Ok(match &**solver.name() {
-        "lbfgs" => Plan::Lbfgs(lbfgs_of(solver)),
+        "lbfgs" => Plan::Lbfgs(lbfgs_of(solver, span)?),
         "newton" => Plan::Newton(optl_runtime::Newton::default()),
         "auglag" => {
             let mut a = optl_runtime::AugLag::default();
-            if let Some(Value::Sym(inner)) = solver.get("inner") {
-                a.inner = lbfgs_of(inner);
+            match solver.get("inner") {
+                None => {}
+                Some(Value::Sym(inner)) if &**inner.name() == "lbfgs" => {
+                    a.inner = lbfgs_of(inner, span)?;
+                }
+                Some(v) => return Err(bad_option(solver, "inner", "an `lbfgs(...)`", v, span)),
             }
-            a.max_outer = opt_usize(solver, "max_outer", a.max_outer);
-            a.feas_tol = opt_f64(solver, "feas_tol", a.feas_tol);
-            a.rho0 = Some(opt_f64(solver, "penalty", 10.0));
+            a.max_outer = int_option(solver, "max_outer", a.max_outer, 1, span)?;
+            a.feas_tol = float_option(solver, "feas_tol", a.feas_tol, false, span)?;
+            a.rho0 = Some(float_option(solver, "penalty", 10.0, true, span)?);
             Plan::AugLag(a)
         }
         "sqp" => {
             let mut q = optl_runtime::Sqp::default();
-            q.max_iters = opt_usize(solver, "max_iters", q.max_iters);
-            q.feas_tol = opt_f64(solver, "feas_tol", q.feas_tol);
+            q.max_iters = int_option(solver, "max_iters", q.max_iters, 0, span)?;
+            q.feas_tol = float_option(solver, "feas_tol", q.feas_tol, false, span)?;
             Plan::Sqp(q)
         }
         "nelder_mead" => Plan::NelderMead(optl_runtime::NelderMead::default()),
         "nsga2" => {
             let mut g = optl_runtime::Nsga2::default();
-            g.pop = opt_usize(solver, "pop", g.pop);
-            g.generations = opt_usize(solver, "generations", g.generations);
-            g.seed = Some(opt_usize(solver, "seed", 0) as u64);
+            g.pop = int_option(solver, "pop", g.pop, 4, span)?;
+            g.generations = int_option(solver, "generations", g.generations, 1, span)?;
+            g.seed = Some(int_option(solver, "seed", 0, 0, span)? as u64);
             Plan::Nsga2(g)
         }
         other => {
@@ -214,11 +264,11 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             )
         })?;
     } else if let Some(s) = &solver {
-        opts.max_iters = opt_usize(s, "max_iters", opts.max_iters);
+        opts.max_iters = int_option(s, "max_iters", opts.max_iters, 0, args.span(1))?;
     }
     opts.tol = match (&solver, args.has(3)) {
         (_, true) => args.float(3)?,
-        (Some(s), false) => opt_f64(s, "tol", opts.tol),
+        (Some(s), false) => float_option(s, "tol", opts.tol, false, args.span(1))?,
         (None, false) => opts.tol,
     };
     opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
@@ -379,6 +429,7 @@ fn nsga2_value(
         ("status".into(), Value::str(r.status.as_str())),
         ("front".into(), Value::list(front)),
         ("hypervolume".into(), Value::Float(r.hypervolume)),
+        ("message".into(), Value::str(&r.message)),
         ("iters".into(), Value::Int(r.generations as i64)),
         ("evals".into(), Value::Int(model.evals as i64)),
         (
