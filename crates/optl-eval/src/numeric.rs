@@ -8,7 +8,7 @@ use crate::trace::not_traceable;
 use crate::value::{Func, SymKind, SymObj, Value};
 use optl_ir::{Function, Shape};
 use optl_syntax::ast::{BinOp, ExprKind, StmtKind};
-use optl_syntax::codes;
+use optl_syntax::{Diagnostic, codes};
 use optl_syntax::span::Span;
 use optl_tensor::Tensor;
 use std::cell::RefCell;
@@ -193,7 +193,14 @@ impl Interp {
         self.begin_trace();
         let result = self.trace_problem_body(p, span);
         let graph = self.end_trace();
-        let (outputs, vars, maximize, constraints) = result?;
+        // An error inside a problem declared in another file (the stdlib's tasks, an
+        // imported module) also points at the place that asked for the problem.
+        let (outputs, vars, maximize, constraints) = result.map_err(|d| {
+            match d.labels.iter().any(|l| l.primary && l.span.file != span.file) {
+                true => asked_here(d, span, format!("in the problem `{}`", p.name())),
+                false => d,
+            }
+        })?;
         Ok(TracedProblem {
             name: p.name().clone(),
             function: optl_ir::prune(&Function { graph, outputs }),
@@ -507,6 +514,19 @@ struct RuleParts {
     hyper_inputs: Vec<(usize, f64)>,
 }
 
+/// Adds a secondary label at `span`, where a problem or rule was asked for, to an
+/// error raised inside its body (unless a label is there already).
+fn asked_here(mut d: Box<Diagnostic>, span: Span, message: String) -> Box<Diagnostic> {
+    if !d.labels.iter().any(|l| l.span == span) {
+        d.labels.push(optl_syntax::Label {
+            span,
+            message,
+            primary: false,
+        });
+    }
+    d
+}
+
 impl Interp {
     /// Traces a rule's (or chain's) update and state initialisation for parameters of
     /// `shape`: one function, so a chain runs as one fused kernel.
@@ -539,20 +559,14 @@ impl Interp {
         let graph = self.end_trace();
         // An error inside the rule's body (often the stdlib's) also points at the
         // place that asked for the rule.
-        let (outputs, parts) = result.map_err(|mut d| {
-            if !d.labels.iter().any(|l| l.span == span) {
-                d.labels.push(optl_syntax::Label {
-                    span,
-                    message: format!(
-                        "in the {} `{}`, for parameters of shape {}",
-                        r.family.kind.word(),
-                        r.name(),
-                        optl_tensor::shape_str(shape)
-                    ),
-                    primary: false,
-                });
-            }
-            d
+        let (outputs, parts) = result.map_err(|d| {
+            let what = format!(
+                "in the {} `{}`, for parameters of shape {}",
+                r.family.kind.word(),
+                r.name(),
+                optl_tensor::shape_str(shape)
+            );
+            asked_here(d, span, what)
         })?;
         Ok(TracedRule {
             function: optl_ir::prune(&Function { graph, outputs }),
