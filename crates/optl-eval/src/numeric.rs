@@ -8,8 +8,8 @@ use crate::trace::not_traceable;
 use crate::value::{Func, SymKind, SymObj, Value};
 use optl_ir::{Function, Shape};
 use optl_syntax::ast::{BinOp, ExprKind, StmtKind};
-use optl_syntax::{Diagnostic, codes};
 use optl_syntax::span::Span;
+use optl_syntax::{Diagnostic, codes};
 use optl_tensor::Tensor;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -196,7 +196,11 @@ impl Interp {
         // An error inside a problem declared in another file (the stdlib's tasks, an
         // imported module) also points at the place that asked for the problem.
         let (outputs, vars, maximize, constraints) = result.map_err(|d| {
-            match d.labels.iter().any(|l| l.primary && l.span.file != span.file) {
+            match d
+                .labels
+                .iter()
+                .any(|l| l.primary && l.span.file != span.file)
+            {
                 true => asked_here(d, span, format!("in the problem `{}`", p.name())),
                 false => d,
             }

@@ -3,7 +3,8 @@
 //! AutoML-Zero and the search that found Lion). Each candidate is a mutated copy of
 //! a parent's body (`mutate.rs`), keyed by its functional hash so that equivalent
 //! programs are scored once, and scored by training on every task with the rule
-//! driver. Survivors are simplified (dead statements dropped) and returned as rules
+//! driver. Survivors are simplified (dead statements dropped during evolution,
+//! bit-exact algebraic identities at the end, `simplify.rs`) and returned as rules
 //! and as OptL source.
 //!
 //! A candidate's score is the mean over tasks of log10 of its final loss relative to
@@ -11,6 +12,7 @@
 //! floored at [`LOSS_FLOOR`], so tasks are meant to be losses (objectives >= 0).
 
 mod mutate;
+mod simplify;
 mod train;
 
 pub use train::LOSS_FLOOR;
@@ -480,9 +482,15 @@ fn result_value(
     let entries: Vec<Value> = best
         .iter()
         .map(|s| {
+            // Survivors are returned simplified; the rewrites keep every bit of
+            // training, so the scores stand (`simplify.rs`).
+            let rule = match simplify::simplified_body(&s.rule.family.decl.body) {
+                Some(body) => with_body(&s.rule, body),
+                None => s.rule.clone(),
+            };
             Value::record(vec![
-                ("rule".into(), Value::Sym(s.rule.clone())),
-                ("source".into(), Value::str(&rule_source(&s.rule))),
+                ("rule".into(), Value::Sym(rule.clone())),
+                ("source".into(), Value::str(&rule_source(&rule))),
                 ("score".into(), Value::Float(s.outcome.score)),
                 ("losses".into(), floats(&s.outcome.losses)),
             ])

@@ -1,0 +1,257 @@
+//! Simplification of discovered rules before they are returned (LANGUAGE.md §9:
+//! "simplifies survivors"): algebraic identities that hold bit for bit, so that a
+//! simplified rule trains exactly as the one that was scored.
+//!
+//! Values in a rule body are f64 (tensors of `g`, `w`, states and traced
+//! hyper-parameters), and on f64 these rewrites change no bit of any result:
+//! - `e * 1`, `1 * e`, `e / 1` and `e - 0` are `e` (IEEE multiplication by one and
+//!   subtraction of +0 are exact, signed zeros and NaN included);
+//! - `-(-e)` is `e`; `abs(abs(e))` and `abs(-e)` are `abs(e)`; `sign(sign(e))` is
+//!   `sign(e)`;
+//! - an operation on two number literals (one of them a Float) is folded to its
+//!   value, computed as the interpreter computes it, when the literal prints no
+//!   longer than the expression it replaces (`0.5 * 2.0` becomes `1.0`, but
+//!   `1.0 - 0.9` stays: `0.09999999999999998` would read worse).
+//!
+//! Dropping `* 1` needs the other operand to be a traced value rather than an Int
+//! (`2 * 1.0` is a Float, `2` an Int), so it applies only to operands that read a
+//! name; literal-only operands are folded instead.
+
+use optl_syntax::ast::{Arg, BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
+use optl_syntax::print::expr_to_source;
+use std::rc::Rc;
+
+/// The body with every statement's expression simplified, or `None` when nothing
+/// changed.
+pub(super) fn simplified_body(body: &[Stmt]) -> Option<Vec<Stmt>> {
+    let defines = |name: &str| {
+        body.iter().any(|s| match &s.kind {
+            StmtKind::Let(n, _) | StmtKind::Assign(n, _) | StmtKind::State(n, _) => {
+                &*n.name == name
+            }
+            _ => false,
+        })
+    };
+    // `abs` and `sign` are the prelude's unless the body rebinds them.
+    let cx = Context {
+        abs: !defines("abs"),
+        sign: !defines("sign"),
+    };
+    let out: Vec<Stmt> = body
+        .iter()
+        .map(|s| {
+            let kind = match &s.kind {
+                StmtKind::Let(n, e) => StmtKind::Let(n.clone(), cx.expr(e)),
+                StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), cx.expr(e)),
+                StmtKind::State(n, e) => StmtKind::State(n.clone(), cx.expr(e)),
+                other => other.clone(),
+            };
+            Stmt { kind, span: s.span }
+        })
+        .collect();
+    (out != body).then_some(out)
+}
+
+/// Which prelude functions the rewrites may assume.
+struct Context {
+    abs: bool,
+    sign: bool,
+}
+
+impl Context {
+    /// `e` with its sub-expressions simplified first, then the rewrites at its root
+    /// until none applies.
+    fn expr(&self, e: &Expr) -> Expr {
+        let mut e = Expr::new(self.children(&e.kind), e.span);
+        while let Some(next) = self.rewrite(&e) {
+            e = next;
+        }
+        e
+    }
+
+    /// The sub-expressions of the operations the rewrites look into, simplified.
+    fn children(&self, kind: &ExprKind) -> ExprKind {
+        match kind {
+            ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(self.expr(a))),
+            ExprKind::Binary(op, a, b) => {
+                ExprKind::Binary(*op, Box::new(self.expr(a)), Box::new(self.expr(b)))
+            }
+            ExprKind::Call(f, args) => ExprKind::Call(
+                f.clone(),
+                args.iter()
+                    .map(|a| Arg {
+                        name: a.name.clone(),
+                        value: self.expr(&a.value),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// One rewrite at the root of `e`, if any applies.
+    fn rewrite(&self, e: &Expr) -> Option<Expr> {
+        match &e.kind {
+            ExprKind::Binary(op, a, b) => {
+                if let Some(folded) = fold(*op, a, b, e) {
+                    return Some(folded);
+                }
+                let kept = match op {
+                    BinOp::Mul if is_literal(b, 1.0) && reads_a_name(a) => a,
+                    BinOp::Mul if is_literal(a, 1.0) && reads_a_name(b) => b,
+                    BinOp::Div if is_literal(b, 1.0) && reads_a_name(a) => a,
+                    BinOp::Sub if is_literal(b, 0.0) && reads_a_name(a) => a,
+                    _ => return None,
+                };
+                Some((**kept).clone())
+            }
+            ExprKind::Unary(UnOp::Neg, a) => match &a.kind {
+                ExprKind::Unary(UnOp::Neg, inner) => Some((**inner).clone()),
+                _ => None,
+            },
+            ExprKind::Call(f, args) => {
+                let name = self.function(f, args)?;
+                let arg = &args[0].value;
+                match (&arg.kind, name) {
+                    // f(f(x)) = f(x) for the idempotent `abs` and `sign`.
+                    (ExprKind::Call(g, inner), _) if self.function(g, inner) == Some(name) => {
+                        Some(arg.clone())
+                    }
+                    (ExprKind::Unary(UnOp::Neg, x), "abs") => Some(Expr::new(
+                        ExprKind::Call(
+                            f.clone(),
+                            vec![Arg {
+                                name: None,
+                                value: (**x).clone(),
+                            }],
+                        ),
+                        e.span,
+                    )),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `"abs"` or `"sign"` when `f(args)` is a call of the prelude's with one
+    /// positional argument.
+    fn function(&self, f: &Expr, args: &[Arg]) -> Option<&'static str> {
+        let ExprKind::Name(n) = &f.kind else {
+            return None;
+        };
+        if args.len() != 1 || args[0].name.is_some() {
+            return None;
+        }
+        match &**n {
+            "abs" if self.abs => Some("abs"),
+            "sign" if self.sign => Some("sign"),
+            _ => None,
+        }
+    }
+}
+
+/// `a op b` for two number literals, one of them a Float, as the literal of its
+/// value when that prints no longer than the expression.
+fn fold(op: BinOp, a: &Expr, b: &Expr, e: &Expr) -> Option<Expr> {
+    let (x, y) = (number(a)?, number(b)?);
+    if matches!((&a.kind, &b.kind), (ExprKind::Int(_), ExprKind::Int(_))) {
+        return None;
+    }
+    let v = match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        _ => return None,
+    };
+    let literal = Expr::new(ExprKind::Float(v), e.span);
+    (v.is_finite() && expr_to_source(&literal).len() <= expr_to_source(e).len()).then_some(literal)
+}
+
+/// The value of a number literal (an Int exactly representable as f64).
+fn number(e: &Expr) -> Option<f64> {
+    match e.kind {
+        ExprKind::Float(x) => Some(x),
+        ExprKind::Int(n) if n.unsigned_abs() <= 1 << 53 => Some(n as f64),
+        _ => None,
+    }
+}
+
+/// Whether `e` is the literal `value` (`0` means +0).
+fn is_literal(e: &Expr, value: f64) -> bool {
+    number(e).is_some_and(|x| x == value && x.is_sign_positive())
+}
+
+fn reads_a_name(e: &Expr) -> bool {
+    let mut names: Vec<Rc<str>> = Vec::new();
+    super::mutate::names_read(e, &mut names);
+    !names.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body of the one rule in `src`.
+    fn body(src: &str) -> Vec<Stmt> {
+        let parsed = optl_syntax::parse(src, optl_syntax::span::FileId(0));
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        match parsed.program.stmts.into_iter().next().map(|s| s.kind) {
+            Some(StmtKind::Rule(d)) => (*d.body).clone(),
+            _ => panic!("no rule in {src}"),
+        }
+    }
+
+    /// The rule body `text` simplified, as `name = expr` lines joined by `; `.
+    fn simplify(text: &str) -> String {
+        let b = body(&format!("rule r(lr = 0.1) {{\n{text}\n}}"));
+        let out = simplified_body(&b).unwrap_or(b);
+        out.iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Assign(n, e) | StmtKind::Let(n, e) | StmtKind::State(n, e) => {
+                    Some(format!("{} = {}", n.name, expr_to_source(e)))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn identities_that_hold_bit_for_bit_are_removed() {
+        assert_eq!(simplify("u = lr * (g * 1.0)"), "u = lr * g");
+        assert_eq!(simplify("u = 1 * g / 1.0 - 0"), "u = g");
+        assert_eq!(simplify("u = -(-g)"), "u = g");
+        assert_eq!(
+            simplify("u = sqrt(abs(abs(lr / g)))"),
+            "u = sqrt(abs(lr / g))"
+        );
+        assert_eq!(
+            simplify("u = abs(-g) * sign(sign(g))"),
+            "u = abs(g) * sign(g)"
+        );
+        assert_eq!(simplify("u = lr * g * (0.5 * 2.0)"), "u = lr * g");
+    }
+
+    #[test]
+    fn rewrites_that_could_change_a_bit_are_not_made() {
+        // + 0 turns -0 into +0; * 0 turns NaN and inf into other values.
+        assert_eq!(simplify("u = g + 0"), "u = g + 0");
+        assert_eq!(simplify("u = g * 0.0"), "u = g * 0.0");
+        // A literal-only operand may be an Int: it is folded or kept, not dropped.
+        assert_eq!(simplify("u = lr * g * (2 * 1)"), "u = lr * g * (2 * 1)");
+        // Folding that would print a longer literal is left alone.
+        assert_eq!(simplify("u = (1.0 - 0.9) * g"), "u = (1.0 - 0.9) * g");
+        // A body that rebinds `abs` keeps its calls.
+        assert_eq!(
+            simplify("let abs = fn(x) = 2 * x\nu = abs(abs(g))"),
+            "abs = fn(x) = 2 * x; u = abs(abs(g))"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_body_is_reported_as_such() {
+        assert!(simplified_body(&body("rule r(lr = 0.1) {\nu = lr * g\n}")).is_none());
+    }
+}
