@@ -104,31 +104,54 @@ fn stdlib_loads_cleanly() {
     );
 }
 
+/// Edge values for arguments: NaN, infinities, huge and negative numbers, empty
+/// tensors, strings, functions, records, a problem (`p`).
+const EDGES: &[&str] = &[
+    "0",
+    "-1",
+    "2",
+    "0.5",
+    "nan",
+    "inf",
+    "-inf",
+    "1e308",
+    "100000000000",
+    "[]",
+    "[[]]",
+    "[1, 2, 3]",
+    "[[1, 2], [3, 4]]",
+    "\"s\"",
+    "fn(x) = x",
+    "{a: 1}",
+    "true",
+    "p",
+];
+
+/// A session under `limited()` limits with a small problem `p` and `std.tasks`.
+fn session_with_p() -> Interpreter {
+    let mut interp = limited();
+    interp
+        .eval_str("import std.tasks\nproblem p { var x[2] = 1\n minimize sum(x^2) }")
+        .expect("defines p");
+    interp
+}
+
+/// Asserts that `src` returns or fails with a diagnostic, and does not panic.
+fn assert_handled(interp: &mut Interpreter, src: &str) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match interp.eval_str(src) {
+            Err(e) => !e.diagnostics.is_empty(),
+            Ok(_) => true,
+        }
+    }));
+    assert!(matches!(outcome, Ok(true)), "{src}");
+}
+
 /// Every name of the prelude called with zero, one and two arguments drawn from
 /// edge values (NaN, infinities, huge and negative numbers, empty tensors, strings,
 /// functions, records): each call returns or fails with a diagnostic, never panics.
 #[test]
 fn every_builtin_with_edge_arguments() {
-    const EDGES: &[&str] = &[
-        "0",
-        "-1",
-        "2",
-        "0.5",
-        "nan",
-        "inf",
-        "-inf",
-        "1e308",
-        "100000000000",
-        "[]",
-        "[[]]",
-        "[1, 2, 3]",
-        "[[1, 2], [3, 4]]",
-        "\"s\"",
-        "fn(x) = x",
-        "{a: 1}",
-        "true",
-        "p",
-    ];
     let names: Vec<String> = Interpreter::new()
         .visible_names()
         .iter()
@@ -136,10 +159,7 @@ fn every_builtin_with_edge_arguments() {
         .filter(|n| n != "print" && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .collect();
     assert!(names.len() > 100, "{} names", names.len());
-    let mut interp = limited();
-    interp
-        .eval_str("problem p { var x[2] = 1\n minimize sum(x^2) }")
-        .expect("defines p");
+    let mut interp = session_with_p();
     let mut calls = vec![String::new()];
     calls.extend(EDGES.iter().map(|a| a.to_string()));
     for a in EDGES {
@@ -149,14 +169,7 @@ fn every_builtin_with_edge_arguments() {
     }
     for name in &names {
         for args in &calls {
-            let src = format!("{name}({args})");
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                match interp.eval_str(&src) {
-                    Err(e) => !e.diagnostics.is_empty(),
-                    Ok(_) => true,
-                }
-            }));
-            assert!(matches!(outcome, Ok(true)), "{src}");
+            assert_handled(&mut interp, &format!("{name}({args})"));
         }
     }
 }
@@ -167,23 +180,6 @@ fn every_builtin_with_edge_arguments() {
 /// each call returns or fails with a diagnostic, never panics.
 #[test]
 fn every_documented_parameter_with_edge_values() {
-    const EDGES: &[&str] = &[
-        "0",
-        "-1",
-        "0.5",
-        "nan",
-        "inf",
-        "-inf",
-        "1e308",
-        "100000000000",
-        "[]",
-        "[[]]",
-        "[1, 2, 3]",
-        "\"s\"",
-        "fn(x) = x",
-        "{a: 1}",
-        "p",
-    ];
     const FIRST: &[&str] = &[
         "",
         "p",
@@ -215,10 +211,7 @@ fn every_documented_parameter_with_edge_values() {
         calls.push((name.to_string(), params));
     }
     assert!(calls.len() > 100, "{} documented calls", calls.len());
-    let mut interp = limited();
-    interp
-        .eval_str("import std.tasks\nproblem p { var x[2] = 1\n minimize sum(x^2) }")
-        .expect("defines p");
+    let mut interp = session_with_p();
     for (name, params) in &calls {
         for param in params {
             for first in FIRST {
@@ -232,14 +225,7 @@ fn every_documented_parameter_with_edge_values() {
                         format!("solve({call}, sgd(lr = 0.1), steps = 3)"),
                     ];
                     for src in uses.iter().take(if first.is_empty() { 3 } else { 1 }) {
-                        let outcome =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match interp
-                                .eval_str(src)
-                            {
-                                Err(e) => !e.diagnostics.is_empty(),
-                                Ok(_) => true,
-                            }));
-                        assert!(matches!(outcome, Ok(true)), "{src}");
+                        assert_handled(&mut interp, src);
                     }
                 }
             }
