@@ -154,3 +154,29 @@ fn the_run_time_limit_ends_a_long_discovery() {
         .expect_err("the run's time limit stops it");
     assert_eq!(err.diagnostics[0].code.id, "E0210", "{err}");
 }
+
+#[test]
+fn the_default_start_is_adamw() {
+    let mut optl = Interpreter::new();
+    optl.eval_str(SETUP).expect("setup");
+    // The script never names `adamw`: `discover` loads it.
+    optl.eval_str("let d = discover(tasks = tk, trials = 6, population = 3, steps = 20)")
+        .expect("discovers");
+    for t in 0..2 {
+        let direct = float(&mut optl, &format!("solve(tk[{t}], adamw(), steps = 20).f"));
+        let start = float(&mut optl, &format!("d.start_losses[{t}]"));
+        assert_eq!(direct, start, "task {t}");
+    }
+    // A global `adamw` of the script's own does not replace the prelude's.
+    let mut other = Interpreter::new();
+    other.eval_str(SETUP).expect("setup");
+    other
+        .eval_str(
+            "let adamw = 3\nlet d = discover(tasks = tk, trials = 2, population = 2, steps = 20)",
+        )
+        .expect("discovers");
+    assert_eq!(
+        float(&mut other, "d.start_losses[0]"),
+        float(&mut optl, "d.start_losses[0]")
+    );
+}

@@ -125,6 +125,8 @@ impl Interpreter {
             Box::new(move |s: &str| sink.borrow_mut().push_str(s)),
         );
         let globals = Scope::child(&prelude);
+        let mut interp = interp;
+        interp.prelude = Some(prelude.clone());
         let mut me = Interpreter {
             sources: SourceMap::new(),
             interp,

@@ -35,9 +35,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) const TABLE: &[Entry] = &[(
     "discover",
-    "start, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?",
+    "start?, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?",
     discover,
-    "Evolves rules from `start` by regularized evolution, scoring each by training on the `tasks` (problems) for `steps` steps; returns the best rules as rules and OptL source.",
+    "Evolves rules from `start` (default `adamw()`) by regularized evolution, scoring each by training on the `tasks` (problems) for `steps` steps; returns the best rules as rules and OptL source.",
 )];
 
 /// Children proposed from one state of the population and trained together. (Over
@@ -103,6 +103,20 @@ fn settings(args: &Args) -> EvalResult<Settings> {
 }
 
 /// The start rule: a rule instance (a chain is not one program, so it cannot evolve).
+/// `adamw()` from the prelude (LANGUAGE.md §9's default start).
+fn default_start(interp: &mut Interp, span: Span) -> EvalResult<Rc<SymObj>> {
+    let adamw = interp.prelude.as_ref().and_then(|p| p.lookup("adamw"));
+    match adamw {
+        Some(Value::Family(f)) => start_rule(&interp.instantiate(&f, Vec::new(), span)?, span),
+        _ => Err(err_label(
+            codes::INVALID_ARGUMENT,
+            "`discover` needs a `start` rule here (the default, `adamw()`, is not defined)",
+            span,
+            "give `start = ...`",
+        )),
+    }
+}
+
 fn start_rule(v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
     match v {
         Value::Sym(s) if s.family.kind == SymKind::Rule => Ok(s.clone()),
@@ -242,7 +256,10 @@ struct Counts {
 }
 
 fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
-    let start = start_rule(args.value(0), args.span(0))?;
+    let start = match args.value(0) {
+        Value::Unit => default_start(interp, args.span)?,
+        v => start_rule(v, args.span(0))?,
+    };
     let tasks = tasks_of(args.value(1), args.span(1))?;
     let set = settings(&args)?;
     let seed = args.opt_int(4)?.unwrap_or(0) as u64;

@@ -71,6 +71,9 @@ pub struct Interp {
     pub base_dir: Option<std::path::PathBuf>,
     /// Where long operations report progress (the CLI's progress bar), if anywhere.
     pub progress: Option<crate::progress::ProgressFn>,
+    /// The session's prelude, for builtins whose defaults are prelude values
+    /// (`discover`'s `start = adamw()`).
+    pub(crate) prelude: Option<Rc<Scope>>,
 }
 
 impl Interp {
@@ -92,6 +95,7 @@ impl Interp {
             rule_probe: None,
             base_dir: None,
             progress: None,
+            prelude: None,
         }
     }
 

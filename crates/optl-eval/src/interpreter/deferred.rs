@@ -17,9 +17,15 @@ use crate::value::SymKind;
 pub(super) const STDLIB_LAZY: &[(&str, &str)] =
     &[("optim", include_str!("../../../../stdlib/optim.opt"))];
 
+/// Builtins whose defaults are values of a lazy module, by module: a program that
+/// mentions them needs the module too (`discover`'s `start = adamw()`).
+const NEEDED_BY: &[(&str, &[&str])] = &[("optim", &["discover"])];
+
 /// Prelude definitions made when first needed, and the names they define.
 pub(super) struct Pending {
     pub(super) declares: Vec<String>,
+    /// Other names whose mention needs these definitions ([`NEEDED_BY`]).
+    needed_by: &'static [&'static str],
     pub(super) what: Deferred,
 }
 
@@ -58,9 +64,9 @@ fn declared_names(text: &str) -> Vec<&str> {
 }
 
 /// Whether `src` has one of `names` as a whole word.
-fn mentions(src: &str, names: &[String]) -> bool {
+fn mentions<S: AsRef<str>>(src: &str, names: &[S]) -> bool {
     src.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|w| names.iter().any(|n| n == w))
+        .any(|w| names.iter().any(|n| n.as_ref() == w))
 }
 
 /// Everything deferred at the start of a session.
@@ -84,10 +90,15 @@ pub(super) fn pending_prelude() -> Vec<Pending> {
     ];
     let families = natives.into_iter().map(|(kind, path, src)| Pending {
         declares: declared_names(&src).into_iter().map(String::from).collect(),
+        needed_by: &[],
         what: Deferred::Families { kind, path, src },
     });
     let modules = STDLIB_LAZY.iter().map(|&(name, text)| Pending {
         declares: declared_names(text).into_iter().map(String::from).collect(),
+        needed_by: NEEDED_BY
+            .iter()
+            .find(|(m, _)| *m == name)
+            .map_or(&[][..], |(_, by)| by),
         what: Deferred::Module { name, text },
     });
     families.chain(modules).collect()
@@ -112,7 +123,7 @@ impl Interpreter {
     /// Makes the pending prelude definitions of the names `src` mentions.
     pub(super) fn load_mentioned_in(&mut self, src: &str) {
         if !self.pending.is_empty() {
-            self.load_pending(|p| mentions(src, &p.declares));
+            self.load_pending(|p| mentions(src, &p.declares) || mentions(src, p.needed_by));
         }
     }
 }
@@ -182,6 +193,14 @@ mod tests {
         );
         let mut optl = Interpreter::new();
         assert!(optl.get("adamw").is_some());
+        // `discover`'s default start is `adamw()`: mentioning it loads `std.optim`.
+        let mut optl = Interpreter::new();
+        optl.eval_str("let f = discover").expect("runs");
+        assert!(
+            optl.pending
+                .iter()
+                .all(|p| !matches!(p.what, Deferred::Module { .. }))
+        );
         let mut optl = Interpreter::new();
         optl.eval_str("import std.optim\nlet r = optim.sgd()")
             .expect("runs");
