@@ -21,15 +21,11 @@ use std::rc::Rc;
 
 mod deferred;
 
-use deferred::{Deferred, Pending, STDLIB_LAZY};
+use deferred::{Deferred, Joins, Pending, STDLIB_LAZY};
 
 /// The standard library modules, embedded at build time under virtual file names so
 /// that diagnostics can point into them. All of them form the prelude.
 const STDLIB: &[(&str, &str)] = &[("prelude", include_str!("../../../stdlib/prelude.opt"))];
-
-/// Standard library modules loaded only by `import std.NAME` (their names do not
-/// join the prelude, and a run that does not import them does not parse them).
-const STDLIB_ON_IMPORT: &[(&str, &str)] = &[("tasks", include_str!("../../../stdlib/tasks.opt"))];
 
 /// When an error was found: before evaluation (exit code 2) or while running (1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +138,7 @@ impl Interpreter {
         for (name, text) in STDLIB {
             // A failure here is a build defect, which the stdlib test reports; the
             // session still starts with whatever did load.
-            if let Err(e) = me.load_std(name, text) {
+            if let Err(e) = me.load_std(name, text, Joins::Names) {
                 me.stdlib_errors.push(e);
             }
         }
@@ -422,20 +418,11 @@ impl Interpreter {
                 if let Some(m) = self.modules.get(&key) {
                     return Ok(m.clone());
                 }
-                if let Some((name, text)) = STDLIB_ON_IMPORT
-                    .iter()
-                    .find(|(n, _)| key.strip_prefix("std.") == Some(n))
-                {
-                    let file = format!("<stdlib>/{name}.opt");
-                    let module = self.run_module(name, &file, text, None)?;
-                    self.modules.insert(key, module.clone());
-                    return Ok(module);
-                }
                 let known: Vec<String> = STDLIB
                     .iter()
-                    .chain(STDLIB_LAZY)
-                    .chain(STDLIB_ON_IMPORT)
-                    .map(|(n, _)| format!("std.{n}"))
+                    .map(|(n, _)| *n)
+                    .chain(STDLIB_LAZY.iter().map(|(n, _, _)| *n))
+                    .map(|n| format!("std.{n}"))
                     .collect();
                 let mut d = Diagnostic::error(
                     codes::UNKNOWN_STD_MODULE,
@@ -536,11 +523,19 @@ impl Interpreter {
         }))
     }
 
-    /// Loads a stdlib file: its names join the prelude and it becomes `std.NAME`.
-    fn load_std(&mut self, name: &str, text: &str) -> Result<(), Error> {
+    /// Loads a stdlib file: it becomes `std.NAME`, and its names (or, for a
+    /// namespace, the module under its own name) join the prelude.
+    fn load_std(&mut self, name: &str, text: &str, joins: Joins) -> Result<(), Error> {
         let module = self.run_module(name, &format!("<stdlib>/{name}.opt"), text, None)?;
-        for (n, v) in &module.members.fields {
-            self.prelude.define(n.clone(), v.clone());
+        match joins {
+            Joins::Names => {
+                for (n, v) in &module.members.fields {
+                    self.prelude.define(n.clone(), v.clone());
+                }
+            }
+            Joins::Namespace => self
+                .prelude
+                .define(name.into(), Value::Module(module.clone())),
         }
         self.modules.insert(format!("std.{name}"), module);
         Ok(())

@@ -1,10 +1,11 @@
-//! Prelude definitions made when a program first needs them: `std.optim` and the
-//! native constructors (solvers, schedules, search algorithms, whose parameter
-//! lists are OptL source). A program pays for parsing them only when it mentions
-//! one of their names as a word of its text (comments count), imports
-//! `std.optim`, or has a name error (then the whole prelude is loaded, for the "did
-//! you mean" hints). Their names are read off their declarations without parsing,
-//! so the prelude's names are all visible from the start.
+//! Prelude definitions made when a program first needs them: `std.optim`, the
+//! `tasks` namespace (`std.tasks`) and the native constructors (solvers, schedules,
+//! search algorithms, whose parameter lists are OptL source). A program pays for
+//! parsing them only when it mentions one of their names as a word of its text
+//! (comments count), imports the module, or has a name error (then the whole
+//! prelude is loaded, for the "did you mean" hints). Their names are read off their
+//! declarations without parsing, so the prelude's names are all visible from the
+//! start.
 
 use super::Interpreter;
 use crate::value::SymKind;
@@ -14,8 +15,27 @@ use crate::value::SymKind;
 /// when every name is asked for. Their names are the prelude's all the same; a
 /// script that uses none of them does not parse them (`optim` was over a third of
 /// the instructions of `print(1)`).
-pub(super) const STDLIB_LAZY: &[(&str, &str)] =
-    &[("optim", include_str!("../../../../stdlib/optim.opt"))];
+pub(super) const STDLIB_LAZY: &[(&str, &str, Joins)] = &[
+    (
+        "optim",
+        include_str!("../../../../stdlib/optim.opt"),
+        Joins::Names,
+    ),
+    (
+        "tasks",
+        include_str!("../../../../stdlib/tasks.opt"),
+        Joins::Namespace,
+    ),
+];
+
+/// How a lazy module joins the prelude.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Joins {
+    /// Its names become the prelude's (`adam`).
+    Names,
+    /// The module itself becomes the prelude's name (`tasks.logreg`).
+    Namespace,
+}
 
 /// Builtins whose defaults are values of a lazy module, by module: a program that
 /// mentions them needs the module too (`discover`'s `start = adamw()`).
@@ -37,6 +57,7 @@ pub(super) enum Deferred {
     Module {
         name: &'static str,
         text: &'static str,
+        joins: Joins,
     },
     /// The native constructors of one kind (solvers, schedules, search algorithms),
     /// from their parameter lists in OptL syntax.
@@ -93,13 +114,16 @@ pub(super) fn pending_prelude() -> Vec<Pending> {
         needed_by: &[],
         what: Deferred::Families { kind, path, src },
     });
-    let modules = STDLIB_LAZY.iter().map(|&(name, text)| Pending {
-        declares: declared_names(text).into_iter().map(String::from).collect(),
+    let modules = STDLIB_LAZY.iter().map(|&(name, text, joins)| Pending {
+        declares: match joins {
+            Joins::Names => declared_names(text).into_iter().map(String::from).collect(),
+            Joins::Namespace => vec![name.to_string()],
+        },
         needed_by: NEEDED_BY
             .iter()
             .find(|(m, _)| *m == name)
             .map_or(&[][..], |(_, by)| by),
-        what: Deferred::Module { name, text },
+        what: Deferred::Module { name, text, joins },
     });
     families.chain(modules).collect()
 }
@@ -110,8 +134,8 @@ impl Interpreter {
         while let Some(i) = self.pending.iter().position(&wanted) {
             // Taken off the list first: a module mentions its own names.
             match self.pending.remove(i).what {
-                Deferred::Module { name, text } => {
-                    if let Err(e) = self.load_std(name, text) {
+                Deferred::Module { name, text, joins } => {
+                    if let Err(e) = self.load_std(name, text, joins) {
                         self.stdlib_errors.push(e);
                     }
                 }
@@ -137,7 +161,10 @@ mod tests {
     /// program that mentions any of them loads it.
     #[test]
     fn lazy_modules_declare_what_they_define() {
-        for (name, text) in STDLIB_LAZY {
+        for (name, text, joins) in STDLIB_LAZY {
+            if *joins == Joins::Namespace {
+                continue;
+            }
             let mut optl = Interpreter::new();
             let module = optl
                 .run_module(name, &format!("<stdlib>/{name}.opt"), text, None)
@@ -184,23 +211,29 @@ mod tests {
             "nothing mentioned"
         );
         assert!(optl.visible_names().iter().any(|n| &**n == "adam"));
+        let loaded = |optl: &Interpreter, module: &str| {
+            !optl
+                .pending
+                .iter()
+                .any(|p| matches!(p.what, Deferred::Module { name, .. } if name == module))
+        };
         optl.eval_str("# lion is mentioned in a comment only\n1")
             .expect("runs");
-        assert!(
-            optl.pending
-                .iter()
-                .all(|p| !matches!(p.what, Deferred::Module { .. }))
-        );
+        assert!(loaded(&optl, "optim") && !loaded(&optl, "tasks"));
         let mut optl = Interpreter::new();
         assert!(optl.get("adamw").is_some());
         // `discover`'s default start is `adamw()`: mentioning it loads `std.optim`.
         let mut optl = Interpreter::new();
         optl.eval_str("let f = discover").expect("runs");
-        assert!(
-            optl.pending
-                .iter()
-                .all(|p| !matches!(p.what, Deferred::Module { .. }))
-        );
+        assert!(loaded(&optl, "optim"));
+        // `tasks` is the module itself, with or without `import std.tasks`.
+        let mut optl = Interpreter::new();
+        optl.eval_str("let q = tasks.quadratic(n = 2)")
+            .expect("runs");
+        assert!(loaded(&optl, "tasks") && !loaded(&optl, "optim"));
+        optl.eval_str("import std.tasks\nlet same = tasks.quadratic(n = 2) == q")
+            .expect("runs");
+        assert!(matches!(optl.get("same"), Some(Value::Bool(true))));
         let mut optl = Interpreter::new();
         optl.eval_str("import std.optim\nlet r = optim.sgd()")
             .expect("runs");
