@@ -9,6 +9,7 @@
 
 use super::Interpreter;
 use crate::value::SymKind;
+use std::collections::HashSet;
 
 /// Prelude modules loaded when first needed: when a program mentions one of the
 /// names they declare (a word of its text, comments included), imports them, or
@@ -84,10 +85,16 @@ fn declared_names(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Whether `src` has one of `names` as a whole word.
-fn mentions<S: AsRef<str>>(src: &str, names: &[S]) -> bool {
+/// The words of `src` (identifiers and keywords), each once.
+fn words(src: &str) -> HashSet<&str> {
     src.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|w| names.iter().any(|n| n.as_ref() == w))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether `words` has one of `names`.
+fn mentions<S: AsRef<str>>(words: &HashSet<&str>, names: &[S]) -> bool {
+    names.iter().any(|n| words.contains(n.as_ref()))
 }
 
 /// Everything deferred at the start of a session.
@@ -147,7 +154,8 @@ impl Interpreter {
     /// Makes the pending prelude definitions of the names `src` mentions.
     pub(super) fn load_mentioned_in(&mut self, src: &str) {
         if !self.pending.is_empty() {
-            self.load_pending(|p| mentions(src, &p.declares) || mentions(src, p.needed_by));
+            let words = words(src);
+            self.load_pending(|p| mentions(&words, &p.declares) || mentions(&words, p.needed_by));
         }
     }
 }
