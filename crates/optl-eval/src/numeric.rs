@@ -299,11 +299,25 @@ impl Interp {
                     let lower = fill(self, bounds.map(|b| &b.0), f64::NEG_INFINITY, "lower bound")?;
                     let upper = fill(self, bounds.map(|b| &b.1), f64::INFINITY, "upper bound")?;
                     let init = fill(self, v.init.as_ref(), 0.0, "start value")?;
-                    // A start outside the bounds is projected onto them (LANGUAGE.md §5).
+                    // A start outside the bounds is projected onto them (LANGUAGE.md §5);
+                    // NaN stays NaN (`max` would turn it into the lower bound), and a
+                    // start that is not finite after the projection is an error here.
                     let init = optl_tensor::zip3_with(&init, &lower, &upper, limit, |x, lo, hi| {
-                        x.max(lo).min(hi)
+                        if x.is_nan() { x } else { x.max(lo).min(hi) }
                     })
                     .map_err(|e| crate::convert::tensor_error(e, s.span))?;
+                    if let Some((i, x)) = init.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                        let at = v.init.as_ref().map_or(v.name.span, |e| e.span);
+                        return Err(err_label(
+                            codes::INVALID_ARGUMENT,
+                            format!(
+                                "the start of `{}` must be finite, but entry {i} is {x}",
+                                v.name.name
+                            ),
+                            at,
+                            "not a finite start",
+                        ));
+                    }
                     let tracer = self.trace_input(shape.clone());
                     scope.define(v.name.name.clone(), tracer);
                     vars.push(TracedVar {
