@@ -287,7 +287,8 @@ fn jt_function(constraints: &Function) -> IrResult<Function> {
 /// vars → the Jacobian's rows, equality rows first (each row one output per var):
 /// `jt` (from [`jt_function`], with `n_vars` var inputs) inlined once per row with
 /// that row's unit multiplier as a constant. The copies share the forward pass, and
-/// the multipliers' zeros fold away.
+/// the zero multipliers of scalar constraints fold away (so a NaN in one
+/// constraint's gradient stays in that constraint's row).
 fn jacobian_function(jt: &Function, n_vars: usize, kinds: &[ConstraintKind]) -> IrResult<Function> {
     let shapes = jt.input_shapes();
     let (var_shapes, y_shapes) = shapes.split_at(n_vars.min(shapes.len()));
