@@ -150,6 +150,26 @@ pub fn contradiction() -> impl optl_runtime::Nlp {
 /// `x0 x1 x2 x3 >= 25`, `sum x^2 = 40`, `1 <= x <= 5`.
 pub struct Hs71;
 
+impl Hs71 {
+    /// The published start point.
+    pub const START: [f64; 4] = [1.0, 5.0, 5.0, 1.0];
+
+    /// Checks that `r` is HS71's optimum (f within `f_tol`, x within 1e-6),
+    /// feasible, with the inequality's multiplier positive and one history entry
+    /// per iteration and the start.
+    pub fn assert_solved(r: &optl_runtime::SolveResult, f_tol: f64) {
+        assert_eq!(r.status, optl_runtime::Status::Converged, "{}", r.message);
+        assert!((r.f - 17.014_017_289_1).abs() < f_tol, "f = {}", r.f);
+        let xs = [1.0, 4.742_999_6, 3.821_149_9, 1.379_408_3];
+        for (a, b) in r.x.iter().zip(xs) {
+            assert!((a - b).abs() < 1e-6, "x = {:?}", r.x);
+        }
+        assert!(r.max_violation <= 1e-8);
+        assert_eq!(r.history.len(), r.iters + 1);
+        assert!(r.multipliers_ineq[0] > 0.0);
+    }
+}
+
 impl Nlp for Hs71 {
     fn n(&self) -> usize {
         4

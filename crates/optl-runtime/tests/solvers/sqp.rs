@@ -6,16 +6,9 @@ use optl_runtime::{Bounds, Options, SQP_MAX_SIZE, Solver, Sqp, Status};
 #[test]
 fn hs71_in_few_evaluations() {
     let b = Bounds::uniform(4, 1.0, 5.0);
-    let r = Sqp::default().solve(&mut Hs71, &[1.0, 5.0, 5.0, 1.0], &b, &Options::default());
-    assert_eq!(r.status, Status::Converged, "{}", r.message);
-    assert!((r.f - 17.014_017_289_1).abs() < 1e-8, "f = {}", r.f);
-    let xs = [1.0, 4.742_999_6, 3.821_149_9, 1.379_408_3];
-    for (a, b) in r.x.iter().zip(xs) {
-        assert!((a - b).abs() < 1e-6, "x = {:?}", r.x);
-    }
-    assert!(r.max_violation <= 1e-8 && r.kkt_residual <= 1e-9);
-    assert_eq!(r.history.len(), r.iters + 1);
-    assert!(r.multipliers_ineq[0] > 0.0);
+    let r = Sqp::default().solve(&mut Hs71, &Hs71::START, &b, &Options::default());
+    Hs71::assert_solved(&r, 1e-8);
+    assert!(r.kkt_residual <= 1e-9);
     // The augmented Lagrangian needs 56 (see auglag.rs); SLSQP 25 with differences.
     assert!(r.evals <= 15, "evals = {}", r.evals);
 }
