@@ -59,7 +59,6 @@ impl Plan {
     }
 }
 
-/// Reads a numeric solver option from a symbolic object.
 /// A solver's Int option (`m`, `max_iters`, `pop`, ...), at least `min`: a wrong
 /// value is an error at the solver argument, never silently the default.
 fn int_option(s: &SymObj, name: &str, default: usize, min: usize, span: Span) -> EvalResult<usize> {
@@ -115,6 +114,22 @@ fn bad_option(
         span,
         "in this solver",
     )
+}
+
+/// `solve`'s own `tol` argument, if given: a finite number >= 0.
+fn tol_arg(args: &Args) -> EvalResult<Option<f64>> {
+    if !args.has(3) {
+        return Ok(None);
+    }
+    match args.float(3)? {
+        t if t.is_finite() && t >= 0.0 => Ok(Some(t)),
+        t => Err(err_label(
+            codes::INVALID_ARGUMENT,
+            format!("`tol` must be a finite number >= 0, found {t}"),
+            args.span(3),
+            "not a tolerance",
+        )),
+    }
 }
 
 /// A solve's wall-clock limit: its own `timeout`, never past what is left of the
@@ -266,10 +281,10 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     } else if let Some(s) = &solver {
         opts.max_iters = int_option(s, "max_iters", opts.max_iters, 0, args.span(1))?;
     }
-    opts.tol = match (&solver, args.has(3)) {
-        (_, true) => args.float(3)?,
-        (Some(s), false) => float_option(s, "tol", opts.tol, false, args.span(1))?,
-        (None, false) => opts.tol,
+    opts.tol = match (&solver, tol_arg(&args)?) {
+        (_, Some(t)) => t,
+        (Some(s), None) => float_option(s, "tol", opts.tol, false, args.span(1))?,
+        (None, None) => opts.tol,
     };
     opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
     opts.timeout = solve_timeout(interp, &args)?;
@@ -610,7 +625,7 @@ fn solve_with_rule(
         })?,
         None => 1000,
     };
-    let tol = if args.has(3) { args.float(3)? } else { 1e-10 };
+    let tol = tol_arg(args)?.unwrap_or(1e-10);
     let timeout = solve_timeout(interp, args)?;
     let mut task = RuleTask::new(interp, problem, args.span(0), args.span(1))?;
     let settings = TrainSettings {
