@@ -421,7 +421,7 @@ impl Interpreter {
                 let known: Vec<String> = STDLIB
                     .iter()
                     .map(|(n, _)| *n)
-                    .chain(STDLIB_LAZY.iter().map(|(n, _, _)| *n))
+                    .chain(STDLIB_LAZY.iter().map(|m| m.name))
                     .map(|n| format!("std.{n}"))
                     .collect();
                 let mut d = Diagnostic::error(

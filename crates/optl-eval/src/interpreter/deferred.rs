@@ -12,22 +12,34 @@ use crate::value::SymKind;
 use std::collections::HashSet;
 
 /// Prelude modules loaded when first needed: when a program mentions one of the
-/// names they declare (a word of its text, comments included), imports them, or
-/// when every name is asked for. Their names are the prelude's all the same; a
-/// script that uses none of them does not parse them (`optim` was over a third of
-/// the instructions of `print(1)`).
-pub(super) const STDLIB_LAZY: &[(&str, &str, Joins)] = &[
-    (
-        "optim",
-        include_str!("../../../../stdlib/optim.opt"),
-        Joins::Names,
-    ),
-    (
-        "tasks",
-        include_str!("../../../../stdlib/tasks.opt"),
-        Joins::Namespace,
-    ),
+/// names they declare (a word of its text, comments included) or one of the
+/// builtins that need them, imports them, or when every name is asked for. Their
+/// names are the prelude's all the same; a script that uses none of them does not
+/// parse them (`optim` was over a third of the instructions of `print(1)`).
+pub(super) const STDLIB_LAZY: &[LazyModule] = &[
+    LazyModule {
+        name: "optim",
+        text: include_str!("../../../../stdlib/optim.opt"),
+        joins: Joins::Names,
+        // `discover`'s default start is `adamw()`.
+        needed_by: &["discover"],
+    },
+    LazyModule {
+        name: "tasks",
+        text: include_str!("../../../../stdlib/tasks.opt"),
+        joins: Joins::Namespace,
+        needed_by: &[],
+    },
 ];
+
+/// A stdlib module of the prelude parsed when first needed.
+pub(super) struct LazyModule {
+    pub(super) name: &'static str,
+    pub(super) text: &'static str,
+    pub(super) joins: Joins,
+    /// Builtins whose defaults are values of this module.
+    needed_by: &'static [&'static str],
+}
 
 /// How a lazy module joins the prelude.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,14 +50,10 @@ pub(super) enum Joins {
     Namespace,
 }
 
-/// Builtins whose defaults are values of a lazy module, by module: a program that
-/// mentions them needs the module too (`discover`'s `start = adamw()`).
-const NEEDED_BY: &[(&str, &[&str])] = &[("optim", &["discover"])];
-
 /// Prelude definitions made when first needed, and the names they define.
 pub(super) struct Pending {
     pub(super) declares: Vec<String>,
-    /// Other names whose mention needs these definitions ([`NEEDED_BY`]).
+    /// Other names whose mention needs these definitions.
     needed_by: &'static [&'static str],
     pub(super) what: Deferred,
 }
@@ -121,16 +129,20 @@ pub(super) fn pending_prelude() -> Vec<Pending> {
         needed_by: &[],
         what: Deferred::Families { kind, path, src },
     });
-    let modules = STDLIB_LAZY.iter().map(|&(name, text, joins)| Pending {
-        declares: match joins {
-            Joins::Names => declared_names(text).into_iter().map(String::from).collect(),
-            Joins::Namespace => vec![name.to_string()],
+    let modules = STDLIB_LAZY.iter().map(|m| Pending {
+        declares: match m.joins {
+            Joins::Names => declared_names(m.text)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            Joins::Namespace => vec![m.name.to_string()],
         },
-        needed_by: NEEDED_BY
-            .iter()
-            .find(|(m, _)| *m == name)
-            .map_or(&[][..], |(_, by)| by),
-        what: Deferred::Module { name, text, joins },
+        needed_by: m.needed_by,
+        what: Deferred::Module {
+            name: m.name,
+            text: m.text,
+            joins: m.joins,
+        },
     });
     families.chain(modules).collect()
 }
@@ -169,7 +181,10 @@ mod tests {
     /// program that mentions any of them loads it.
     #[test]
     fn lazy_modules_declare_what_they_define() {
-        for (name, text, joins) in STDLIB_LAZY {
+        for LazyModule {
+            name, text, joins, ..
+        } in STDLIB_LAZY
+        {
             if *joins == Joins::Namespace {
                 continue;
             }
