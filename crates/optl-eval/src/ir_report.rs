@@ -61,8 +61,8 @@ impl Interpreter {
         report_one(interp, value, Span::default(), emit, &mut out);
         if out.is_empty() {
             out.push_str(&format!(
-                "(a {} has no IR; only functions, problems and rules do)\n",
-                value.type_name()
+                "({} has no IR; only functions, problems and rules do)\n",
+                crate::interp::a_type(value)
             ));
         }
         out
