@@ -124,6 +124,13 @@ fn structural_hash_ignores_names_but_not_meaning() {
         !t(&mut optl, "hash({a: 1, b: 2}) == hash({b: 2, a: 1})"),
         "record fields are ordered"
     );
+    // Equal values hash alike: -0.0 == 0.0, and every NaN is one NaN.
+    assert!(t(&mut optl, "-0.0 == 0.0 and hash(-0.0) == hash(0.0)"));
+    assert!(t(
+        &mut optl,
+        "hash({w: [0.0, -0.0]}) == hash({w: [-0.0, 0.0]})"
+    ));
+    assert!(t(&mut optl, "hash(nan) == hash(-nan)"));
 }
 
 #[test]

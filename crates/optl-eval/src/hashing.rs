@@ -1,14 +1,20 @@
 //! `hash(v)`: the structural hash of a value's canonical form (LANGUAGE.md §8).
 //!
 //! Data hashes by content (Floats by canonical bits, so `1.0` and `1` differ but all
-//! NaNs agree). Numeric functions hash by their traced IR, so parameter and local
+//! NaNs agree, and -0.0 hashes as 0.0). Numeric functions hash by their traced IR, so parameter and local
 //! names do not matter; functions that cannot be traced hash by their source form.
 //! Symbolic objects hash by constructor and arguments.
 
 use crate::interp::Interp;
 use crate::value::{Func, Hyper, Value};
-use optl_ir::graph::canonical_bits;
 use optl_syntax::span::Span;
+
+/// The bits a Float hashes by: equal values hash alike, so every NaN is one NaN and
+/// -0.0 is 0.0 (`-0.0 == 0.0`). (IR constants keep -0.0 apart: `1 / c` tells them
+/// apart, and a function hashes by its IR.)
+fn value_bits(x: f64) -> u64 {
+    optl_ir::graph::canonical_bits(if x == 0.0 { 0.0 } else { x })
+}
 
 /// 128-bit structural hash of a value, as 32 hex digits.
 pub fn value_hash(interp: &mut Interp, v: &Value, span: Span) -> String {
@@ -43,7 +49,7 @@ fn feed(interp: &mut Interp, v: &Value, span: Span, h: &mut blake3::Hasher, dept
             h.update(&n.to_le_bytes());
         }
         Value::Float(x) => {
-            h.update(&canonical_bits(*x).to_le_bytes());
+            h.update(&value_bits(*x).to_le_bytes());
         }
         Value::Str(s) => text(h, s),
         Value::Tensor(t) => {
@@ -52,7 +58,7 @@ fn feed(interp: &mut Interp, v: &Value, span: Span, h: &mut blake3::Hasher, dept
                 h.update(&(*d as u64).to_le_bytes());
             }
             for x in t.iter() {
-                h.update(&canonical_bits(*x).to_le_bytes());
+                h.update(&value_bits(*x).to_le_bytes());
             }
         }
         Value::List(items) => {
@@ -105,8 +111,8 @@ fn feed(interp: &mut Interp, v: &Value, span: Span, h: &mut blake3::Hasher, dept
             }
             Hyper::Float { lo, hi, log } => {
                 text(h, "floatv");
-                h.update(&canonical_bits(*lo).to_le_bytes());
-                h.update(&canonical_bits(*hi).to_le_bytes());
+                h.update(&value_bits(*lo).to_le_bytes());
+                h.update(&value_bits(*hi).to_le_bytes());
                 h.update(&[u8::from(*log)]);
             }
             Hyper::Int { lo, hi } => {
