@@ -26,6 +26,18 @@ pub fn ir_error(e: IrError, span: Span) -> Box<Diagnostic> {
     }
 }
 
+/// LANGUAGE.md §10 lists "division by a zero-shaped tensor" among the errors a
+/// user can cause: a divisor with no elements is an error, traced or not.
+pub fn zero_size_divisor(shape: &[usize]) -> Result<(), IrError> {
+    match shape.contains(&0) {
+        true => Err(IrError::Invalid(format!(
+            "division by a zero-size tensor (shape {})",
+            optl_tensor::shape_str(shape)
+        ))),
+        false => Ok(()),
+    }
+}
+
 /// The diagnostic for an operation that has no IR form.
 pub fn not_traceable(what: &str, span: Span) -> Box<Diagnostic> {
     Box::new(
@@ -205,7 +217,12 @@ impl Interp {
             BinOp::And | BinOp::Or => return Err(traced_branch(span)),
         };
         let (x, y, _) = self.lift_pair(a, b, span)?;
-        self.build(span, |g| g.binary(ir_op, x, y))
+        self.build(span, |g| {
+            if ir_op == BinaryOp::Div {
+                zero_size_divisor(g.shape(y))?;
+            }
+            g.binary(ir_op, x, y)
+        })
     }
 
     pub fn trace_unary(&mut self, op: UnaryOp, a: &Value, span: Span) -> EvalResult<Value> {

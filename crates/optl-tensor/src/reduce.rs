@@ -108,7 +108,11 @@ pub fn sum(t: &Tensor, axis: Option<isize>) -> TResult<Tensor> {
 
 /// Arithmetic mean (NaN for no elements, like NumPy).
 pub fn mean(t: &Tensor, axis: Option<isize>) -> TResult<Tensor> {
-    reduce(t, axis, |a, c| Ok(sum_lane(a, c) / a.len() as f64))
+    reduce(t, axis, |a, c| match a.len() {
+        // A division by the empty selection's size (LANGUAGE.md §10).
+        0 => Err(TensorError::Domain("mean of an empty tensor".into())),
+        n => Ok(sum_lane(a, c) / n as f64),
+    })
 }
 
 /// Product of the elements (1 for none).
@@ -266,7 +270,10 @@ mod tests {
         let e = zeros(&[0], BIG).unwrap();
         assert_eq!(v(sum(&e, None)), vec![0.0]);
         assert_eq!(v(prod(&e, None)), vec![1.0]);
-        assert!(v(mean(&e, None))[0].is_nan());
+        assert_eq!(
+            mean(&e, None),
+            Err(TensorError::Domain("mean of an empty tensor".into()))
+        );
         assert_eq!(
             max(&e, None),
             Err(TensorError::Domain("max of an empty tensor".into()))

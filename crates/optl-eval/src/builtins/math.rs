@@ -58,7 +58,7 @@ const REDUCTIONS: &[Entry] = &[
         "mean",
         "x, axis?",
         mean,
-        "Mean of all elements, or along `axis`.",
+        "Mean of all elements, or along `axis` (an error for an empty selection).",
     ),
     (
         "prod",

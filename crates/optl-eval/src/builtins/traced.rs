@@ -53,6 +53,19 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
                 Some(a) => g.shape(x)[a],
                 None => g.shape(x).iter().product(),
             };
+            let lanes: usize = match axis {
+                Some(a) => g
+                    .shape(x)
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != a)
+                    .map(|(_, d)| d)
+                    .product(),
+                None => 1,
+            };
+            if n == 0 && lanes > 0 {
+                return Err(IrError::Invalid("mean of an empty tensor".into()));
+            }
             let s = g.sum(x, axis)?;
             let c = g.full_like(1.0 / n as f64, s);
             g.binary(BinaryOp::Mul, s, c)

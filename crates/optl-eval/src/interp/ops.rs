@@ -150,6 +150,10 @@ impl Interp {
                 .map(from_tensor)
                 .map_err(|e| tensor_error(e, span));
         }
+        if op == BinOp::Div {
+            crate::trace::zero_size_divisor(y.shape())
+                .map_err(|e| crate::trace::ir_error(e, span))?;
+        }
         let result = tensor::zip_with(&x, &y, limit, |p, q| float_op(op, p, q))
             .map_err(|e| tensor_error(e, span))?;
         Ok(Value::Tensor(Rc::new(result)))
