@@ -132,7 +132,13 @@ fn str_(_: &mut Interp, args: Args) -> EvalResult<Value> {
 }
 
 fn type_(_: &mut Interp, args: Args) -> EvalResult<Value> {
-    Ok(Value::str(args.value(0).type_name()))
+    Ok(Value::str(match args.value(0) {
+        // A traced value stands for the Float or Tensor it computes, so code that
+        // branches on `type(x)` takes the same branch traced as run.
+        Value::Tracer(t) if t.shape.is_empty() => "Float",
+        Value::Tracer(_) => "Tensor",
+        v => v.type_name(),
+    }))
 }
 
 fn len(_: &mut Interp, args: Args) -> EvalResult<Value> {
