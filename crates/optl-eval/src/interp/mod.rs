@@ -488,11 +488,19 @@ impl Interp {
             v,
             Value::Record(_) | Value::Result(_) | Value::Sym(_) | Value::Module(_)
         ) {
-            return Err(Box::new(
+            let mut d =
                 Diagnostic::error(codes::TYPE_MISMATCH, format!("{} has no fields", a_type(v)))
                     .at(name.span, format!("cannot read `.{}` here", name.name))
-                    .also(base_span, format!("this is {}", describe(v))),
-            ));
+                    .also(base_span, format!("this is {}", describe(v)));
+            if let Value::Family(f) = v {
+                // `adam.with(lr = 0.1)`: `.with` belongs to instances.
+                d = d.hint(format!(
+                    "call `{0}(...)` for an instance; `.{1}` works on the instance",
+                    f.name(),
+                    name.name
+                ));
+            }
+            return Err(Box::new(d));
         }
         let available: Vec<String> = match v {
             Value::Record(r) | Value::Result(r) => {
@@ -526,6 +534,9 @@ impl Interp {
 pub fn a_type(v: &Value) -> String {
     match v {
         Value::Tensor(t) => format!("a Tensor of shape {:?}", t.shape()),
+        // A traced value is named by what it stands for.
+        Value::Tracer(t) if t.shape.is_empty() => "a traced Float".into(),
+        Value::Tracer(t) => format!("a traced Tensor of shape {:?}", t.shape),
         other => {
             let n = other.type_name();
             let article = if n.starts_with(['A', 'E', 'I', 'O', 'U']) {
