@@ -116,11 +116,14 @@ impl Domain<'_> {
         if u >= 1.0 {
             return hi;
         }
-        let x = if log {
+        let x = match (log, hi / lo, hi - lo) {
             // `lo·(hi/lo)^u` keeps round grids round (1e-4, 1e-3, ...).
-            lo * (hi / lo).powf(u)
-        } else {
-            lo + u * (hi - lo)
+            (true, ratio, _) if ratio.is_finite() => lo * ratio.powf(u),
+            // A range wider than f64 (`floatv(1e-300, 1e300)`) in logarithms.
+            (true, _, _) => (lo.ln() + u * (hi.ln() - lo.ln())).exp(),
+            (false, _, width) if width.is_finite() => lo + u * width,
+            // A range whose width overflows (`floatv(-1e308, 1e308)`).
+            (false, _, _) => lo * (1.0 - u) + hi * u,
         };
         x.clamp(lo, hi)
     }
@@ -130,10 +133,11 @@ impl Domain<'_> {
         if lo >= hi {
             return 0.5;
         }
-        let u = if log {
-            (x.ln() - lo.ln()) / (hi.ln() - lo.ln())
-        } else {
-            (x - lo) / (hi - lo)
+        let u = match (log, hi - lo) {
+            (true, _) => (x.ln() - lo.ln()) / (hi.ln() - lo.ln()),
+            (false, width) if width.is_finite() => (x - lo) / width,
+            // A width that overflows: halve everything first.
+            (false, _) => (x / 2.0 - lo / 2.0) / (hi / 2.0 - lo / 2.0),
         };
         u.clamp(0.0, 1.0)
     }
