@@ -42,7 +42,13 @@ pub fn arange(start: f64, stop: f64, step: f64, limit: usize) -> TResult<Tensor>
     if step == 0.0 {
         return Err(TensorError::Domain("arange step must not be zero".into()));
     }
-    let len_f = ((stop - start) / step).ceil();
+    // `stop - start` can overflow (`arange(-1e308, 1e308, 1e307)`); the quotients
+    // cannot, as |step| is not below 1 there.
+    let span = match stop - start {
+        d if d.is_finite() => d / step,
+        _ => stop / step - start / step,
+    };
+    let len_f = span.ceil();
     let len_f = if len_f > 0.0 { len_f } else { 0.0 };
     // `as` from f64 to u128 saturates; `len_f` is finite or +inf here.
     let elements = len_f as u128;
@@ -56,7 +62,11 @@ pub fn arange(start: f64, stop: f64, step: f64, limit: usize) -> TResult<Tensor>
         .map(|i| match i {
             0 => start,
             1 => start + step,
-            _ => start + i as f64 * delta,
+            _ => match start + i as f64 * delta {
+                v if v.is_finite() => v,
+                // `i·delta` alone can overflow near the top of the f64 range.
+                _ => 2.0 * (start / 2.0 + i as f64 * (delta / 2.0)),
+            },
         })
         .collect();
     from_vec(&[n], data)
@@ -65,10 +75,25 @@ pub fn arange(start: f64, stop: f64, step: f64, limit: usize) -> TResult<Tensor>
 /// NumPy's `linspace(a, b, n)`: `n` evenly spaced values from `a` to `b` inclusive
 /// (`n = 1` gives `[a]`, `n = 0` gives `[]`).
 pub fn linspace(a: f64, b: f64, n: usize, limit: usize) -> TResult<Tensor> {
+    if !(a.is_finite() && b.is_finite()) {
+        return Err(TensorError::Domain(
+            "linspace needs finite start and stop".into(),
+        ));
+    }
     let len = checked_len(&[n], limit)?;
     let data: Vec<f64> = match len {
         0 => Vec::new(),
         1 => vec![a],
+        _ if !(b - a).is_finite() => {
+            // The width overflows (`linspace(-1e308, 1e308, 5)`): weigh the ends.
+            let div = (len - 1) as f64;
+            (0..len)
+                .map(|i| {
+                    let t = i as f64 / div;
+                    a * (1.0 - t) + b * t
+                })
+                .collect()
+        }
         _ => {
             let div = (len - 1) as f64;
             let delta = b - a;
@@ -221,5 +246,22 @@ mod tests {
             linspace(0.0, 1.0, 11, 10),
             Err(TensorError::TooLarge { .. })
         ));
+    }
+
+    /// Ranges whose width overflows f64 still give their evenly spaced values, and
+    /// non-finite ends are errors as for `arange`.
+    #[test]
+    fn ranges_wider_than_f64() {
+        assert_eq!(
+            vals(&linspace(-1e308, 1e308, 5, BIG).unwrap()),
+            vec![-1e308, -5e307, 0.0, 5e307, 1e308]
+        );
+        assert!(linspace(0.0, f64::NAN, 3, BIG).is_err());
+        assert!(linspace(f64::NEG_INFINITY, 0.0, 3, BIG).is_err());
+        let a = vals(&arange(-1e308, 1e308, 1e307, BIG).unwrap());
+        assert_eq!(a.len(), 20);
+        assert!(a.iter().all(|x| x.is_finite()));
+        assert_eq!(a[0], -1e308);
+        assert!((a[19] - 9e307).abs() <= 1e294, "{}", a[19]);
     }
 }
