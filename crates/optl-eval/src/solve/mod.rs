@@ -201,6 +201,19 @@ fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalRes
             Plan::Lbfgs(optl_runtime::Lbfgs::default())
         });
     };
+    if n_obj > 1 && &**solver.name() != "nsga2" {
+        let d = optl_syntax::Diagnostic::error(
+            codes::INVALID_ARGUMENT,
+            format!(
+                "`{}` minimizes one objective, and `{}` has {n_obj}",
+                solver.name(),
+                problem.name
+            ),
+        )
+        .at(span, "a single-objective solver")
+        .hint("use `nsga2()` (or `auto`) for a Pareto front");
+        return Err(Box::new(d));
+    }
     Ok(match &**solver.name() {
         "lbfgs" => Plan::Lbfgs(lbfgs_of(solver, span)?),
         "newton" => Plan::Newton(optl_runtime::Newton::default()),
