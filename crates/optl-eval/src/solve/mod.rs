@@ -394,8 +394,10 @@ fn result_value(model: &ProblemModel, r: &SolveResult, started: Instant) -> Valu
         .violated
         .iter()
         .map(|(c, amount)| {
+            let (constraint, row) = model.constraint_of_row(*c);
             Value::record(vec![
-                ("constraint".into(), Value::str(&format!("{c:?}"))),
+                ("constraint".into(), Value::Int(constraint as i64)),
+                ("row".into(), Value::Int(row as i64)),
                 ("amount".into(), Value::Float(*amount)),
             ])
         })

@@ -225,6 +225,25 @@ impl ProblemModel {
         }
     }
 
+    /// Which `subject to` (1-based, in declaration order) and which of its rows
+    /// (0-based) a solver's equality or inequality row is.
+    pub fn constraint_of_row(&self, c: optl_runtime::ConstraintRef) -> (usize, usize) {
+        let (kind, mut row) = match c {
+            optl_runtime::ConstraintRef::Eq(i) => (ConstraintKind::Equal, i),
+            optl_runtime::ConstraintRef::Ineq(i) => (ConstraintKind::LessEq, i),
+        };
+        for (k, con) in self.problem.constraints.iter().enumerate() {
+            if con.kind != kind {
+                continue;
+            }
+            if row < con.rows {
+                return (k + 1, row);
+            }
+            row -= con.rows;
+        }
+        (0, row)
+    }
+
     /// Rows of equality and of inequality constraints.
     pub fn rows(&self, kind: ConstraintKind) -> usize {
         self.problem
