@@ -67,6 +67,17 @@ pub struct Tracer {
     pub trace: u64,
 }
 
+impl Tracer {
+    /// The type of the value this one stands for: `Float` when 0-d, else `Tensor`.
+    pub fn stands_for(&self) -> &'static str {
+        if self.shape.is_empty() {
+            "Float"
+        } else {
+            "Tensor"
+        }
+    }
+}
+
 /// Fields in the order they were written.
 #[derive(Clone, Debug, Default)]
 pub struct Record {

@@ -135,8 +135,7 @@ fn type_(_: &mut Interp, args: Args) -> EvalResult<Value> {
     Ok(Value::str(match args.value(0) {
         // A traced value stands for the Float or Tensor it computes, so code that
         // branches on `type(x)` takes the same branch traced as run.
-        Value::Tracer(t) if t.shape.is_empty() => "Float",
-        Value::Tracer(_) => "Tensor",
+        Value::Tracer(t) => t.stands_for(),
         v => v.type_name(),
     }))
 }

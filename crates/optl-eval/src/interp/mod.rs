@@ -535,8 +535,8 @@ pub fn a_type(v: &Value) -> String {
     match v {
         Value::Tensor(t) => format!("a Tensor of shape {:?}", t.shape()),
         // A traced value is named by what it stands for.
-        Value::Tracer(t) if t.shape.is_empty() => "a traced Float".into(),
-        Value::Tracer(t) => format!("a traced Tensor of shape {:?}", t.shape),
+        Value::Tracer(t) if t.shape.is_empty() => format!("a traced {}", t.stands_for()),
+        Value::Tracer(t) => format!("a traced {} of shape {:?}", t.stands_for(), t.shape),
         other => {
             let n = other.type_name();
             let article = if n.starts_with(['A', 'E', 'I', 'O', 'U']) {
