@@ -12,8 +12,8 @@
 //! assert_eq!(f64::try_from(v).unwrap(), 10.0);
 //! ```
 
-pub use optl_eval::interpreter::{Error, Interpreter, Stage};
 pub use optl_eval::limits::Limits;
+pub use optl_eval::session::{Error, Interpreter, Stage};
 pub use optl_eval::value::Value;
 pub use optl_eval::{Engine, EngineStats};
 pub use optl_syntax::diag::Diagnostic;

@@ -1,0 +1,568 @@
+//! `solve(p, solver = auto, steps = ..., tol = ..., seed = 0, timeout = ...)`
+//! (LANGUAGE.md §5): traces the problem, picks and configures a native solver from
+//! its symbolic object, runs it, and returns the Result record.
+
+mod driver;
+mod model;
+
+pub(crate) use driver::TrainSettings;
+
+use crate::builtins::Args;
+use crate::evaluator::{EvalResult, Interp, a_type, err_label};
+use crate::numeric::TracedProblem;
+use crate::value::{Record, SymKind, SymObj, Value};
+use model::ProblemModel;
+use optl_solvers::registry::{self, Plan};
+use optl_solvers::{
+    Bounds, DefaultValue, Domain, Fit, Options, Outcome, ParamValue, Params, Signature,
+    SolveResult, Structure,
+};
+use optl_syntax::codes;
+use optl_syntax::span::Span;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// What a solve leaves for plotting: the objective (and violation) per iteration, or
+/// the Pareto front.
+#[derive(Clone, Debug)]
+pub struct SolveLog {
+    pub problem: String,
+    pub solver: String,
+    pub history: Vec<f64>,
+    pub violation: Vec<f64>,
+    /// Objective vectors of the front, for several objectives.
+    pub front: Vec<Vec<f64>>,
+}
+
+/// A method's parameters from its constructor's symbolic object, each checked
+/// against the domain its signature declares (never silently the default).
+fn params_of(s: &SymObj, sig: &Signature, span: Span) -> EvalResult<Params> {
+    let mut params = Params::default();
+    for p in sig.params {
+        let value = match s.get(p.name) {
+            Some(v) => param_value(v, &p.domain, span)?,
+            None => default_value(&p.default),
+        };
+        match p.domain.check(value) {
+            Ok(v) => params.push(p.name, v),
+            Err(bad) => {
+                let found = match (&bad, s.get(p.name)) {
+                    (ParamValue::Float(x), _) => Value::Float(*x),
+                    (_, Some(v)) => v.clone(),
+                    (_, None) => Value::Unit,
+                };
+                let want = match (&p.domain, &bad) {
+                    (Domain::Float { .. }, ParamValue::Other(_)) => "a number".into(),
+                    (domain, _) => domain.want(),
+                };
+                return Err(bad_option(s, p.name, &want, &found, span));
+            }
+        }
+    }
+    Ok(params)
+}
+
+/// An OptL value as a method parameter; an instance of the method a `Method`
+/// domain names has its own parameters checked.
+fn param_value(v: &Value, domain: &Domain, span: Span) -> EvalResult<ParamValue> {
+    Ok(match v {
+        Value::Int(n) => ParamValue::Int(*n),
+        Value::Float(x) => ParamValue::Float(*x),
+        Value::Str(s) => ParamValue::Str(s.to_string()),
+        Value::Sym(inner) if inner.family.kind == SymKind::Solver => {
+            match (domain, registry::lookup(inner.name())) {
+                (Domain::Method(want), Some(m)) if *want == &**inner.name() => {
+                    ParamValue::Method(want.to_string(), params_of(inner, m.signature(), span)?)
+                }
+                _ => ParamValue::Other(inner.name().to_string()),
+            }
+        }
+        other => ParamValue::Other(a_type(other)),
+    })
+}
+
+fn default_value(d: &DefaultValue) -> ParamValue {
+    match d {
+        DefaultValue::Int(n) => ParamValue::Int(*n),
+        DefaultValue::Float(x) => ParamValue::Float(*x),
+        DefaultValue::Str(s) => ParamValue::Str(s.to_string()),
+        DefaultValue::Method(m) => ParamValue::Method(m.to_string(), Params::default()),
+    }
+}
+
+fn bad_option(
+    s: &SymObj,
+    name: &str,
+    want: &str,
+    found: &Value,
+    span: Span,
+) -> Box<optl_syntax::Diagnostic> {
+    err_label(
+        codes::INVALID_ARGUMENT,
+        format!(
+            "`{name}` of `{}` must be {want}, found {}",
+            s.name(),
+            found.repr()
+        ),
+        span,
+        "in this solver",
+    )
+}
+
+/// `solve`'s own `tol` argument, if given: a finite number >= 0.
+fn tol_arg(args: &Args) -> EvalResult<Option<f64>> {
+    if !args.has(3) {
+        return Ok(None);
+    }
+    match args.float(3)? {
+        t if t.is_finite() && t >= 0.0 => Ok(Some(t)),
+        t => Err(err_label(
+            codes::INVALID_ARGUMENT,
+            format!("`tol` must be a finite number >= 0, found {t}"),
+            args.span(3),
+            "not a tolerance",
+        )),
+    }
+}
+
+/// A solve's wall-clock limit: its own `timeout`, never past what is left of the
+/// run's time limit.
+fn solve_timeout(interp: &Interp, args: &Args) -> EvalResult<Option<Duration>> {
+    Ok(interp.within_time_left(args.opt_time_limit(5)?))
+}
+
+/// The problem argument: an instance, or a family whose parameters all have defaults.
+pub(crate) fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResult<Rc<SymObj>> {
+    match v {
+        Value::Sym(s) if s.family.kind == SymKind::Problem => Ok(s.clone()),
+        Value::Family(f) if f.kind == SymKind::Problem => {
+            match interp.instantiate(f, Vec::new(), span)? {
+                Value::Sym(s) => Ok(s),
+                _ => Err(err_label(
+                    codes::TYPE_MISMATCH,
+                    "expected a problem",
+                    span,
+                    "not a problem",
+                )),
+            }
+        }
+        other => Err(err_label(
+            codes::TYPE_MISMATCH,
+            format!("`solve` needs a problem, found {}", a_type(other)),
+            span,
+            "not a problem",
+        )),
+    }
+}
+
+/// The problem's structure, as the methods read it.
+fn structure(problem: &TracedProblem) -> Structure {
+    Structure {
+        name: problem.name.to_string(),
+        n: problem
+            .vars
+            .iter()
+            .map(|v| v.shape.iter().product::<usize>())
+            .sum(),
+        objectives: problem.maximize.len(),
+        constraints: problem.constraints.len(),
+        rows: problem.constraints.iter().map(|c| c.rows).sum(),
+    }
+}
+
+/// Chooses the method through the registry: the given one (its parameters
+/// checked, the problem's structure accepted), or `auto`'s choice (§5).
+fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalResult<Plan> {
+    let s = structure(problem);
+    let Some(solver) = solver.filter(|s| &**s.name() != "auto") else {
+        return Ok(Plan::auto(&s));
+    };
+    let Some(method) = registry::lookup(solver.name()) else {
+        return Err(err_label(
+            codes::INVALID_ARGUMENT,
+            format!("unknown solver `{}`", solver.name()),
+            span,
+            "not a solver",
+        ));
+    };
+    if let Fit::No {
+        message,
+        label,
+        hint,
+    } = method.accepts(&s)
+    {
+        let d = optl_syntax::Diagnostic::error(codes::INVALID_ARGUMENT, message)
+            .at(span, label)
+            .hint(hint);
+        return Err(Box::new(d));
+    }
+    let params = params_of(solver, method.signature(), span)?;
+    Ok(Plan::given(method, params))
+}
+
+pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    let started = Instant::now();
+    let problem = problem_of(interp, args.value(0), args.span(0))?;
+    let solver = match args.value(1) {
+        Value::Unit => None,
+        Value::Sym(s) if s.family.kind == SymKind::Solver => Some(s.clone()),
+        Value::Sym(s) if matches!(s.family.kind, SymKind::Rule | SymKind::Chain) => {
+            return solve_with_rule(interp, &problem, s, &args, started);
+        }
+        other => {
+            return Err(err_label(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "expected a solver such as `lbfgs()`, found {}",
+                    a_type(other)
+                ),
+                args.span(1),
+                "not a solver",
+            ));
+        }
+    };
+    let traced = interp.trace_problem(&problem, args.span(0))?;
+    let plan = plan(solver.as_deref(), &traced, args.span(1))?;
+    let mut model = ProblemModel::new(traced, &mut interp.engines, plan.method.runs_many())
+        .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
+    let mut opts = Options::default();
+    if let Some(steps) = args.opt_int(2)? {
+        opts.max_iters = usize::try_from(steps).map_err(|_| {
+            err_label(
+                codes::INVALID_ARGUMENT,
+                "`steps` must be positive",
+                args.span(2),
+                "negative",
+            )
+        })?;
+    } else if !plan.params.auto {
+        opts.max_iters = plan.params.int("max_iters", opts.max_iters);
+    }
+    opts.tol = match tol_arg(&args)? {
+        Some(t) => t,
+        None if !plan.params.auto => plan.params.float("tol", opts.tol),
+        None => opts.tol,
+    };
+    opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
+    opts.timeout = solve_timeout(interp, &args)?;
+    let (x0, lower, upper) = model.start_and_bounds();
+    // The model borrows the engines for the solve; `Lent` gives them back on every path.
+    model.engines = std::mem::take(&mut interp.engines);
+    model.progress = interp.progress.take();
+    let lent = Lent {
+        interp,
+        model: &mut model,
+    };
+    let (interp, model) = (&mut *lent.interp, &mut *lent.model);
+    let bounds = Bounds { lower, upper };
+    let result = match plan.run(model, &x0, &bounds, &opts) {
+        Outcome::Point(r) => r,
+        Outcome::Front(r) => {
+            let signs: Vec<f64> = model
+                .problem
+                .maximize
+                .iter()
+                .map(|&m| if m { -1.0 } else { 1.0 })
+                .collect();
+            interp.solve_log.push(SolveLog {
+                problem: problem.name().to_string(),
+                solver: plan.method.signature().name.into(),
+                history: Vec::new(),
+                violation: Vec::new(),
+                front: r
+                    .front_f
+                    .iter()
+                    .map(|f| f.iter().zip(&signs).map(|(v, s)| v * s).collect())
+                    .collect(),
+            });
+            return Ok(nsga2_value(model, &r, &signs, started));
+        }
+    };
+    if let Some(e) = model.error.take() {
+        return Err(err_label(
+            codes::TENSOR_TOO_LARGE,
+            e,
+            args.span(0),
+            "while evaluating this problem",
+        ));
+    }
+    let sign = if model.problem.maximize.first().copied().unwrap_or(false) {
+        -1.0
+    } else {
+        1.0
+    };
+    interp.solve_log.push(SolveLog {
+        problem: problem.name().to_string(),
+        solver: solver
+            .as_ref()
+            .map_or("auto".into(), |s| s.name().to_string()),
+        history: result.history.iter().map(|f| sign * f).collect(),
+        violation: result.violation_history.clone(),
+        front: Vec::new(),
+    });
+    Ok(result_value(model, &result, started))
+}
+
+/// The Result record of a single-objective solve.
+fn result_value(model: &ProblemModel, r: &SolveResult, started: Instant) -> Value {
+    let sign = if model.problem.maximize.first().copied().unwrap_or(false) {
+        -1.0
+    } else {
+        1.0
+    };
+    let vars = vars_record(model, &r.x);
+    let history: Vec<f64> = r.history.iter().map(|f| sign * f).collect();
+    let violated: Vec<Value> = r
+        .violated
+        .iter()
+        .map(|(c, amount)| {
+            let (constraint, row) = model.constraint_of_row(*c);
+            Value::record(vec![
+                ("constraint".into(), Value::Int(constraint as i64)),
+                ("row".into(), Value::Int(row as i64)),
+                ("amount".into(), Value::Float(*amount)),
+            ])
+        })
+        .collect();
+    let fields: Vec<(Rc<str>, Value)> = vec![
+        ("status".into(), Value::str(r.status.as_str())),
+        ("f".into(), Value::Float(sign * r.f)),
+        ("vars".into(), vars),
+        ("iters".into(), Value::Int(r.iters as i64)),
+        ("evals".into(), Value::Int(model.evals as i64)),
+        ("grad_norm".into(), Value::Float(r.grad_norm)),
+        ("max_violation".into(), Value::Float(r.max_violation)),
+        ("kkt".into(), Value::Float(r.kkt_residual)),
+        (
+            "time_s".into(),
+            Value::Float(started.elapsed().as_secs_f64()),
+        ),
+        ("history".into(), Value::from(history)),
+        ("violated".into(), Value::list(violated)),
+        ("message".into(), Value::str(&r.message)),
+    ];
+    Value::Result(Rc::new(Record { fields }))
+}
+
+/// Each var's final value, shaped as declared (scalars as Floats).
+fn vars_record(model: &ProblemModel, x: &[f64]) -> Value {
+    let parts = model.split(x);
+    Value::record(
+        model
+            .problem
+            .vars
+            .iter()
+            .zip(parts)
+            .map(|(v, t)| (v.name.clone(), crate::convert::from_tensor(t)))
+            .collect(),
+    )
+}
+
+/// The Result record of a multi-objective solve: the front and its hypervolume.
+fn nsga2_value(
+    model: &ProblemModel,
+    r: &optl_solvers::FrontResult,
+    signs: &[f64],
+    started: Instant,
+) -> Value {
+    let front: Vec<Value> = r
+        .front_x
+        .iter()
+        .zip(&r.front_f)
+        .map(|(x, fx)| {
+            let f: Vec<f64> = fx.iter().zip(signs).map(|(v, s)| v * s).collect();
+            Value::record(vec![
+                ("vars".into(), vars_record(model, x)),
+                ("f".into(), Value::from(f)),
+            ])
+        })
+        .collect();
+    let fields: Vec<(Rc<str>, Value)> = vec![
+        ("status".into(), Value::str(r.status.as_str())),
+        ("front".into(), Value::list(front)),
+        ("hypervolume".into(), Value::Float(r.hypervolume)),
+        ("message".into(), Value::str(&r.message)),
+        ("iters".into(), Value::Int(r.generations as i64)),
+        ("evals".into(), Value::Int(model.evals as i64)),
+        (
+            "time_s".into(),
+            Value::Float(started.elapsed().as_secs_f64()),
+        ),
+    ];
+    Value::Result(Rc::new(Record { fields }))
+}
+
+/// Returns the engines a model borrowed to the interpreter when a solve ends.
+struct Lent<'a> {
+    interp: &'a mut Interp,
+    model: &'a mut ProblemModel,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.interp.engines = std::mem::take(&mut self.model.engines);
+        self.interp.progress = self.model.progress.take();
+        self.interp.report(&crate::progress::Progress::Done);
+    }
+}
+
+/// A problem prepared for training rules on it: traced, differentiated and compiled
+/// once, then trained on by any number of rules (`solve(p, rule)` trains one;
+/// `discover` trains every candidate on the same tasks).
+pub(crate) struct RuleTask {
+    model: ProblemModel,
+}
+
+impl RuleTask {
+    /// Prepares `problem` (at `problem_span`) for the rule at `rule_span`.
+    pub(crate) fn new(
+        interp: &mut Interp,
+        problem: &Rc<SymObj>,
+        problem_span: Span,
+        rule_span: Span,
+    ) -> EvalResult<RuleTask> {
+        let traced = interp.trace_problem(problem, problem_span)?;
+        if traced.maximize.len() != 1 || !traced.constraints.is_empty() {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                "a rule solves problems with one objective and no general constraints (bounds are fine)",
+                rule_span,
+                "use `auglag()` or `nsga2()` for this problem",
+            ));
+        }
+        let model = ProblemModel::new(traced, &mut interp.engines, true)
+            .map_err(|e| crate::trace::ir_error(e, problem_span))?;
+        Ok(RuleTask { model })
+    }
+
+    /// Whether the problem maximizes (its `f` is then negated inside the solve).
+    pub(crate) fn maximizes(&self) -> bool {
+        self.model.problem.maximize[0]
+    }
+
+    /// Runs `rule` from the problem's start (`driver.rs`), lending the interpreter's
+    /// engines to the model meanwhile.
+    pub(crate) fn train(
+        &mut self,
+        interp: &mut Interp,
+        rule: &Rc<SymObj>,
+        settings: TrainSettings,
+        span: Span,
+    ) -> EvalResult<SolveResult> {
+        let model = &mut self.model;
+        model.evals = 0;
+        model.error = None;
+        model.engines = std::mem::take(&mut interp.engines);
+        let outcome = driver::run_rule(interp, model, rule, settings, span);
+        interp.engines = std::mem::take(&mut model.engines);
+        outcome
+    }
+}
+
+/// A training run made of compiled kernels and plain data, ready for any thread
+/// ([`RuleTask::jobs`]).
+pub(crate) struct TrainingJob {
+    steps: driver::KernelSteps,
+    run: driver::Run,
+}
+
+impl TrainingJob {
+    /// Trains; gives the same result as [`RuleTask::train`] with the same settings,
+    /// and the number of kernel runs it took.
+    pub(crate) fn run(mut self) -> (optl_ir::IrResult<SolveResult>, u64) {
+        let r = driver::train(&mut self.steps, &self.run);
+        (r, self.steps.runs)
+    }
+}
+
+impl RuleTask {
+    /// Prepares the training of each `(task, rule)` pair on this thread: the rules
+    /// traced here, their updates compiled on all cores (each worker with its own
+    /// JIT; these kernels serve one run each, so they are not cached). `None` for a
+    /// pair that trains through [`RuleTask::train`] instead: when the objective or
+    /// the update is not one compiled kernel, or the rule probes the Hessian with
+    /// `hutchinson()`.
+    pub(crate) fn jobs(
+        interp: &mut Interp,
+        pairs: Vec<(&RuleTask, &Rc<SymObj>, TrainSettings)>,
+        span: Span,
+    ) -> EvalResult<Vec<Option<TrainingJob>>> {
+        let mut traced = Vec::with_capacity(pairs.len());
+        let mut updates = Vec::new();
+        for (task, rule, settings) in pairs {
+            let Some(objective) = task.model.kernel_objective() else {
+                traced.push(None);
+                continue;
+            };
+            let (mut run, update) = driver::trace_rule(interp, &task.model, rule, span)?;
+            if run.probes() {
+                traced.push(None);
+                continue;
+            }
+            run.settings = settings;
+            traced.push(Some((run, objective)));
+            updates.push(update);
+        }
+        let mut kernels = interp.engines.compile_all(&updates).into_iter();
+        Ok(traced
+            .into_iter()
+            .map(|t| {
+                let ((run, objective), update) = t.and_then(|t| Some((t, kernels.next()??)))?;
+                Some(TrainingJob {
+                    steps: driver::KernelSteps {
+                        objective,
+                        update,
+                        runs: 0,
+                    },
+                    run,
+                })
+            })
+            .collect())
+    }
+}
+
+/// `solve(p, rule, steps = N)`: the first-order driver (`driver.rs`).
+fn solve_with_rule(
+    interp: &mut Interp,
+    problem: &Rc<SymObj>,
+    rule: &Rc<SymObj>,
+    args: &Args,
+    started: Instant,
+) -> EvalResult<Value> {
+    let steps = match args.opt_int(2)? {
+        Some(s) => usize::try_from(s).map_err(|_| {
+            err_label(
+                codes::INVALID_ARGUMENT,
+                "`steps` must be positive",
+                args.span(2),
+                "negative",
+            )
+        })?,
+        None => 1000,
+    };
+    let tol = tol_arg(args)?.unwrap_or(1e-10);
+    let timeout = solve_timeout(interp, args)?;
+    let mut task = RuleTask::new(interp, problem, args.span(0), args.span(1))?;
+    let settings = TrainSettings {
+        steps,
+        tol,
+        timeout,
+        seed: args.opt_int(4)?.unwrap_or(0) as u64,
+    };
+    let outcome = task.train(interp, rule, settings, args.span(1));
+    interp.report(&crate::progress::Progress::Done);
+    let result = outcome?;
+    let model = &task.model;
+    let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
+    interp.solve_log.push(SolveLog {
+        problem: problem.name().to_string(),
+        solver: match rule.family.kind {
+            SymKind::Chain => "chain".into(),
+            _ => rule.name().to_string(),
+        },
+        history: result.history.iter().map(|f| sign * f).collect(),
+        violation: Vec::new(),
+        front: Vec::new(),
+    });
+    Ok(result_value(model, &result, started))
+}

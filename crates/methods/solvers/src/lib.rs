@@ -1,0 +1,38 @@
+//! OptL's solver families, independent of the language.
+//!
+//! Every method implements one trait, [`Method`] (`method.rs`): its constructor's
+//! [`Signature`] (parameters with defaults and domains), which problem
+//! [`Structure`]s it accepts, whether `auto` picks it, and `run`. The
+//! [`registry`] lists them; `solve(p, m)` and `auto` dispatch through it.
+//!
+//! A problem is anything implementing [`Nlp`] (one objective, optional
+//! constraints) and [`MultiObjective`]; box bounds come separately as [`Bounds`]
+//! (`problem.rs`, shared by all families). The families:
+//!
+//! - [`nlp`]: L-BFGS, Newton-CG, augmented Lagrangian, SQP, Nelder–Mead;
+//! - [`multi`]: NSGA-II with exact hypervolume.
+//!
+//! No solver panics or prints, whatever the problem returns (NaN/Inf included).
+
+// `!(a < b)` is used on purpose throughout: unlike `a >= b` it is true when
+// either side is NaN, which is exactly the case the solvers must catch.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+// Numerical kernels walk several parallel arrays with one index.
+#![allow(clippy::needless_range_loop)]
+
+pub mod method;
+pub mod multi;
+pub mod nlp;
+mod problem;
+pub mod registry;
+
+pub use method::{
+    AutoFit, DefaultValue, Domain, Fit, Method, Model, Outcome, Param, ParamValue, Params,
+    Signature, Structure,
+};
+pub use multi::{FrontResult, Nsga2, hypervolume};
+pub use nlp::{AugLag, Lbfgs, LineSearch, LsParams, NelderMead, Newton, SQP_MAX_SIZE, Sqp};
+pub use problem::{
+    Bounds, Clock, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Solver, Status,
+    UNBOUNDED_F, jacobian_by_rows,
+};

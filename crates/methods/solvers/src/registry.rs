@@ -1,0 +1,114 @@
+//! The registry of methods: every solver family's constructors, looked up by name
+//! by `solve(p, m)`, and asked in [`AUTO_ORDER`] by `auto`.
+//!
+//! Adding a family: its folder (a module beside `nlp/`), a `mod` line in `lib.rs`,
+//! and its methods in [`METHODS`] (and in [`AUTO_ORDER`] if `auto` may pick it).
+
+use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
+use crate::multi::methods::Nsga2Method;
+use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
+use crate::problem::{Bounds, Options, Status};
+use std::time::Duration;
+
+/// Every method, in the order the documentation lists them.
+pub static METHODS: &[&dyn Method] = &[
+    &LbfgsMethod,
+    &NewtonMethod,
+    &AugLagMethod,
+    &SqpMethod,
+    &NelderMeadMethod,
+    &Nsga2Method,
+];
+
+/// The order in which `auto` asks methods whether they fit a problem: the first
+/// whose [`Method::auto_fit`] says yes runs (L-BFGS fits every problem that the
+/// others decline).
+pub static AUTO_ORDER: &[&str] = &["nsga2", "sqp", "auglag", "lbfgs"];
+
+/// The method of this constructor name.
+pub fn lookup(name: &str) -> Option<&'static dyn Method> {
+    METHODS.iter().copied().find(|m| m.signature().name == name)
+}
+
+/// `auto`'s choice for a structure: the method, why, and what runs if it stops
+/// without converging.
+pub fn choose(s: &Structure) -> (&'static dyn Method, AutoFit) {
+    for name in AUTO_ORDER {
+        let method = lookup(name).expect("AUTO_ORDER names registered methods");
+        if let Some(fit) = method.auto_fit(s) {
+            return (method, fit);
+        }
+    }
+    let lbfgs = lookup("lbfgs").expect("lbfgs is registered");
+    let fit = AutoFit {
+        reason: "the default",
+        fallback: None,
+    };
+    (lbfgs, fit)
+}
+
+/// A method a solve runs: given by the user, or `auto`'s choice with its fallback.
+pub struct Plan {
+    pub method: &'static dyn Method,
+    pub params: Params,
+    pub fallback: Option<&'static dyn Method>,
+}
+
+impl Plan {
+    /// The given method with its checked parameters (the binding has asked
+    /// [`Method::accepts`] first).
+    pub fn given(method: &'static dyn Method, params: Params) -> Plan {
+        Plan {
+            method,
+            params,
+            fallback: None,
+        }
+    }
+
+    /// `auto`'s plan for the structure.
+    pub fn auto(s: &Structure) -> Plan {
+        let (method, fit) = choose(s);
+        Plan {
+            method,
+            params: Params::auto(method.signature()),
+            fallback: fit.fallback.and_then(lookup),
+        }
+    }
+
+    /// Runs the method; when it stops without converging (out of iterations,
+    /// stalled, or infeasible) and a fallback is planned, runs the fallback from
+    /// the same start within what is left of the time limit.
+    pub fn run(
+        &self,
+        model: &mut dyn Model,
+        x0: &[f64],
+        bounds: &Bounds,
+        opts: &Options,
+    ) -> Outcome {
+        let first = self.method.run(model, x0, bounds, &self.params, opts);
+        let (Some(next), Outcome::Point(r)) = (self.fallback, &first) else {
+            return first;
+        };
+        if !matches!(
+            r.status,
+            Status::MaxIters | Status::Stalled | Status::Infeasible
+        ) {
+            return first;
+        }
+        let spent = Duration::try_from_secs_f64(r.time_s).unwrap_or_default();
+        let rest = Options {
+            timeout: opts.timeout.map(|t| t.saturating_sub(spent)),
+            ..opts.clone()
+        };
+        let params = Params::auto(next.signature());
+        match next.run(model, x0, bounds, &params, &rest) {
+            Outcome::Point(mut second) => {
+                let name = self.method.signature().name.to_uppercase();
+                second.message =
+                    format!("{} (after {name} stopped: {})", second.message, r.message);
+                Outcome::Point(second)
+            }
+            front => front,
+        }
+    }
+}
