@@ -8,7 +8,6 @@ pub mod builtins;
 pub mod check;
 pub mod convert;
 pub mod discover;
-pub mod engine;
 pub mod env;
 pub mod evaluator;
 pub mod hashing;
@@ -32,8 +31,8 @@ pub mod value;
 pub use optl_tensor as tensor;
 pub use optl_tensor::format;
 
-pub use engine::EngineStats;
 pub use limits::{Limits, time_limit};
 pub use optl_jit::Engine;
+pub use optl_jit::engines::EngineStats;
 pub use session::{Error, Interpreter, Stage};
 pub use value::Value;

@@ -28,7 +28,7 @@ pub enum DerivedKind {
 pub struct Derived {
     pub kind: DerivedKind,
     pub f: Value,
-    pub cache: RefCell<HashMap<Vec<Shape>, crate::engine::Program>>,
+    pub cache: RefCell<HashMap<Vec<Shape>, optl_jit::engines::Program>>,
 }
 
 /// A `var` of a traced problem.

@@ -230,7 +230,7 @@ impl Interpreter {
     }
 
     /// How numeric code ran so far: JIT and interpreter runs, compilations, fallbacks.
-    pub fn engine_stats(&self) -> crate::engine::EngineStats {
+    pub fn engine_stats(&self) -> optl_jit::engines::EngineStats {
         self.interp.engines.stats
     }
 

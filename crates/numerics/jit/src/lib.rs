@@ -38,6 +38,7 @@
 
 mod cache;
 mod codegen;
+pub mod engines;
 mod explain;
 mod fuse;
 mod fxhash;

@@ -57,7 +57,7 @@ pub struct Interp {
     call_depth: usize,
     started: Instant,
     /// The JIT/interpreter choice for numeric code, and its statistics.
-    pub engines: crate::engine::Engines,
+    pub engines: optl_jit::engines::Engines,
     /// One entry per `solve` call of the run, for plots (`optl run --plot`).
     pub solve_log: Vec<crate::solve::SolveLog>,
     /// When set, `print` hands values to `json_output` instead of writing text.
@@ -87,7 +87,7 @@ impl Interp {
             steps: 0,
             call_depth: 0,
             started: Instant::now(),
-            engines: crate::engine::Engines::default(),
+            engines: optl_jit::engines::Engines::default(),
             solve_log: Vec::new(),
             print_json: false,
             traces: Vec::new(),

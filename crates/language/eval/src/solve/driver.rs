@@ -12,13 +12,13 @@
 //! parallel that way). Both run the same kernels, so they give the same bits.
 
 use super::model::{KernelObjective, ProblemModel};
-use crate::engine::Program;
 use crate::evaluator::{EvalResult, Interp};
 use crate::numeric::{HyperParams, TracedRule};
 use crate::progress::Progress;
 use crate::value::SymObj;
 use optl_ir::{Function, IrError, IrResult};
 use optl_jit::Kernel;
+use optl_jit::engines::Program;
 use optl_solvers::{Nlp, SolveResult, Status};
 use optl_syntax::span::Span;
 use optl_tensor::Tensor;

@@ -2,10 +2,10 @@
 //! programs (value and gradient, Hessian-vector product, constraint values, and
 //! Jacobian-transpose products), all derived from the one traced graph by AD.
 
-use crate::engine::{Engines, Program};
 use crate::numeric::{ConstraintKind, TracedProblem};
 use optl_ir::{BinaryOp, Function, Graph, IrError, IrResult, NodeId};
 use optl_jit::Kernel;
+use optl_jit::engines::{Engines, Program};
 use optl_tensor::Tensor;
 
 /// Evaluations between progress reports of a native solve.

@@ -2,14 +2,14 @@
 //! Hessian-vector products, constraints, `grad(f)`) runs either compiled by the
 //! Cranelift JIT or on the IR interpreter, per `--engine jit|interp|auto`. A program
 //! the JIT cannot compile falls back to the interpreter, visibly: it is counted.
-//! Under `auto`, a very big program (`optl_jit::AUTO_DEFER_NODES`) is interpreted on
+//! Under `auto`, a very big program (`crate::AUTO_DEFER_NODES`) is interpreted on
 //! its first run and compiled when it runs again, so that a one-off `grad(f)(x)` of
 //! an unrolled objective does not pay a compile many times its run (both engines
 //! give the same bits, so switching is invisible but for `--stats`). A deferred
 //! program whose kernel is already in the cache runs compiled from the start.
 
+use crate::{Choice, Engine, Jit, Kernel, KernelCache, Planned};
 use optl_ir::{Function, IrError, IrResult, RowSplit};
-use optl_jit::{Choice, Engine, Jit, Kernel, KernelCache, Planned};
 use optl_tensor::Tensor;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -92,7 +92,7 @@ enum State {
 impl Program {
     /// The kernel this program runs as, when it is compiled and whole (not
     /// interpreted, not yet due, not split over rows).
-    pub(crate) fn compiled(&self) -> Option<Kernel> {
+    pub fn compiled(&self) -> Option<Kernel> {
         if self.rows.is_some() {
             return None;
         }
@@ -133,7 +133,7 @@ impl Engines {
     }
 
     /// [`Engines::prepare`], or [`Engines::prepare_hot`] when `hot`.
-    pub(crate) fn prepare_with(&mut self, f: Function, hot: bool) -> Program {
+    pub fn prepare_with(&mut self, f: Function, hot: bool) -> Program {
         if let Some(split) = optl_ir::split_rows(&f, SPLIT_MIN_ELEMENTS, BLOCK_ELEMENTS) {
             // The whole program never runs: its blocks and post program do.
             return Program {
@@ -142,7 +142,7 @@ impl Engines {
                 rows: Some(Rc::new(self.prepare_rows(split, hot))),
             };
         }
-        let choice = match optl_jit::choose(self.engine, &f) {
+        let choice = match crate::choose(self.engine, &f) {
             Choice::JitAfter(_) if hot => Choice::Jit,
             choice => choice,
         };
@@ -153,7 +153,7 @@ impl Engines {
             // A small program compiled before (the same rule with another learning
             // rate, the same problem in another trial) runs compiled at once. A big
             // one is not hashed here: it may only ever run once.
-            Choice::JitAfter(n) if n > optl_jit::AUTO_DEFER_RUNS => match self.cache.lookup(&f) {
+            Choice::JitAfter(n) if n > crate::AUTO_DEFER_RUNS => match self.cache.lookup(&f) {
                 Some(Ok(k)) => {
                     self.stats.cache_hits += 1;
                     State::Jit(k)
@@ -200,7 +200,7 @@ impl Engines {
     /// programs that each serve one run (a discovery's candidate updates): the
     /// kernels are not cached. `None` where the engine is `interp` or the JIT
     /// cannot compile the function (counted as a fallback).
-    pub(crate) fn compile_all(&mut self, fs: &[Function]) -> Vec<Option<Kernel>> {
+    pub fn compile_all(&mut self, fs: &[Function]) -> Vec<Option<Kernel>> {
         thread_local! {
             static WORKER_JIT: RefCell<Option<Jit>> = const { RefCell::new(None) };
         }
