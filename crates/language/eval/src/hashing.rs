@@ -52,6 +52,21 @@ fn feed(interp: &mut Interp, v: &Value, span: Span, h: &mut blake3::Hasher, dept
             h.update(&value_bits(*x).to_le_bytes());
         }
         Value::Str(s) => text(h, s),
+        Value::Sparse(a) => {
+            let (m, n) = a.shape();
+            for k in [m, n, a.nnz()] {
+                h.update(&(k as u64).to_le_bytes());
+            }
+            for &p in a.indptr() {
+                h.update(&(p as u64).to_le_bytes());
+            }
+            for &j in a.indices() {
+                h.update(&j.to_le_bytes());
+            }
+            for &x in a.values() {
+                h.update(&value_bits(x).to_le_bytes());
+            }
+        }
         Value::Tensor(t) => {
             h.update(&(t.ndim() as u64).to_le_bytes());
             for d in t.shape() {

@@ -23,6 +23,7 @@ pub fn ir_error(e: IrError, span: Span) -> Box<Diagnostic> {
     match e {
         IrError::Shape(m) => err_label(codes::SHAPE_MISMATCH, m, span, "shapes do not fit"),
         IrError::Invalid(m) => err_label(codes::INVALID_ARGUMENT, m, span, "invalid here"),
+        IrError::Linalg(e) => crate::builtins::linalg_error(e, span),
     }
 }
 
@@ -160,6 +161,36 @@ impl Interp {
         let g = &mut self.active(span)?.graph;
         let node = f(g).map_err(|e| ir_error(e, span))?;
         Ok(self.wrap(node))
+    }
+
+    /// `A @ x` for a sparse constant `A` and a traced vector `x`: the CSR arrays
+    /// become constants of the graph and the product one `sparse_matvec` node
+    /// (whose gradient is the product with `Aᵀ`).
+    pub fn trace_sparse_matvec(
+        &mut self,
+        a: &optl_linalg::Csr,
+        x: &Value,
+        span: Span,
+    ) -> EvalResult<Value> {
+        let x = self.lift(x, span)?;
+        let as_floats = |v: Vec<f64>| {
+            let n = v.len();
+            optl_tensor::from_vec(&[n], v).map_err(|e| crate::convert::tensor_error(e, span))
+        };
+        let indptr = as_floats(a.indptr().iter().map(|&p| p as f64).collect())?;
+        let indices = as_floats(a.indices().iter().map(|&j| f64::from(j)).collect())?;
+        let values = as_floats(a.values().to_vec())?;
+        let ncols = a.ncols();
+        self.build(span, |g| {
+            if g.shape(x).len() != 1 {
+                return Err(IrError::Shape(format!(
+                    "`@` of a sparse matrix and a traced tensor of shape {} is not supported (vectors only)",
+                    optl_tensor::shape_str(g.shape(x))
+                )));
+            }
+            let (p, i, v) = (g.constant(indptr), g.constant(indices), g.constant(values));
+            g.sparse_matvec(p, i, v, x, ncols, false)
+        })
     }
 
     /// Lifts two operands and broadcasts them to their common shape.

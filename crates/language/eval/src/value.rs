@@ -20,6 +20,8 @@ pub enum Value {
     Float(f64),
     Str(Rc<str>),
     Tensor(Rc<Tensor>),
+    /// A sparse matrix in CSR form (`sparse`, `load_mtx`).
+    Sparse(Rc<optl_linalg::Csr>),
     List(Rc<Vec<Value>>),
     Record(Rc<Record>),
     Func(Rc<Func>),
@@ -224,6 +226,7 @@ impl Value {
             Value::Float(_) => "Float",
             Value::Str(_) => "Str",
             Value::Tensor(_) => "Tensor",
+            Value::Sparse(_) => "Sparse",
             Value::List(_) => "List",
             Value::Record(_) => "Record",
             Value::Func(_) => "Function",
@@ -284,6 +287,32 @@ fn float_text(x: f64, style: Style) -> String {
     }
 }
 
+/// A sparse matrix: a short summary to display, the `sparse(...)` call that
+/// rebuilds it as its canonical source.
+fn write_sparse(out: &mut String, a: &optl_linalg::Csr, style: Style) {
+    let (m, n) = a.shape();
+    if style == Style::Display {
+        let _ = write!(out, "<sparse {m}x{n}, {} stored>", a.nnz());
+        return;
+    }
+    let (mut rows, mut cols, mut vals) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..m {
+        let (js, xs) = a.row(i);
+        for (&j, &x) in js.iter().zip(xs) {
+            rows.push(i.to_string());
+            cols.push(j.to_string());
+            vals.push(float_text(x, style));
+        }
+    }
+    let _ = write!(
+        out,
+        "sparse([{}], [{}], [{}], [{m}, {n}])",
+        rows.join(", "),
+        cols.join(", "),
+        vals.join(", ")
+    );
+}
+
 fn write_value(out: &mut String, v: &Value, style: Style) {
     match v {
         Value::Unit => out.push_str("()"),
@@ -308,6 +337,7 @@ fn write_value(out: &mut String, v: &Value, style: Style) {
             out.push('"');
         }
         Value::Tensor(t) => out.push_str(&fmt_tensor(t, |x| float_text(x, style))),
+        Value::Sparse(a) => write_sparse(out, a, style),
         Value::List(items) => write_list(out, items, style),
         Value::Record(r) => {
             out.push('{');
@@ -442,6 +472,7 @@ fn equal(a: &Value, b: &Value, across_kinds: bool) -> bool {
                     .zip(&y.args)
                     .all(|((n1, v1), (n2, v2))| n1 == n2 && eq(v1, v2))
         }
+        (Sparse(x), Sparse(y)) => x == y,
         (Module(x), Module(y)) => Rc::ptr_eq(x, y),
         (Tracer(x), Tracer(y)) => x.trace == y.trace && x.node == y.node,
         (Hyper(x), Hyper(y)) => hyper_eq(x, y),

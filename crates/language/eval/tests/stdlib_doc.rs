@@ -1,26 +1,38 @@
-//! `docs/stdlib.md` lists every builtin exactly as the builtin table defines it.
-//! Regenerate the table with `OPTL_BLESS=1 cargo test -p optl-eval --test stdlib_doc`.
+//! `docs/stdlib.md` lists every builtin exactly as the builtin table defines it:
+//! the prelude's between the `builtins` markers, the `linalg` namespace's between
+//! the `linalg` markers. Regenerate the tables with
+//! `OPTL_BLESS=1 cargo test -p optl-eval --test stdlib_doc`.
 
-const BEGIN: &str = "<!-- builtins:begin -->\n";
-const END: &str = "<!-- builtins:end -->";
+const PAGE: &str = "../../../docs/stdlib.md";
 
-#[test]
-fn stdlib_page_lists_every_builtin() {
-    let path = "../../../docs/stdlib.md";
-    let page = std::fs::read_to_string(path).expect("docs/stdlib.md exists");
-    let (start, end) = (
-        page.find(BEGIN).expect("begin marker") + BEGIN.len(),
-        page.find(END).expect("end marker"),
+/// Checks (or, with `OPTL_BLESS`, rewrites) the table between `<!-- {marker}:begin -->`
+/// and `<!-- {marker}:end -->`.
+fn check_table(marker: &str, module: Option<&str>) {
+    let page = std::fs::read_to_string(PAGE).expect("docs/stdlib.md exists");
+    let (begin, end) = (
+        format!("<!-- {marker}:begin -->\n"),
+        format!("<!-- {marker}:end -->"),
     );
-    let table = optl_eval::builtins::reference_markdown();
+    let (start, stop) = (
+        page.find(&begin).expect("begin marker") + begin.len(),
+        page.find(&end).expect("end marker"),
+    );
+    let table = optl_eval::builtins::reference_markdown(module);
     if std::env::var_os("OPTL_BLESS").is_some() {
-        let updated = format!("{}{}{}", &page[..start], table, &page[end..]);
-        std::fs::write(path, updated).expect("write docs/stdlib.md");
+        let updated = format!("{}{}{}", &page[..start], table, &page[stop..]);
+        std::fs::write(PAGE, updated).expect("write docs/stdlib.md");
         return;
     }
     assert_eq!(
-        &page[start..end],
+        &page[start..stop],
         table,
         "docs/stdlib.md is stale: rerun with OPTL_BLESS=1"
     );
+}
+
+/// One test for both tables, so that blessing never writes the page twice at once.
+#[test]
+fn stdlib_page_lists_every_builtin_and_linalg_member() {
+    check_table("builtins", None);
+    check_table("linalg", Some("linalg"));
 }

@@ -61,6 +61,9 @@ codes! {
     HOST_ERROR = "E0214", "error in a host function";
     NOT_TRACEABLE = "E0215", "operation cannot be traced";
     FILE_ERROR = "E0216", "cannot read a data file";
+    SINGULAR_MATRIX = "E0217", "singular matrix";
+    NOT_POSITIVE_DEFINITE = "E0218", "matrix not symmetric positive definite";
+    NON_FINITE_INPUT = "E0219", "NaN or infinity in an input";
 }
 
 /// Looks a code up by its id (`"E0100"`).

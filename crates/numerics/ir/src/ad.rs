@@ -19,6 +19,11 @@
 //! - comparisons, `sign`, `floor` and `ceil` have a zero derivative.
 //! - `pow(a, b)`: `g * b * a^(b-1)` to `a`, and `g * a^b * log(a)` to `b` only when
 //!   `b` depends on the inputs (so `x^2` at `x < 0` does not produce a NaN).
+//!
+//! The rules of `solve`, `logdet` and `cholesky` are in `ad_linalg.rs`; the gradient
+//! of `cholesky(A)` is the symmetric one (its argument is taken to be symmetric).
+//! `sparse_matvec` sends `ȳ` to `x` as the product with the other orientation of
+//! its constant matrix (`Aᵀ ȳ` for `A x`, `A ȳ` for `Aᵀ x`), also in `ad_linalg.rs`.
 
 use crate::graph::{AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, NodeId, Op, UnaryOp};
 use crate::simplify::{import, prune, prune_owned};
@@ -480,6 +485,19 @@ fn vjp(
                 offset += len;
             }
             parts
+        }
+        Op::Solve => crate::ad_linalg::solve(g, id, args[0], ga, wants(0))?,
+        Op::LogDet => vec![Some(crate::ad_linalg::logdet(g, args[0], ga)?)],
+        Op::Cholesky => vec![Some(crate::ad_linalg::cholesky(g, id, ga)?)],
+        Op::SparseMatVec { ncols, transpose } => {
+            let gx = if wants(3) {
+                Some(crate::ad_linalg::sparse_matvec(
+                    g, args, ga, *ncols, *transpose,
+                )?)
+            } else {
+                None
+            };
+            vec![None, None, None, gx]
         }
     };
     out.extend(contribs);

@@ -23,6 +23,9 @@
 //! relative, 10^4 rounding steps, and hash differently. NaN, +Inf and -Inf are
 //! fixed tokens; -0.0 and 0.0 are one token (the simplifier does not keep the sign of
 //! a zero). A run that fails (say `max` of an empty tensor) hashes its error message.
+//! Probe inputs are not shaped for linear algebra: `cholesky` of a probe input fails
+//! (it is not symmetric), and `logdet` of one fails when its determinant is negative,
+//! so such functions are told apart only by the probes on which they run.
 
 use optl_tensor::Tensor;
 
@@ -113,6 +116,14 @@ fn put_op(h: &mut blake3::Hasher, op: &Op) {
         Op::Concat(a) => {
             put_str(h, "concat");
             put_u64(h, *a as u64);
+        }
+        Op::Solve => put_str(h, "solve"),
+        Op::LogDet => put_str(h, "logdet"),
+        Op::Cholesky => put_str(h, "cholesky"),
+        Op::SparseMatVec { ncols, transpose } => {
+            put_str(h, "sparse_matvec");
+            put_u64(h, *ncols as u64);
+            put_u64(h, u64::from(*transpose));
         }
     }
 }

@@ -5,7 +5,10 @@
 //! those the outputs depend on. Elementwise operations work on `f64` as described on
 //! [`unary_f64`] and [`binary_f64`]; everything that `optl_tensor` implements
 //! (sums, extrema, matmul, reshape, concat, transpose) is delegated to it, so that a
-//! traced `sum` gives the same bits as an eager one. The interpreter never panics:
+//! traced `sum` gives the same bits as an eager one; `solve`, `logdet` and
+//! `cholesky` are `optl_linalg`'s (see `interp_linalg.rs`: numerical failures such as
+//! a singular matrix are errors, not NaN); `sparse_matvec` is in `sparse.rs` (the
+//! arithmetic of `optl_linalg`'s CSR products). The interpreter never panics:
 //! malformed graphs (made with the raw [`Graph::push`]) give an [`IrError`].
 
 use std::rc::Rc;
@@ -455,6 +458,8 @@ pub(crate) fn eval_op(g: &Graph, node: &Node, args: &[&Tensor], limit: usize) ->
                 .map_err(|_| IrError::Invalid(format!("axis {axis} is too large")))?;
             t::concat(args, ax, limit).map_err(tensor_error)
         }
+        Op::Solve | Op::LogDet | Op::Cholesky => crate::interp_linalg::eval(node, args, limit),
+        Op::SparseMatVec { .. } => crate::sparse::eval(node, args, limit),
     }
 }
 

@@ -5,15 +5,19 @@
 //! and functionally.
 //!
 //! **Architecture invariant:** the IR knows nothing of syntax or of OptL values; it
-//! depends only on `optl-tensor`.
+//! depends only on `optl-tensor` and, for `solve`, `logdet` and `cholesky`, on
+//! `optl-linalg` (which is itself language-independent).
 
 pub mod ad;
+mod ad_linalg;
 pub mod graph;
 pub mod hash;
 pub mod interp;
+mod interp_linalg;
 pub mod print;
 mod rewrite;
 pub mod simplify;
+mod sparse;
 pub mod split;
 mod table;
 

@@ -14,12 +14,16 @@
 //!   inputs in graph (topological) order; each line ends with the node's shape.
 //! - Operations print by name (`neg exp log log1p sqrt abs sign sin cos tan atan
 //!   tanh sigmoid floor ceil`, `add sub mul div pow minimum maximum lt le gt ge eq ne`,
-//!   `where matmul broadcast reshape transpose`); the reductions print as `sum`, `max`
+//!   `where matmul broadcast reshape transpose solve logdet cholesky`); the
+//!   reductions print as `sum`, `max`
 //!   and `min`, followed by `axis=N` when they reduce one axis.
 //! - `slice [a:n:s, ...]` and `unslice [a:n:s, ...]` give, per axis, the first
 //!   position `a`, the number of positions `n` and the step `s` (which may be
 //!   negative): positions `a, a+s, ..., a+(n-1)s`. This is *not* Python's
 //!   `start:stop:step`. `concat axis=N` joins along axis `N`.
+//! - `sparse_matvec ncols=N transpose=B %p, %j, %v, %x` is the product of the CSR
+//!   matrix (`indptr`, `indices`, `values`) with `N` columns, or of its transpose
+//!   when `B` is `true`, with `%x`.
 //! - Constants print their value with Rust's `{:?}` (shortest round trip: `100.0`,
 //!   `0.1`, `-0.0`, `NaN`, `inf`): scalars as `const 2.0`, tensors of at most 8
 //!   elements in full, nested by axis (`const [[1.0, 2.0], [3.0, 4.0]]`), and larger
@@ -180,6 +184,12 @@ fn op_text(f: &Function, node: &Node, args: &str) -> String {
             with(format!("{head} [{}]", parts.join(", ")))
         }
         Op::Concat(a) => with(format!("concat axis={a}")),
+        Op::Solve => with("solve".to_string()),
+        Op::LogDet => with("logdet".to_string()),
+        Op::Cholesky => with("cholesky".to_string()),
+        Op::SparseMatVec { ncols, transpose } => {
+            with(format!("sparse_matvec ncols={ncols} transpose={transpose}"))
+        }
     }
 }
 

@@ -282,6 +282,22 @@ pub(crate) fn rebuild(
             dst.unslice(args[0], sl.clone(), shape)
         }
         Op::Concat(axis) => dst.concat(args, *axis),
+        Op::Solve => {
+            want(2)?;
+            dst.solve(args[0], args[1])
+        }
+        Op::LogDet => {
+            want(1)?;
+            dst.logdet(args[0])
+        }
+        Op::Cholesky => {
+            want(1)?;
+            dst.cholesky(args[0])
+        }
+        Op::SparseMatVec { ncols, transpose } => {
+            want(4)?;
+            dst.sparse_matvec(args[0], args[1], args[2], args[3], *ncols, *transpose)
+        }
     }
 }
 

@@ -209,7 +209,10 @@ fn classify(g: &Graph, live: &[bool], rows: usize) -> Option<Vec<Option<Class>>>
                     .find(|&k| node.shape[k] == rows && leading_ones(&node.shape, k))?;
                 Rows(to)
             }
-            // Maxima, minima, slices and joins of batched values are not split.
+            // Maxima, minima, slices and joins of batched values are not split, nor
+            // are `solve`, `logdet` and `cholesky`, which need their whole matrices,
+            // nor `sparse_matvec` of a batched vector or of a sparse matrix whose
+            // constants run along the rows (its structure is read whole).
             _ if has_rows => return None,
             _ => plain,
         };

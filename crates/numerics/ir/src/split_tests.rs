@@ -158,6 +158,115 @@ fn programs_that_need_all_rows_at_once_are_not_split() {
     );
 }
 
+/// `solve`, `logdet` and `cholesky` need whole matrices: one over the rows is not
+/// split, one of a row sum (a Gram matrix) runs in the post program.
+#[test]
+fn linear_algebra_over_rows_is_not_split_but_after_a_row_sum_is() {
+    let rows = 500;
+    let mut g = Graph::new();
+    let w = g.input(vec![4]);
+    let x = g.constant(data(&[rows, 4], 5));
+    let wb = g.broadcast(w, &[rows, 4]).unwrap();
+    let xw = g.binary(BinaryOp::Mul, x, wb).unwrap();
+    let a = g.constant(data(&[4, 4], 6) + ndarray::Array2::<f64>::eye(4).into_dyn() * 4.0);
+    let xwt = g.transpose(xw);
+    let solved = g.solve(a, xwt).unwrap();
+    let out = g.sum(solved, None).unwrap();
+    let f = Function {
+        graph: g.clone(),
+        outputs: vec![out],
+    };
+    assert!(
+        split_rows(&f, 100, 400).is_none(),
+        "a solve over the rows was split"
+    );
+    let gram = g.matmul(xwt, xw).unwrap();
+    let eye = g.constant(ndarray::Array2::<f64>::eye(4).into_dyn());
+    let shifted = g.binary(BinaryOp::Add, gram, eye).unwrap();
+    let l = g.cholesky(shifted).unwrap();
+    let ld = g.logdet(shifted).unwrap();
+    let ls = g.sum(l, None).unwrap();
+    let out = g.binary(BinaryOp::Add, ld, ls).unwrap();
+    let f = Function {
+        graph: g,
+        outputs: vec![out],
+    };
+    let s = split_rows(&f, 100, 400).expect("a Gram matrix splits");
+    let w = data(&[4], 8);
+    assert_close(
+        &run_split(&s, std::slice::from_ref(&w)),
+        &eval(&f, &[w]).unwrap(),
+    );
+}
+
+/// CSR constants of an `[m, n]` matrix with `per_row` entries in every row.
+fn csr(m: usize, n: usize, per_row: usize, seed: u64) -> [Tensor; 3] {
+    let nnz = m * per_row;
+    let indptr: Vec<f64> = (0..=m).map(|i| (i * per_row) as f64).collect();
+    let indices: Vec<f64> = (0..nnz).map(|k| ((k * 7 + 3) % n) as f64).collect();
+    let v = |d: Vec<f64>| Tensor::from_shape_vec(ndarray::IxDyn(&[d.len()]), d).unwrap();
+    [v(indptr), v(indices), data(&[nnz], seed)]
+}
+
+/// `sparse_matvec` of a small matrix and the parameters is invariant and splits
+/// (it runs in the post program); one of a matrix whose constants run along the
+/// rows, of a batched vector, or of a matrix that is itself the largest constant
+/// (its `nnz` is not a row axis) keeps the program whole.
+#[test]
+fn sparse_products_split_only_off_the_rows() {
+    let rows = 500;
+    // sum((X w)^2) + sum((A w)^2), optionally with `A`'s constants swapped for
+    // `big` and with `A` applied to `X w` instead of `w`.
+    let program = |a: &[Tensor; 3], ncols: usize, on_rows: bool| {
+        let mut g = Graph::new();
+        let w = g.input(vec![4]);
+        let x = g.constant(data(&[rows, 4], 5));
+        let wc = g.reshape(w, &[4, 1]).unwrap();
+        let z = g.matmul(x, wc).unwrap();
+        let z = g.reshape(z, &[rows]).unwrap();
+        let zz = g.binary(BinaryOp::Mul, z, z).unwrap();
+        let s = g.sum(zz, None).unwrap();
+        let [p, j, v] = a.clone().map(|t| g.constant(t));
+        let arg = if on_rows { z } else { w };
+        let y = g.sparse_matvec(p, j, v, arg, ncols, false).unwrap();
+        let yy = g.binary(BinaryOp::Mul, y, y).unwrap();
+        let t = g.sum(yy, None).unwrap();
+        let out = g.binary(BinaryOp::Add, s, t).unwrap();
+        Function {
+            graph: g,
+            outputs: vec![out],
+        }
+    };
+    let f = program(&csr(3, 4, 2, 6), 4, false);
+    let w = data(&[4], 8);
+    for f in [f.clone(), crate::grad(&f).unwrap()] {
+        let s = split_rows(&f, 100, 400).expect("a small sparse product splits");
+        assert!(
+            s.post
+                .graph
+                .nodes()
+                .iter()
+                .any(|n| matches!(n.op, Op::SparseMatVec { .. })),
+            "the product runs after the blocks"
+        );
+        assert_close(
+            &run_split(&s, std::slice::from_ref(&w)),
+            &eval(&f, std::slice::from_ref(&w)).unwrap(),
+        );
+    }
+    // nnz = rows: `indices` and `values` look batched.
+    let along = program(&csr(250, 4, 2, 6), 4, false);
+    assert!(split_rows(&along, 100, 400).is_none());
+    assert!(split_rows(&crate::grad(&along).unwrap(), 100, 400).is_none());
+    // A [3, rows] matrix of the row-wise `X w`.
+    let batched = program(&csr(3, rows, 4, 6), rows, true);
+    assert!(split_rows(&batched, 100, 400).is_none());
+    assert!(split_rows(&crate::grad(&batched).unwrap(), 100, 400).is_none());
+    // A sparse matrix with nnz = 4000 > the 2000 elements of X.
+    let big = program(&csr(1000, 4, 4, 6), 4, false);
+    assert!(split_rows(&big, 100, 400).is_none());
+}
+
 /// One step of a random row-wise computation over the values so far.
 #[derive(Clone, Debug)]
 struct Step {

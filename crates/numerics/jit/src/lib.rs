@@ -64,7 +64,9 @@ pub use jit::{GENERATION_KERNELS, Jit, Kernel, KernelStats, Planned, QUICK_WEIGH
 pub enum JitError {
     /// An operation the JIT does not compile (today: `max`/`min` over an empty
     /// axis, and tensors above the interpreter's size limit, which the interpreter
-    /// reports as errors). Run the function with the interpreter.
+    /// reports as errors; and the linear algebra `solve`, `logdet`, `cholesky`,
+    /// `sparse_matvec`).
+    /// Run the function with the interpreter.
     Unsupported(Op),
     /// A malformed function (made with `Graph::push`); the interpreter reports it.
     Invalid(String),

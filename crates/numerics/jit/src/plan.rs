@@ -138,6 +138,8 @@ pub(crate) fn class(op: &Op) -> Class {
         Op::Unslice(_) | Op::Sum(_) | Op::Max(_) | Op::Min(_) | Op::MatMul | Op::Concat(_) => {
             Class::Root
         }
+        // Never planned: `validate` refuses them (and `plan` too).
+        Op::Solve | Op::LogDet | Op::Cholesky | Op::SparseMatVec { .. } => Class::Root,
     }
 }
 
@@ -203,7 +205,11 @@ pub(crate) struct Facts<'a> {
 pub(crate) fn plan(f: &Function) -> Result<Plan, JitError> {
     let live = f.graph.reachable(&f.outputs);
     for (i, node) in f.graph.nodes().iter().enumerate() {
-        if live[i] && numel(&node.shape) > LIMIT {
+        let linalg = matches!(
+            node.op,
+            Op::Solve | Op::LogDet | Op::Cholesky | Op::SparseMatVec { .. }
+        );
+        if live[i] && (numel(&node.shape) > LIMIT || linalg) {
             return Err(JitError::Unsupported(node.op.clone()));
         }
     }
@@ -541,4 +547,49 @@ fn try_plan(
         input_shapes: f.input_shapes().to_vec(),
         output_shapes: f.output_shapes(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use optl_ir::{Function, Graph, Op};
+
+    /// The backstop behind `validate`: planning itself refuses a live sparse product
+    /// (and a live solve).
+    #[test]
+    fn plan_refuses_linear_algebra_without_validation() {
+        let mut g = Graph::new();
+        let x = g.input(vec![2]);
+        let one = |g: &mut Graph, d: &[f64]| {
+            let t = optl_tensor::from_vec(&[d.len()], d.to_vec()).expect("t");
+            g.constant(t)
+        };
+        let (p, j, v) = (
+            one(&mut g, &[0.0, 1.0]),
+            one(&mut g, &[1.0]),
+            one(&mut g, &[3.0]),
+        );
+        let y = g.sparse_matvec(p, j, v, x, 2, false).expect("sparse");
+        let f = Function {
+            graph: g.clone(),
+            outputs: vec![y],
+        };
+        let op = Op::SparseMatVec {
+            ncols: 2,
+            transpose: false,
+        };
+        assert_eq!(
+            super::plan(&f).err(),
+            Some(crate::JitError::Unsupported(op))
+        );
+        let a = g.input(vec![2, 2]);
+        let s = g.solve(a, x).expect("solve");
+        let f = Function {
+            graph: g,
+            outputs: vec![s],
+        };
+        assert_eq!(
+            super::plan(&f).err(),
+            Some(crate::JitError::Unsupported(Op::Solve))
+        );
+    }
 }

@@ -1,7 +1,10 @@
 //! Checks that a function is well formed before it is compiled: the builders of
 //! `optl-ir` guarantee it, but `Graph::push` does not, and compiled code must never
 //! index out of bounds. Any problem is a [`JitError::Invalid`], and the caller's
-//! fallback to the interpreter then reports the interpreter's own error.
+//! fallback to the interpreter then reports the interpreter's own error. A live
+//! `solve`, `logdet`, `cholesky` or `sparse_matvec` node (which the JIT does not
+//! compile) is a [`JitError::Unsupported`], and the function runs on the
+//! interpreter.
 
 use optl_ir::{AxisSlice, Function, Op};
 
@@ -129,6 +132,12 @@ pub(crate) fn validate(f: &Function) -> Result<(), JitError> {
                                 .all(|(d, (x, y))| d == *axis || x == y)
                     })
                     && node.args.iter().map(|a| g.shape(*a)[*axis]).sum::<usize>() == s[*axis]
+            }
+            // Linear algebra (dense, and the sparse product) is not compiled: the
+            // caller runs the function on the interpreter (counted as a fallback by
+            // `engines.rs`).
+            Op::Solve | Op::LogDet | Op::Cholesky | Op::SparseMatVec { .. } => {
+                return Err(JitError::Unsupported(node.op.clone()));
             }
         };
         if !ok {

@@ -145,6 +145,7 @@ fn len(_: &mut Interp, args: Args) -> EvalResult<Value> {
         Value::List(items) => items.len(),
         Value::Str(s) => s.chars().count(),
         Value::Tensor(t) if t.ndim() > 0 => t.shape()[0],
+        Value::Sparse(a) => a.nrows(),
         Value::Tracer(t) if !t.shape.is_empty() => t.shape[0],
         Value::Record(r) => r.fields.len(),
         other => return Err(args.expected(0, "a list, string, record or tensor", other)),
@@ -156,6 +157,7 @@ fn shape(_: &mut Interp, args: Args) -> EvalResult<Value> {
     let dims: Vec<usize> = match args.value(0) {
         Value::Tensor(t) => t.shape().to_vec(),
         Value::Tracer(t) => t.shape.clone(),
+        Value::Sparse(a) => vec![a.nrows(), a.ncols()],
         Value::Int(_) | Value::Float(_) => Vec::new(),
         Value::List(items) => vec![items.len()],
         other => return Err(args.expected(0, "a tensor or number", other)),

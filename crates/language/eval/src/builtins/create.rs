@@ -254,6 +254,9 @@ fn reverse(interp: &mut Interp, args: Args) -> EvalResult<Value> {
 }
 
 fn transpose(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    if let Value::Sparse(a) = args.value(0) {
+        return Ok(Value::Sparse(Rc::new(a.transpose())));
+    }
     let t = args.tensor(0, interp)?;
     Ok(from_tensor(tensor::transpose(&t)))
 }

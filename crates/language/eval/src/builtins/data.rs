@@ -33,7 +33,7 @@ fn resolve(interp: &Interp, args: &Args) -> EvalResult<PathBuf> {
     })
 }
 
-fn read(interp: &Interp, args: &Args) -> EvalResult<(PathBuf, Vec<u8>)> {
+pub(super) fn read(interp: &Interp, args: &Args) -> EvalResult<(PathBuf, Vec<u8>)> {
     let path = resolve(interp, args)?;
     let limit = interp.limits.max_elements.saturating_mul(64).max(1 << 20);
     let too_big = std::fs::metadata(&path).is_ok_and(|m| m.len() > limit as u64);

@@ -4,6 +4,9 @@
 mod core;
 mod create;
 mod data;
+mod linalg;
+
+pub(crate) use linalg::{error as linalg_error, sparse_matmul};
 mod math;
 mod numeric;
 mod rules;
@@ -13,7 +16,7 @@ use crate::convert::{tensor_error, to_tensor};
 use crate::evaluator::{ArgVal, EvalResult, Interp, a_type, err_label};
 use crate::signature::Signature;
 use crate::tensor::Tensor;
-use crate::value::{Func, Value};
+use crate::value::{Func, Module, Record, Value};
 use optl_syntax::codes;
 use optl_syntax::span::Span;
 use std::rc::Rc;
@@ -61,19 +64,15 @@ impl Builtins {
             .chain(math::entries())
             .chain(create::TABLE)
             .chain(data::TABLE)
+            .chain(linalg::TOP)
             .chain(numeric::TABLE)
             .chain(rules::TABLE)
             .chain(crate::search::TABLE)
             .chain(crate::discover::TABLE);
-        for &(name, sig, run, doc) in entries {
-            let b = Builtin {
-                name,
-                signature: Signature::parse(sig),
-                run,
-                doc,
-            };
-            values.push((name.into(), Value::Func(Rc::new(Func::Builtin(b)))));
+        for entry in entries {
+            values.push((entry.0.into(), builtin(entry)));
         }
+        values.push(("linalg".into(), namespace("linalg", linalg::namespace())));
         for (name, v) in [
             ("pi", std::f64::consts::PI),
             ("inf", f64::INFINITY),
@@ -83,6 +82,32 @@ impl Builtins {
         }
         Builtins { values }
     }
+}
+
+/// The function value of a registration entry.
+fn builtin(&(name, sig, run, doc): &Entry) -> Value {
+    let b = Builtin {
+        name,
+        signature: Signature::parse(sig),
+        run,
+        doc,
+    };
+    Value::Func(Rc::new(Func::Builtin(b)))
+}
+
+/// A namespace of builtins (`linalg`): a module whose members are the entries named
+/// `<module>.<member>`.
+fn namespace(module: &str, entries: impl Iterator<Item = &'static Entry>) -> Value {
+    let fields = entries
+        .map(|entry| {
+            let member = entry.0.strip_prefix(module).unwrap_or(entry.0);
+            (member.trim_start_matches('.').into(), builtin(entry))
+        })
+        .collect();
+    Value::Module(Rc::new(Module {
+        name: module.into(),
+        members: Record { fields },
+    }))
 }
 
 impl Default for Builtins {
@@ -242,11 +267,24 @@ impl Args {
     }
 }
 
-/// The reference table of every builtin, as `docs/stdlib.md` shows it (a test keeps
-/// the page equal to this).
-pub fn reference_markdown() -> String {
+/// The reference table of every builtin of the prelude (`module = None`) or of a
+/// namespace (`Some("linalg")`), as `docs/stdlib.md` shows it (a test keeps the page
+/// equal to this).
+pub fn reference_markdown(module: Option<&str>) -> String {
     let mut out = String::from("| function | description |\n| --- | --- |\n");
-    for (_, v) in &Builtins::new().values {
+    let values = Builtins::new().values;
+    let members: Vec<&Value> = match module {
+        None => values.iter().map(|(_, v)| v).collect(),
+        Some(name) => values
+            .iter()
+            .filter(|(n, _)| &**n == name)
+            .flat_map(|(_, v)| match v {
+                Value::Module(m) => m.members.fields.iter().map(|(_, v)| v).collect(),
+                _ => Vec::new(),
+            })
+            .collect(),
+    };
+    for v in members {
         if let Value::Func(f) = v
             && let Func::Builtin(b) = &**f
         {

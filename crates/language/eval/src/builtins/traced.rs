@@ -128,6 +128,16 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
                 g.binary(BinaryOp::Mul, col, row)
             })
         })(),
+        "linalg.solve" => (|| {
+            let a = interp.lift(args.value(0), args.span(0))?;
+            let b = interp.lift(args.value(1), args.span(1))?;
+            interp.build(args.span, |g| g.solve(a, b))
+        })(),
+        "linalg.logdet" => composite(interp, args, |g, x| g.logdet(x)),
+        "linalg.cholesky" => composite(interp, args, |g, x| g.cholesky(x)),
+        other if other.starts_with("linalg.") => {
+            Err(not_traceable(&format!("`{name}`"), args.span))
+        }
         "transpose" => composite(interp, args, |g, x| Ok(g.transpose(x))),
         "reverse" => {
             let spec = optl_tensor::IndexSpec::Slice {

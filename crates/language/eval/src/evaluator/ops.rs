@@ -88,6 +88,11 @@ impl Interp {
     pub fn binary(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> EvalResult<Value> {
         use Value::*;
         if matches!(a, Tracer(_)) || matches!(b, Tracer(_)) {
+            if let (Sparse(m), Tracer(_)) = (&a, &b)
+                && op == BinOp::MatMul
+            {
+                return self.trace_sparse_matvec(m, &b, span);
+            }
             let numeric = |v: &Value| matches!(v, Tracer(_)) || is_tensorish(v);
             if numeric(&a) && numeric(&b) {
                 return self.trace_binary(op, &a, &b, span);
@@ -132,6 +137,10 @@ impl Interp {
                 let mut items = x.as_ref().clone();
                 items.extend(y.iter().cloned());
                 Ok(Value::list(items))
+            }
+            (Sparse(m), _) if op == BinOp::MatMul && is_tensorish(&b) => {
+                let x = to_tensor(&b, span, self.limits.max_elements)?;
+                crate::builtins::sparse_matmul(m, &x, span)
             }
             // Scalar pairs were handled above, so here at least one side is a tensor.
             _ if is_tensorish(&a) && is_tensorish(&b) => self.tensor_op(op, &a, &b, span),

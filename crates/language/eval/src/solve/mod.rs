@@ -12,6 +12,7 @@ use crate::evaluator::{EvalResult, Interp, a_type, err_label};
 use crate::numeric::TracedProblem;
 use crate::value::{Record, SymKind, SymObj, Value};
 use model::ProblemModel;
+use optl_ir::IrError;
 use optl_solvers::registry::{self, Plan};
 use optl_solvers::{
     Bounds, DefaultValue, Domain, Fit, Options, Outcome, ParamValue, Params, Signature,
@@ -279,12 +280,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     if let Some(e) = model.error.take() {
-        return Err(err_label(
-            codes::TENSOR_TOO_LARGE,
-            e,
-            args.span(0),
-            "while evaluating this problem",
-        ));
+        return Err(evaluation_error(e, args.span(0)));
     }
     let sign = if model.problem.maximize.first().copied().unwrap_or(false) {
         -1.0
@@ -565,4 +561,22 @@ fn solve_with_rule(
         front: Vec::new(),
     });
     Ok(result_value(model, &result, started))
+}
+
+/// The error that ended a solve while it evaluated the problem: a linear-algebra
+/// failure keeps its own code (singular, not positive definite, non-finite), any
+/// other is an element limit hit by an intermediate value.
+fn evaluation_error(e: IrError, span: Span) -> Box<optl_syntax::Diagnostic> {
+    let label = "while evaluating this problem";
+    match e {
+        IrError::Linalg(e) => {
+            let d = crate::builtins::linalg_error(e, span);
+            let mut d = *d;
+            if let Some(l) = d.labels.first_mut() {
+                l.message = label.into();
+            }
+            Box::new(d)
+        }
+        other => err_label(codes::TENSOR_TOO_LARGE, other.to_string(), span, label),
+    }
 }

@@ -89,8 +89,9 @@ pub struct ProblemModel {
     /// The engines, lent by the interpreter for the duration of a solve.
     pub engines: Engines,
     /// The first evaluation error (shapes are checked when tracing, so this only
-    /// happens when an element limit is hit); it ends the solve.
-    pub error: Option<String>,
+    /// happens when an element limit is hit or a linear-algebra operation meets a
+    /// singular or indefinite matrix); it ends the solve.
+    pub error: Option<IrError>,
 }
 
 fn sub_function(f: &Function, outputs: Vec<NodeId>) -> Function {
@@ -208,7 +209,7 @@ impl ProblemModel {
         let run = self.engines.run_flat(f, &inputs, &mut outputs)?;
         self.evals += 1;
         if let Err(e) = run {
-            self.error.get_or_insert_with(|| e.to_string());
+            self.error.get_or_insert(e);
             return Some(f64::NAN);
         }
         Some(value[0])
@@ -219,7 +220,7 @@ impl ProblemModel {
         match self.engines.run(p, inputs) {
             Ok(out) => Some(out),
             Err(e) => {
-                self.error.get_or_insert_with(|| e.to_string());
+                self.error.get_or_insert(e);
                 None
             }
         }
@@ -428,7 +429,7 @@ impl optl_solvers::Nlp for ProblemModel {
             match optl_ir::hvp(&obj) {
                 Ok(h) => self.hvp = Some(self.engines.prepare(h)),
                 Err(e) => {
-                    self.error.get_or_insert_with(|| e.to_string());
+                    self.error.get_or_insert(e);
                 }
             }
         }
