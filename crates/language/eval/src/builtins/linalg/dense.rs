@@ -74,7 +74,7 @@ pub(super) const TABLE: &[Entry] = &[
         "linalg.pinv",
         "A, rcond?",
         pinv,
-        "The Moore–Penrose pseudo-inverse by SVD; singular values below rcond·max(s) are dropped.",
+        "The Moore–Penrose pseudo-inverse by SVD; singular values at most rcond·max(s) are dropped (default rcond 1e-15, as NumPy).",
     ),
     (
         "linalg.nuclear_norm",
