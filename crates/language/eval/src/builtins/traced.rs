@@ -129,6 +129,12 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
             })
         })(),
         "linalg.solve" => (|| {
+            if matches!(args.value(0), Value::Sparse(_)) {
+                return Err(not_traceable(
+                    "`linalg.solve` with a sparse matrix",
+                    args.span,
+                ));
+            }
             let a = interp.lift(args.value(0), args.span(0))?;
             let b = interp.lift(args.value(1), args.span(1))?;
             interp.build(args.span, |g| g.solve(a, b))
