@@ -80,7 +80,7 @@ fn the_returned_source_is_the_rule_that_was_scored() {
     for i in 0..returned {
         // Declaring the printed source gives a rule with the same functional hash
         // as the returned one, and the same losses when trained again: the rules
-        // come back simplified (`discover/simplify.rs`), bit for bit the same.
+        // come back simplified (`optl_discover::simplify`), bit for bit the same.
         let source = text(&mut optl, &format!("d.rules[{i}].source"));
         optl.eval_str(&source)
             .expect("the source parses and checks");

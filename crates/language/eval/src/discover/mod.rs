@@ -1,34 +1,38 @@
 //! `discover(start, tasks, trials, population, seed, ...)` (LANGUAGE.md §9): evolves
 //! rule programs from a start rule by regularized evolution (Real et al. 2019, as in
-//! AutoML-Zero and the search that found Lion). Each candidate is a mutated copy of
-//! a parent's body (`mutate.rs`), keyed by its functional hash so that equivalent
-//! programs are scored once, and scored by training on every task with the rule
-//! driver. Survivors are simplified (dead statements dropped during evolution,
-//! bit-exact algebraic identities at the end, `simplify.rs`) and returned as rules
-//! and as OptL source.
+//! AutoML-Zero and the search that found Lion). This is the OptL binding of
+//! `optl-discover`, which holds the evolution, the mutations and the simplification:
+//! here are the builtin's arguments and diagnostics, the conversion of rule bodies
+//! to and from its programs (`convert.rs`), and the candidates' keys and scores.
+//! Each candidate is a mutated copy of a parent's body, keyed by its functional hash
+//! so that equivalent programs are scored once, and scored by training on every task
+//! with the rule driver (`train.rs`). Survivors are simplified (dead statements
+//! dropped during evolution, bit-exact algebraic identities at the end) and returned
+//! as rules and as OptL source.
 //!
 //! A candidate's score is the mean over tasks of log10 of its final loss relative to
 //! the start rule's: -1 means ten times lower losses; the start scores 0. Losses are
 //! floored at [`LOSS_FLOOR`], so tasks are meant to be losses (objectives >= 0).
 
-mod mutate;
-mod simplify;
+mod convert;
 mod train;
 
 pub use train::LOSS_FLOOR;
-use train::{Evolution, Failure};
+use train::{Failure, Trainer};
 
 use crate::builtins::{Args, Entry};
 use crate::evaluator::{EvalResult, Interp, a_type, err_label};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressFn};
 use crate::solve::{RuleTask, problem_of};
 use crate::value::{Family, Record, SymKind, SymObj, Value};
+use convert::Lowered;
+use optl_discover::evolve::{self, Evaluation, Scored};
+use optl_discover::{Child, Counts};
 use optl_syntax::ast::{Decl, Ident, Stmt, StmtKind};
 use optl_syntax::codes;
+use optl_syntax::diag::Diagnostic;
 use optl_syntax::span::Span;
 use rand::rngs::ChaCha8Rng;
-use rand::{RngExt, SeedableRng};
-use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -48,37 +52,8 @@ const BATCH: usize = 8;
 /// The name of discovered rules.
 const DISCOVERED: &str = "discovered";
 
-/// A candidate's outcome: its score and its final loss per task.
-#[derive(Clone)]
-struct Outcome {
-    score: f64,
-    losses: Rc<[f64]>,
-}
-
-/// A trained candidate.
-#[derive(Clone)]
-struct Scored {
-    rule: Rc<SymObj>,
-    outcome: Outcome,
-}
-
-/// The `top` best distinct candidates, best first (a tie keeps the earlier first).
-struct Best {
-    top: usize,
-    entries: Vec<Scored>,
-}
-
-impl Best {
-    fn offer(&mut self, s: &Scored) {
-        let at = self
-            .entries
-            .partition_point(|e| e.outcome.score <= s.outcome.score);
-        if at < self.top {
-            self.entries.insert(at, s.clone());
-            self.entries.truncate(self.top);
-        }
-    }
-}
+/// A trained candidate: its score and its final loss per task.
+type Trained = Scored<Rc<SymObj>, Rc<[f64]>>;
 
 /// Settings of one `discover` call.
 struct Settings {
@@ -242,19 +217,6 @@ fn expr(e: &optl_syntax::ast::Expr) -> String {
     optl_syntax::print::expr_to_source(e)
 }
 
-/// Counters of a discovery, for the result record: `proposed` is `unique +
-/// cache_hits + invalid`; `failures` counts the unique candidates that did not train.
-#[derive(Default)]
-struct Counts {
-    proposed: usize,
-    unique: usize,
-    cache_hits: usize,
-    /// Candidates that could not be made or traced (no mutation applied, or the
-    /// program does not trace on a probe).
-    invalid: usize,
-    failures: usize,
-}
-
 fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let start = match args.value(0) {
         Value::Unit => default_start(interp, args.span)?,
@@ -281,12 +243,7 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
         prepared.push(task);
     }
-    let hparams: Vec<Rc<str>> = start.args.iter().map(|(n, _)| n.clone()).collect();
-    let cx = mutate::Context {
-        hparams: &hparams,
-        span,
-    };
-    let mut evo = Evolution {
+    let mut trainer = Trainer {
         interp,
         tasks: prepared,
         start_losses: Vec::new(),
@@ -295,7 +252,7 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         deadline: set.timeout.map(|t| Instant::now() + t),
     };
     // The start must train on every task: its losses are what scores compare with.
-    let start_losses = match evo.losses_of(std::slice::from_ref(&start)).remove(0) {
+    let start_losses = match trainer.losses_of(std::slice::from_ref(&start)).remove(0) {
         Ok(l) => l,
         Err(Failure::Fatal(d)) => return Err(d),
         Err(Failure::OutOfTime) => {
@@ -315,201 +272,171 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             ));
         }
     };
-    evo.start_losses = start_losses.clone();
-    let hash = |interp: &mut Interp, r: &Rc<SymObj>| -> Option<[u8; 16]> {
-        let f = interp.trace_rule_for_hash(r, span).ok()?;
-        Some(optl_ir::hash::functional_hash(&f, 0))
-    };
+    trainer.start_losses = start_losses.clone();
     // The embedder's progress callback hears of the search, not of each solve.
-    let mut hook = evo.interp.progress.take();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    // Memory stays bounded by the population and `top`: beyond them only each
-    // candidate's hash and outcome are kept (the functional-equivalence cache).
-    let mut seen: HashMap<[u8; 16], Option<Outcome>> = HashMap::new();
-    let start = Scored {
-        rule: start.clone(),
-        outcome: Outcome {
-            score: 0.0,
-            losses: start_losses.into(),
-        },
+    let hook = trainer.interp.progress.take();
+    let mut search = Discovery {
+        hparams: start.args.iter().map(|(n, _)| n.clone()).collect(),
+        trainer,
+        hook,
+        trials: set.trials,
     };
-    if let Some(h) = hash(evo.interp, &start.rule) {
-        seen.insert(h, Some(start.outcome.clone()));
-    }
-    let mut best = Best {
+    let start = Trained {
+        candidate: start,
+        score: 0.0,
+        data: start_losses.into(),
+    };
+    let evolution = evolve::Settings {
+        trials: set.trials,
+        population: set.population,
+        tournament: set.tournament,
         top: set.top,
-        entries: vec![start.clone()],
+        batch: BATCH,
+        seed,
     };
-    let mut counts = Counts::default();
-    // Oldest first.
-    let mut population: VecDeque<Scored> = VecDeque::from([start.clone()]);
-    let mut stopped = None;
-    'search: while counts.proposed < set.trials {
-        if evo.deadline.is_some_and(|d| Instant::now() >= d) {
-            stopped = Some("timeout");
-            break;
+    let evolved = evolve::evolve(&mut search, start.clone(), &evolution);
+    let mut hook = search.hook.take();
+    if evolved.is_ok()
+        && let Some(f) = hook.as_mut()
+    {
+        f(&Progress::Done);
+    }
+    search.trainer.interp.progress = hook;
+    let evolved = evolved?;
+    result_value(&evolved.best, &start, &evolved.counts, evolved.stop)
+}
+
+/// A discovery as `optl_discover` sees it: candidates are rule instances that share
+/// the start's hyper-parameter names and scope, keyed by their functional hash and
+/// scored by training on the tasks.
+struct Discovery<'a> {
+    trainer: Trainer<'a>,
+    hparams: Vec<Rc<str>>,
+    /// The embedder's progress callback, held while the search runs.
+    hook: Option<ProgressFn>,
+    trials: usize,
+}
+
+impl evolve::Search for Discovery<'_> {
+    type Candidate = Rc<SymObj>;
+    type Key = [u8; 16];
+    type Data = Rc<[f64]>;
+    type Error = Box<Diagnostic>;
+
+    fn proceed(&mut self) -> EvalResult<bool> {
+        if self.trainer.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(false);
         }
         // The run's own time and step budgets end the search with their error,
         // even when they ran out inside a candidate that merely failed.
-        if let Err(d) = evo
+        let (interp, span) = (&mut *self.trainer.interp, self.trainer.span);
+        interp.check_time(span).and_then(|()| interp.tick(span))?;
+        Ok(true)
+    }
+
+    fn child(&mut self, parent: &Rc<SymObj>, rng: &mut ChaCha8Rng) -> Option<Rc<SymObj>> {
+        child_of(parent, &self.hparams, self.trainer.span, rng)
+    }
+
+    fn key(&mut self, rule: &Rc<SymObj>) -> Option<[u8; 16]> {
+        let f = self
+            .trainer
             .interp
-            .check_time(span)
-            .and_then(|()| evo.interp.tick(span))
-        {
-            evo.interp.progress = hook;
-            return Err(d);
-        }
-        // A batch of children of the population as it stands, trained together
-        // (on all cores), then recorded in order. The batch size is fixed, so the
-        // search does not depend on the number of cores.
-        let mut batch: Vec<Option<(Rc<SymObj>, [u8; 16])>> = Vec::new();
-        for _ in 0..BATCH.min(set.trials - counts.proposed) {
-            let parent = if population.len() < set.population {
-                &population[rng.random_range(0..population.len())]
-            } else {
-                (0..set.tournament)
-                    .map(|_| &population[rng.random_range(0..population.len())])
-                    .min_by(|a, b| a.outcome.score.total_cmp(&b.outcome.score))
-                    .unwrap_or(&start)
-            };
-            let parent = parent.rule.clone();
-            let child = child_of(&parent, &cx, &mut rng);
-            batch.push(child.and_then(|c| Some((c.clone(), hash(evo.interp, &c)?))));
-        }
-        // Train each new program once (a repeat within the batch is a cache hit).
-        let mut fresh: Vec<[u8; 16]> = Vec::new();
-        let mut rules = Vec::new();
-        for (c, h) in batch.iter().flatten() {
-            if !seen.contains_key(h) && !fresh.contains(h) {
-                fresh.push(*h);
-                rules.push(c.clone());
-            }
-        }
-        let mut trained: HashMap<[u8; 16], Result<Vec<f64>, Failure>> =
-            fresh.into_iter().zip(evo.losses_of(&rules)).collect();
-        for proposal in batch {
-            counts.proposed += 1;
-            report(&mut hook, &counts, &best, set.trials);
-            let Some((child, h)) = proposal else {
-                counts.invalid += 1;
-                continue;
-            };
-            let outcome = match (seen.get(&h), trained.remove(&h)) {
-                (Some(known), _) => {
-                    counts.cache_hits += 1;
-                    known.clone()
-                }
-                (None, None) => None,
-                (None, Some(losses)) => {
-                    let known = match losses {
-                        Ok(losses) => {
-                            counts.unique += 1;
-                            let outcome = Outcome {
-                                score: evo.score(&losses),
-                                losses: losses.into(),
-                            };
-                            best.offer(&Scored {
-                                rule: child.clone(),
-                                outcome: outcome.clone(),
-                            });
-                            Some(outcome)
-                        }
-                        Err(Failure::Fatal(d)) => {
-                            evo.interp.progress = hook;
-                            return Err(d);
-                        }
-                        Err(Failure::OutOfTime) => {
-                            // Not evaluated: it and the rest of the batch count as
-                            // not proposed.
-                            counts.proposed -= 1;
-                            stopped = Some("timeout");
-                            break 'search;
-                        }
-                        Err(Failure::Candidate(_)) => {
-                            counts.unique += 1;
-                            counts.failures += 1;
-                            None
-                        }
-                    };
-                    seen.insert(h, known.clone());
-                    known
-                }
-            };
-            // A candidate that failed to train does not join the population.
-            if let Some(outcome) = outcome {
-                population.push_back(Scored {
-                    rule: child,
-                    outcome,
-                });
-                if population.len() > set.population {
-                    population.pop_front();
-                }
-            }
+            .trace_rule_for_hash(rule, self.trainer.span)
+            .ok()?;
+        Some(optl_ir::hash::functional_hash(&f, 0))
+    }
+
+    /// Trains the batch's new rules together (on all cores).
+    fn evaluate(&mut self, rules: &[Rc<SymObj>]) -> Vec<Evaluation<Rc<[f64]>, Box<Diagnostic>>> {
+        let trained = self.trainer.losses_of(rules);
+        trained
+            .into_iter()
+            .map(|r| match r {
+                Ok(losses) => Ok((self.trainer.score(&losses), losses.into())),
+                Err(Failure::Candidate(_)) => Err(evolve::Failure::Rejected),
+                Err(Failure::OutOfTime) => Err(evolve::Failure::OutOfTime),
+                Err(Failure::Fatal(d)) => Err(evolve::Failure::Fatal(d)),
+            })
+            .collect()
+    }
+
+    /// Reports the search's progress to the embedder's callback, if any.
+    fn progress(&mut self, counts: &Counts, best: Option<f64>) {
+        if let Some(f) = self.hook.as_mut() {
+            f(&Progress::Search {
+                done: counts.proposed,
+                total: self.trials,
+                best,
+                unique: counts.unique,
+                cache_hits: counts.cache_hits,
+                failures: counts.failures + counts.invalid,
+            });
         }
     }
-    if let Some(f) = hook.as_mut() {
-        f(&Progress::Done);
-    }
-    evo.interp.progress = hook;
-    result_value(&best.entries, &start, &counts, stopped)
 }
 
-/// A child of `parent`: one Float hyper-parameter scaled (one child in eight), or
-/// else its body mutated; `None` when no mutation applied.
-fn child_of(parent: &Rc<SymObj>, cx: &mutate::Context, rng: &mut ChaCha8Rng) -> Option<Rc<SymObj>> {
-    let hyper = match rng.random_bool(mutate::HYPER_RATE) {
-        true => mutate::scale_hyper(&parent.args, rng),
-        false => None,
+/// A child of `parent` (`optl_discover::child`): one Float hyper-parameter scaled,
+/// or else its body mutated, new nodes spanning the `discover` call; `None` when no
+/// mutation applied.
+fn child_of(
+    parent: &Rc<SymObj>,
+    hparams: &[Rc<str>],
+    span: Span,
+    rng: &mut ChaCha8Rng,
+) -> Option<Rc<SymObj>> {
+    let body = &parent.family.decl.body;
+    let mut lowered = Lowered::new(body);
+    let cx = optl_discover::Context {
+        hparams,
+        origin: lowered.origin(span),
     };
-    match hyper {
-        Some(args) => Some(discovered(parent, parent.family.decl.body.to_vec(), args)),
-        None => {
-            mutate::mutate(&parent.family.decl.body, cx, rng).map(|body| with_body(parent, body))
+    let hyper: Vec<Option<f64>> = parent
+        .args
+        .iter()
+        .map(|(_, v)| match v {
+            Value::Float(x) => Some(*x),
+            _ => None,
+        })
+        .collect();
+    match optl_discover::child(&lowered.program, &hyper, &cx, rng)? {
+        Child::Hyper { index, value } => {
+            let mut args = parent.args.clone();
+            args[index].1 = Value::Float(value);
+            Some(discovered(parent, body.to_vec(), args))
         }
+        Child::Body(program) => Some(with_body(parent, lowered.raise(&program))),
     }
 }
 
-/// Reports the search's progress to the embedder's callback, if any.
-fn report(
-    hook: &mut Option<crate::progress::ProgressFn>,
-    counts: &Counts,
-    best: &Best,
-    total: usize,
-) {
-    if let Some(f) = hook.as_mut() {
-        f(&Progress::Search {
-            done: counts.proposed,
-            total,
-            best: best.entries.first().map(|s| s.outcome.score),
-            unique: counts.unique,
-            cache_hits: counts.cache_hits,
-            failures: counts.failures + counts.invalid,
-        });
+/// The rule with its body simplified (`optl_discover::simplified`): the rewrites
+/// keep every bit of training, so its score stands.
+fn simplified(rule: &Rc<SymObj>) -> Rc<SymObj> {
+    let lowered = Lowered::new(&rule.family.decl.body);
+    match optl_discover::simplified(&lowered.program) {
+        Some(program) => with_body(rule, lowered.raise(&program)),
+        None => rule.clone(),
     }
 }
 
 /// The result record: the best rules, best first, and the counters.
 fn result_value(
-    best: &[Scored],
-    start: &Scored,
+    best: &[Trained],
+    start: &Trained,
     counts: &Counts,
-    stopped: Option<&str>,
+    stop: evolve::Stop,
 ) -> EvalResult<Value> {
     let floats = |xs: &[f64]| Value::list(xs.iter().map(|x| Value::Float(*x)).collect());
     let entries: Vec<Value> = best
         .iter()
         .map(|s| {
-            // Survivors are returned simplified; the rewrites keep every bit of
-            // training, so the scores stand (`simplify.rs`).
-            let rule = match simplify::simplified_body(&s.rule.family.decl.body) {
-                Some(body) => with_body(&s.rule, body),
-                None => s.rule.clone(),
-            };
+            // Survivors are returned simplified.
+            let rule = simplified(&s.candidate);
             Value::record(vec![
                 ("rule".into(), Value::Sym(rule.clone())),
                 ("source".into(), Value::str(&rule_source(&rule))),
-                ("score".into(), Value::Float(s.outcome.score)),
-                ("losses".into(), floats(&s.outcome.losses)),
+                ("score".into(), Value::Float(s.score)),
+                ("losses".into(), floats(&s.data)),
             ])
         })
         .collect();
@@ -523,13 +450,13 @@ fn result_value(
         ("source".into(), field("source")),
         ("score".into(), field("score")),
         ("losses".into(), field("losses")),
-        ("start_losses".into(), floats(&start.outcome.losses)),
+        ("start_losses".into(), floats(&start.data)),
         ("rules".into(), Value::list(entries)),
         ("trials".into(), Value::Int(counts.proposed as i64)),
         ("unique".into(), Value::Int(counts.unique as i64)),
         ("cache_hits".into(), Value::Int(counts.cache_hits as i64)),
         ("invalid".into(), Value::Int(counts.invalid as i64)),
         ("failures".into(), Value::Int(counts.failures as i64)),
-        ("stop".into(), Value::str(stopped.unwrap_or("trials"))),
+        ("stop".into(), Value::str(stop.as_str())),
     ]))
 }

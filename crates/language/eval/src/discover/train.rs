@@ -18,8 +18,9 @@ pub const LOSS_FLOOR: f64 = 1e-12;
 /// The gradient tolerance of training runs (`solve`'s default).
 const TOL: f64 = 1e-10;
 
-/// The search: the interpreter, the tasks (prepared once) and the start's losses.
-pub(super) struct Evolution<'a> {
+/// The training of candidates: the interpreter, the tasks (prepared once) and the
+/// start's losses.
+pub(super) struct Trainer<'a> {
     pub interp: &'a mut Interp,
     pub tasks: Vec<RuleTask>,
     pub start_losses: Vec<f64>,
@@ -49,7 +50,7 @@ pub(super) enum Failure {
     Fatal(Box<optl_syntax::diag::Diagnostic>),
 }
 
-impl Evolution<'_> {
+impl Trainer<'_> {
     /// The time a training run may take: until `discover`'s deadline, else what is
     /// left of the run's own limit. `None` inside means none; `Err` that the
     /// deadline passed.

@@ -17,27 +17,24 @@
 //! (`2 * 1.0` is a Float, `2` an Int), so it applies only to operands that read a
 //! name; literal-only operands are folded instead.
 
-use optl_syntax::ast::{Arg, BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
-use optl_syntax::print::expr_to_source;
+use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, StmtKind, UnOp};
+use crate::program::{names_read, to_source};
 use std::rc::Rc;
 
-/// The body with every statement's expression simplified, or `None` when nothing
+/// The program with every statement's expression simplified, or `None` when nothing
 /// changed.
-pub(super) fn simplified_body(body: &[Stmt]) -> Option<Vec<Stmt>> {
+pub fn simplified(program: &RuleProgram) -> Option<RuleProgram> {
+    let body = &program.stmts;
     let defines = |name: &str| {
-        body.iter().any(|s| match &s.kind {
-            StmtKind::Let(n, _) | StmtKind::Assign(n, _) | StmtKind::State(n, _) => {
-                &*n.name == name
-            }
-            _ => false,
-        })
+        body.iter()
+            .any(|s| s.target().is_some_and(|n| &*n.name == name))
     };
     // `abs` and `sign` are the prelude's unless the body rebinds them.
     let cx = Context {
         abs: !defines("abs"),
         sign: !defines("sign"),
     };
-    let out: Vec<Stmt> = body
+    let stmts: Vec<Stmt> = body
         .iter()
         .map(|s| {
             let kind = match &s.kind {
@@ -46,10 +43,13 @@ pub(super) fn simplified_body(body: &[Stmt]) -> Option<Vec<Stmt>> {
                 StmtKind::State(n, e) => StmtKind::State(n.clone(), cx.expr(e)),
                 other => other.clone(),
             };
-            Stmt { kind, span: s.span }
+            Stmt {
+                kind,
+                origin: s.origin,
+            }
         })
         .collect();
-    (out != body).then_some(out)
+    (stmts != *body).then_some(RuleProgram { stmts })
 }
 
 /// Which prelude functions the rewrites may assume.
@@ -62,7 +62,7 @@ impl Context {
     /// `e` with its sub-expressions simplified first, then the rewrites at its root
     /// until none applies.
     fn expr(&self, e: &Expr) -> Expr {
-        let mut e = Expr::new(self.children(&e.kind), e.span);
+        let mut e = Expr::new(self.children(&e.kind), e.origin);
         while let Some(next) = self.rewrite(&e) {
             e = next;
         }
@@ -125,7 +125,7 @@ impl Context {
                                 value: (**x).clone(),
                             }],
                         ),
-                        e.span,
+                        e.origin,
                     )),
                     _ => None,
                 }
@@ -165,8 +165,8 @@ fn fold(op: BinOp, a: &Expr, b: &Expr, e: &Expr) -> Option<Expr> {
         BinOp::Div => x / y,
         _ => return None,
     };
-    let literal = Expr::new(ExprKind::Float(v), e.span);
-    (v.is_finite() && expr_to_source(&literal).len() <= expr_to_source(e).len()).then_some(literal)
+    let literal = Expr::new(ExprKind::Float(v), e.origin);
+    (v.is_finite() && to_source(&literal).len() <= to_source(e).len()).then_some(literal)
 }
 
 /// The value of a number literal (an Int exactly representable as f64).
@@ -185,35 +185,22 @@ fn is_literal(e: &Expr, value: f64) -> bool {
 
 fn reads_a_name(e: &Expr) -> bool {
     let mut names: Vec<Rc<str>> = Vec::new();
-    super::mutate::names_read(e, &mut names);
+    names_read(e, &mut names);
     !names.is_empty()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The body of the one rule in `src`.
-    fn body(src: &str) -> Vec<Stmt> {
-        let parsed = optl_syntax::parse(src, optl_syntax::span::FileId(0));
-        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-        match parsed.program.stmts.into_iter().next().map(|s| s.kind) {
-            Some(StmtKind::Rule(d)) => (*d.body).clone(),
-            _ => panic!("no rule in {src}"),
-        }
-    }
+    use crate::testing::program;
 
     /// The rule body `text` simplified, as `name = expr` lines joined by `; `.
     fn simplify(text: &str) -> String {
-        let b = body(&format!("rule r(lr = 0.1) {{\n{text}\n}}"));
-        let out = simplified_body(&b).unwrap_or(b);
-        out.iter()
-            .filter_map(|s| match &s.kind {
-                StmtKind::Assign(n, e) | StmtKind::Let(n, e) | StmtKind::State(n, e) => {
-                    Some(format!("{} = {}", n.name, expr_to_source(e)))
-                }
-                _ => None,
-            })
+        let p = program(text);
+        let out = simplified(&p).unwrap_or(p);
+        out.stmts
+            .iter()
+            .filter_map(|s| Some(format!("{} = {}", s.target()?.name, to_source(s.expr()?))))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -232,6 +219,14 @@ mod tests {
             "u = abs(g) * sign(g)"
         );
         assert_eq!(simplify("u = lr * g * (0.5 * 2.0)"), "u = lr * g");
+        // An opaque operand reads a name, so `* 1` goes.
+        assert_eq!(simplify("u = <other 0: g> * 1"), "u = <other 0>");
+        assert_eq!(
+            simplify("let a = 2.0 * 0.25\nu = a * g"),
+            "a = 0.5; u = a * g"
+        );
+        assert_eq!(simplify("u = g - 0.0 * 1.0"), "u = g");
+        assert_eq!(simplify("u = g / 1.0e0 * 1.5"), "u = g * 1.5");
     }
 
     #[test]
@@ -241,17 +236,55 @@ mod tests {
         assert_eq!(simplify("u = g * 0.0"), "u = g * 0.0");
         // A literal-only operand may be an Int: it is folded or kept, not dropped.
         assert_eq!(simplify("u = lr * g * (2 * 1)"), "u = lr * g * (2 * 1)");
+        // So may an opaque one that reads no name.
+        assert_eq!(simplify("u = <other 0:> * 1"), "u = <other 0> * 1");
         // Folding that would print a longer literal is left alone.
         assert_eq!(simplify("u = (1.0 - 0.9) * g"), "u = (1.0 - 0.9) * g");
+        // `abs` with a keyword argument is not known to be the prelude's.
+        assert_eq!(simplify("u = abs(x = abs(g))"), "u = abs(x = abs(g))");
         // A body that rebinds `abs` keeps its calls.
         assert_eq!(
-            simplify("let abs = fn(x) = 2 * x\nu = abs(abs(g))"),
-            "abs = fn(x) = 2 * x; u = abs(abs(g))"
+            simplify("let abs = <other 0: x>\nu = abs(abs(g))"),
+            "abs = <other 0>; u = abs(abs(g))"
         );
     }
 
     #[test]
+    fn a_simplification_is_a_fixed_point() {
+        for text in [
+            "u = -(-(-(-g))) * 1.0 * 1",
+            "u = abs(-abs(-(-g)))",
+            "u = sign(sign(sign(g))) / 1.0 - 0",
+        ] {
+            let once = simplified(&program(text)).expect("simplifies");
+            assert_eq!(simplified(&once), None, "{text}");
+        }
+    }
+
+    #[test]
     fn an_unchanged_body_is_reported_as_such() {
-        assert!(simplified_body(&body("rule r(lr = 0.1) {\nu = lr * g\n}")).is_none());
+        assert!(simplified(&program("u = lr * g")).is_none());
+        assert!(simplified(&program("<other 1>\nu = lr * g + 0")).is_none());
+    }
+
+    #[test]
+    fn origins_are_kept() {
+        // `abs(-g)` becomes `abs(g)` with the call's origin and `g`'s.
+        let p = program("u = abs(-g)");
+        let StmtKind::Assign(_, before) = &p.stmts[0].kind else {
+            panic!()
+        };
+        let out = simplified(&p).expect("simplifies");
+        let StmtKind::Assign(_, after) = &out.stmts[0].kind else {
+            panic!()
+        };
+        assert_eq!(after.origin, before.origin);
+        let (ExprKind::Call(_, b), ExprKind::Call(_, a)) = (&before.kind, &after.kind) else {
+            panic!()
+        };
+        let ExprKind::Unary(_, g) = &b[0].value.kind else {
+            panic!()
+        };
+        assert_eq!(a[0].value, **g);
     }
 }

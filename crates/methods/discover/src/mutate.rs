@@ -1,17 +1,16 @@
-//! Mutations of a rule body for `discover` (LANGUAGE.md §9), in the spirit of
-//! AutoML-Zero and of the program search that found Lion: change an operator, wrap
-//! or unwrap a unary function, replace an operand by another name in scope, grow a
-//! term, scale a constant, add a moving-average state, or drop a state's update; or,
-//! instead of the body, scale one hyper-parameter's value.
+//! Mutations of a rule program, in the spirit of AutoML-Zero and of the program
+//! search that found Lion: change an operator, wrap or unwrap a unary function,
+//! replace an operand by another name in scope, grow a term, scale a constant, add a
+//! moving-average state, or drop a state's update; or, instead of the body, scale one
+//! hyper-parameter's value ([`child`]).
 //!
-//! Mutations only build programs that pass the static checks: they use names in
+//! Mutations only build programs that pass OptL's static checks: they use names in
 //! scope at the statement they edit (`g`, `w`, the states and lets declared before
 //! it, the hyper-parameters and `step`), functions of the prelude, and never remove
 //! the update `u`. Whether a candidate traces and solves is found by running it.
 
-use crate::value::Value;
-use optl_syntax::ast::{Arg, BinOp, Expr, ExprKind, Ident, Stmt, StmtKind, UnOp};
-use optl_syntax::span::Span;
+use crate::program::{Arg, BinOp, Expr, ExprKind, Name, Origin, RuleProgram, Stmt, StmtKind};
+use crate::program::{UnOp, names_read};
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use std::rc::Rc;
@@ -63,17 +62,18 @@ const KINDS: [Kind; 8] = [
 ];
 
 /// What a mutation may refer to: the rule's hyper-parameters (scalars).
-pub(super) struct Context<'a> {
+pub struct Context<'a> {
     pub hparams: &'a [Rc<str>],
-    /// The span given to new nodes (the `discover` call).
-    pub span: Span,
+    /// The origin given to new nodes (OptL's binding: the `discover` call).
+    pub origin: Origin,
 }
 
-/// A mutated copy of `body` without dead statements, or `None` when no mutation
-/// applied in [`ATTEMPTS`] draws (a body with nothing to edit). Dropping dead code
+/// A mutated copy of `program` without dead statements, or `None` when no mutation
+/// applied in 16 draws (a body with nothing to edit). Dropping dead code
 /// here keeps bodies from bloating and makes programs that differ only in dead code
 /// one candidate (their functional hashes agree).
-pub(super) fn mutate(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
+pub fn mutate(program: &RuleProgram, cx: &Context, rng: &mut ChaCha8Rng) -> Option<RuleProgram> {
+    let body = &program.stmts;
     for _ in 0..ATTEMPTS {
         let kind = KINDS[rng.random_range(0..KINDS.len())];
         let out = match kind {
@@ -81,8 +81,8 @@ pub(super) fn mutate(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Optio
             Kind::DropUpdate => drop_update(body, rng),
             _ => edit_node(body, kind, cx, rng),
         };
-        if let Some(body) = out {
-            return Some(without_dead_code(&body));
+        if let Some(stmts) = out {
+            return Some(without_dead_code(&RuleProgram { stmts }));
         }
     }
     None
@@ -90,35 +90,58 @@ pub(super) fn mutate(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Optio
 
 /// Probability that a child differs from its parent in one hyper-parameter's value
 /// rather than in its body.
-pub(super) const HYPER_RATE: f64 = 0.125;
+pub const HYPER_RATE: f64 = 0.125;
 
-/// The hyper-parameters with one Float value scaled: by a factor of 0.5, 0.8, 1.25
-/// or 2, or for a value in (0.5, 1) (a decay rate) its distance to 1 scaled, so that
-/// it stays below 1. `None` when no hyper-parameter is a Float.
-pub(super) fn scale_hyper(
-    args: &[(Rc<str>, Value)],
+/// How a child differs from its parent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Child {
+    /// Hyper-parameter `index` has value `value`; the body is the parent's.
+    Hyper { index: usize, value: f64 },
+    /// The body is this one; the hyper-parameters are the parent's.
+    Body(RuleProgram),
+}
+
+/// A child of a parent with body `program` and hyper-parameter values `hyper`
+/// (`Some` for a Float, `None` for any other value): one Float hyper-parameter
+/// scaled (one child in eight, [`HYPER_RATE`]), or else the body mutated; `None`
+/// when no mutation applied.
+pub fn child(
+    program: &RuleProgram,
+    hyper: &[Option<f64>],
+    cx: &Context,
     rng: &mut ChaCha8Rng,
-) -> Option<Vec<(Rc<str>, Value)>> {
+) -> Option<Child> {
+    let scaled = match rng.random_bool(HYPER_RATE) {
+        true => scale_hyper(hyper, rng),
+        false => None,
+    };
+    match scaled {
+        Some((index, value)) => Some(Child::Hyper { index, value }),
+        None => mutate(program, cx, rng).map(Child::Body),
+    }
+}
+
+/// One Float hyper-parameter (nonzero and finite, `Some` in `values`) scaled, as
+/// its index and new value: by a factor of 0.5, 0.8, 1.25 or 2, or for a value in
+/// (0.5, 1) (a decay rate) its distance to 1 scaled, so that it stays below 1.
+/// `None` (and no draw) when there is no such hyper-parameter.
+pub fn scale_hyper(values: &[Option<f64>], rng: &mut ChaCha8Rng) -> Option<(usize, f64)> {
     const HYPER_FACTORS: [f64; 4] = [0.5, 0.8, 1.25, 2.0];
-    let floats: Vec<usize> = (0..args.len())
-        .filter(|&i| matches!(args[i].1, Value::Float(x) if x != 0.0 && x.is_finite()))
+    let floats: Vec<usize> = (0..values.len())
+        .filter(|&i| matches!(values[i], Some(x) if x != 0.0 && x.is_finite()))
         .collect();
     if floats.is_empty() {
         return None;
     }
     let i = floats[rng.random_range(0..floats.len())];
-    let Value::Float(x) = args[i].1 else {
-        return None;
-    };
+    let x = values[i]?;
     let factor = HYPER_FACTORS[rng.random_range(0..HYPER_FACTORS.len())];
     let scaled = if x > 0.5 && x < 1.0 {
         1.0 - three_digits((1.0 - x) * factor).min(0.5)
     } else {
         three_digits(x * factor)
     };
-    let mut out = args.to_vec();
-    out[i].1 = Value::Float(scaled);
-    Some(out)
+    Some((i, scaled))
 }
 
 /// Names in scope at statement `i`: tensors (`g`, `w`, states and lets declared
@@ -181,13 +204,13 @@ fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> O
     let (i, at) = sites[rng.random_range(0..sites.len())];
     let (tensors, scalars) = scope_at(body, i, cx);
     let e = editable(&body[i])?;
-    let span = cx.span;
+    let origin = cx.origin;
     let replacement = |node: &Expr, rng: &mut ChaCha8Rng| -> Option<Expr> {
         Some(match (&node.kind, kind) {
             (ExprKind::Binary(op, a, b), Kind::ChangeOp) => {
                 let others: Vec<BinOp> = OPS.iter().copied().filter(|o| o != op).collect();
                 let op = others[rng.random_range(0..others.len())];
-                Expr::new(ExprKind::Binary(op, a.clone(), b.clone()), node.span)
+                Expr::new(ExprKind::Binary(op, a.clone(), b.clone()), node.origin)
             }
             (ExprKind::Call(_, args), Kind::Unwrap) => args[0].value.clone(),
             (ExprKind::Unary(UnOp::Neg, x), Kind::Unwrap) => (**x).clone(),
@@ -201,26 +224,26 @@ fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> O
                 if others.is_empty() {
                     return None;
                 }
-                name(others[rng.random_range(0..others.len())], node.span)
+                name(others[rng.random_range(0..others.len())], node.origin)
             }
             (ExprKind::Float(x), Kind::ScaleConstant) => Expr::new(
                 ExprKind::Float(three_digits(
                     x * FACTORS[rng.random_range(0..FACTORS.len())],
                 )),
-                node.span,
+                node.origin,
             ),
             (_, Kind::Wrap) => wrap(
                 node.clone(),
                 WRAPPERS[rng.random_range(0..WRAPPERS.len())],
-                span,
+                origin,
             ),
             (_, Kind::Grow) => {
                 let leaf = if rng.random_bool(0.7) {
-                    name(&tensors[rng.random_range(0..tensors.len())], span)
+                    name(&tensors[rng.random_range(0..tensors.len())], origin)
                 } else {
                     Expr::new(
                         ExprKind::Float(CONSTANTS[rng.random_range(0..CONSTANTS.len())]),
-                        span,
+                        origin,
                     )
                 };
                 let op = OPS[rng.random_range(0..OPS.len())];
@@ -229,7 +252,7 @@ fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> O
                 } else {
                     (leaf, node.clone())
                 };
-                Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span)
+                Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), origin)
             }
             _ => return None,
         })
@@ -254,29 +277,29 @@ fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<St
         ) || cx.hparams.iter().any(|h| &**h == n)
     };
     let fresh: Rc<str> = (1..).map(|k| format!("s{k}")).find(|n| !taken(n))?.into();
-    let span = cx.span;
+    let origin = cx.origin;
     let (tensors, _) = scope_at(body, u_at, cx);
-    let source = name(&tensors[rng.random_range(0..tensors.len())], span);
+    let source = name(&tensors[rng.random_range(0..tensors.len())], origin);
     let b = DECAYS[rng.random_range(0..DECAYS.len())];
-    let float = |x: f64| Expr::new(ExprKind::Float(x), span);
+    let float = |x: f64| Expr::new(ExprKind::Float(x), origin);
     let bin =
-        |op, a: Expr, b: Expr| Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span);
-    let decayed = bin(BinOp::Mul, float(b), name(&fresh, span));
+        |op, a: Expr, b: Expr| Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), origin);
+    let decayed = bin(BinOp::Mul, float(b), name(&fresh, origin));
     let one_minus = bin(BinOp::Sub, float(1.0), float(b));
     let average = bin(BinOp::Add, decayed, bin(BinOp::Mul, one_minus, source));
-    let ident = Ident {
+    let ident = Name {
         name: fresh.clone(),
-        span,
+        origin,
     };
     let init = Expr::new(
         ExprKind::Call(
-            Box::new(name(&"zeros_like".into(), span)),
+            Box::new(name(&"zeros_like".into(), origin)),
             vec![Arg {
                 name: None,
-                value: name(&"w".into(), span),
+                value: name(&"w".into(), origin),
             }],
         ),
-        span,
+        origin,
     );
     let mut out = body.to_vec();
     // The update of `u` reads the new state in place of a tensor operand.
@@ -289,25 +312,25 @@ fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<St
         }
     });
     let new_u = if operands.is_empty() {
-        bin(BinOp::Add, u_expr, name(&fresh, span))
+        bin(BinOp::Add, u_expr, name(&fresh, origin))
     } else {
         let at = operands[rng.random_range(0..operands.len())];
         let mut index = 0;
-        rewrite(&u_expr, at, &mut index, &mut |_| Some(name(&fresh, span)))?
+        rewrite(&u_expr, at, &mut index, &mut |_| Some(name(&fresh, origin)))?
     };
     out[u_at] = with_expr(&out[u_at], new_u);
     out.insert(
         u_at,
         Stmt {
             kind: StmtKind::Assign(ident.clone(), average),
-            span,
+            origin,
         },
     );
     out.insert(
         0,
         Stmt {
             kind: StmtKind::State(ident, init),
-            span,
+            origin,
         },
     );
     Some(out)
@@ -334,22 +357,22 @@ fn three_digits(x: f64) -> f64 {
     format!("{x:.2e}").parse().unwrap_or(x)
 }
 
-fn name(n: &Rc<str>, span: Span) -> Expr {
-    Expr::new(ExprKind::Name(n.clone()), span)
+fn name(n: &Rc<str>, origin: Origin) -> Expr {
+    Expr::new(ExprKind::Name(n.clone()), origin)
 }
 
 /// `f(e)` for a wrapper of [`WRAPPERS`].
-fn wrap(e: Expr, f: &str, span: Span) -> Expr {
+fn wrap(e: Expr, f: &str, origin: Origin) -> Expr {
     let call = |f: &str, e: Expr| {
         Expr::new(
             ExprKind::Call(
-                Box::new(name(&f.into(), span)),
+                Box::new(name(&f.into(), origin)),
                 vec![Arg {
                     name: None,
                     value: e,
                 }],
             ),
-            span,
+            origin,
         )
     };
     match f {
@@ -358,9 +381,9 @@ fn wrap(e: Expr, f: &str, span: Span) -> Expr {
             ExprKind::Binary(
                 BinOp::Pow,
                 Box::new(e),
-                Box::new(Expr::new(ExprKind::Int(2), span)),
+                Box::new(Expr::new(ExprKind::Int(2), origin)),
             ),
-            span,
+            origin,
         ),
         _ => call(f, e),
     }
@@ -373,11 +396,14 @@ fn with_expr(s: &Stmt, e: Expr) -> Stmt {
         StmtKind::Assign(n, _) => StmtKind::Assign(n.clone(), e),
         other => other.clone(),
     };
-    Stmt { kind, span: s.span }
+    Stmt {
+        kind,
+        origin: s.origin,
+    }
 }
 
 /// The sub-expressions a mutation descends into: operands of arithmetic, of unary
-/// minus and the arguments of calls. Other nodes are edited whole.
+/// operators and the arguments of calls. Other nodes are edited whole.
 fn children(e: &Expr) -> Vec<&Expr> {
     match &e.kind {
         ExprKind::Binary(_, a, b) => vec![a, b],
@@ -429,32 +455,20 @@ fn rewrite(
         }
         other => other.clone(),
     };
-    Some(Expr::new(kind, e.span))
-}
-
-/// Every name an expression reads (through all of its sub-expressions).
-pub(super) fn names_read(e: &Expr, out: &mut Vec<Rc<str>>) {
-    if let ExprKind::Name(n) = &e.kind {
-        out.push(n.clone());
-    }
-    e.kind.for_each_child(|c| names_read(c, out));
+    Some(Expr::new(kind, e.origin))
 }
 
 /// Keeps the assignment to `u` reachable: statements whose target no live statement
 /// reads are dropped (a state counts as read if any live statement reads it, since
-/// states carry over between steps).
-pub(super) fn without_dead_code(body: &[Stmt]) -> Vec<Stmt> {
-    let target = |s: &Stmt| match &s.kind {
-        StmtKind::Let(n, _) | StmtKind::Assign(n, _) | StmtKind::State(n, _) => {
-            Some(n.name.clone())
-        }
-        _ => None,
-    };
+/// states carry over between steps). Opaque statements are kept.
+pub fn without_dead_code(program: &RuleProgram) -> RuleProgram {
+    let body = &program.stmts;
+    let target = |s: &Stmt| s.target().map(|n| n.name.clone());
     let mut live: Vec<Rc<str>> = vec!["u".into()];
     loop {
         let before = live.len();
         for s in body {
-            let (Some(t), Some(e)) = (target(s), expr_of(s)) else {
+            let (Some(t), Some(e)) = (target(s), s.expr()) else {
                 continue;
             };
             if live.contains(&t) {
@@ -471,210 +485,13 @@ pub(super) fn without_dead_code(body: &[Stmt]) -> Vec<Stmt> {
             break;
         }
     }
-    body.iter()
+    let stmts = body
+        .iter()
         .filter(|s| target(s).is_none_or(|t| live.contains(&t)))
         .cloned()
-        .collect()
-}
-
-fn expr_of(s: &Stmt) -> Option<&Expr> {
-    match &s.kind {
-        StmtKind::Let(_, e) | StmtKind::Assign(_, e) | StmtKind::State(_, e) => Some(e),
-        _ => None,
-    }
+        .collect();
+    RuleProgram { stmts }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-
-    /// The body and hyper-parameter names of the first rule in `src`.
-    fn rule(src: &str) -> (Vec<Stmt>, Vec<Rc<str>>) {
-        let parsed = optl_syntax::parse(src, optl_syntax::span::FileId(0));
-        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-        for s in parsed.program.stmts {
-            if let StmtKind::Rule(d) = s.kind {
-                let hparams = d
-                    .params
-                    .iter()
-                    .flatten()
-                    .map(|p| p.name.name.clone())
-                    .collect();
-                return ((*d.body).clone(), hparams);
-            }
-        }
-        panic!("no rule in {src}");
-    }
-
-    fn context(hparams: &[Rc<str>]) -> Context<'_> {
-        Context {
-            hparams,
-            span: Span::default(),
-        }
-    }
-
-    const ADAM: &str = "rule adam(lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8) {
-  state m = zeros_like(w)
-  state v = zeros_like(w)
-  m = b1 * m + (1 - b1) * g
-  v = b2 * v + (1 - b2) * g^2
-  u = lr * (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps)
-}";
-
-    /// Checks what the static checker would: `u` is assigned, only states are
-    /// assigned otherwise, and every name read is in scope where it is read.
-    fn assert_well_formed(body: &[Stmt], hparams: &[Rc<str>]) {
-        let mut scope: Vec<Rc<str>> = [
-            "g",
-            "w",
-            "step",
-            "zeros_like",
-            "sign",
-            "abs",
-            "tanh",
-            "sqrt",
-            "exp",
-        ]
-        .iter()
-        .map(|n| Rc::from(*n))
-        .chain(hparams.iter().cloned())
-        .collect();
-        let mut states = Vec::new();
-        let mut assigns_u = false;
-        for s in body {
-            let (StmtKind::State(n, e) | StmtKind::Let(n, e) | StmtKind::Assign(n, e)) = &s.kind
-            else {
-                panic!("unexpected statement {:?}", s.kind);
-            };
-            let mut read = Vec::new();
-            names_read(e, &mut read);
-            for r in read {
-                assert!(scope.contains(&r), "`{r}` read out of scope in {body:#?}");
-            }
-            match &s.kind {
-                StmtKind::State(..) => states.push(n.name.clone()),
-                StmtKind::Assign(..) if &*n.name == "u" => assigns_u = true,
-                StmtKind::Assign(..) => assert!(states.contains(&n.name), "assigns {}", n.name),
-                _ => {}
-            }
-            scope.push(n.name.clone());
-        }
-        assert!(assigns_u, "no `u` in {body:#?}");
-    }
-
-    #[test]
-    fn chains_of_mutations_stay_well_formed() {
-        let (start, hparams) = rule(ADAM);
-        let cx = context(&hparams);
-        for seed in 0..40 {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let mut body = start.clone();
-            for _ in 0..25 {
-                body = mutate(&body, &cx, &mut rng).expect("adam always has something to edit");
-                assert_well_formed(&body, &hparams);
-            }
-        }
-    }
-
-    #[test]
-    fn the_same_seed_gives_the_same_mutants() {
-        let (start, hparams) = rule(ADAM);
-        let cx = context(&hparams);
-        let run = |seed| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            (0..20)
-                .map(|_| mutate(&start, &cx, &mut rng).expect("mutates"))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(run(7), run(7));
-        assert_ne!(run(7), run(8));
-    }
-
-    #[test]
-    fn every_kind_of_mutation_happens() {
-        // Over many draws from sgd's body, each kind leaves its mark.
-        let (start, hparams) = rule("rule sgd(lr = 0.01) {\n  u = lr * g\n}");
-        let cx = context(&hparams);
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let shown: Vec<String> = (0..400)
-            .map(|_| {
-                let body = mutate(&start, &cx, &mut rng).expect("mutates");
-                body.iter()
-                    .filter_map(|s| editable(s).map(optl_syntax::print::expr_to_source))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .collect();
-        for needle in ["lr / g", "sign(", "s1", "lr * w", "step"] {
-            assert!(
-                shown.iter().any(|s| s.contains(needle)),
-                "no mutant contains {needle:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn hyper_parameters_scale_and_decay_rates_stay_below_one() {
-        let args: Vec<(Rc<str>, Value)> = vec![
-            ("lr".into(), Value::Float(1e-3)),
-            ("b1".into(), Value::Float(0.9)),
-            ("n".into(), Value::Int(3)),
-            ("zero".into(), Value::Float(0.0)),
-        ];
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let mut changed = [false; 2];
-        for _ in 0..200 {
-            let out = scale_hyper(&args, &mut rng).expect("two Float hyper-parameters");
-            let differ: Vec<usize> = (0..4)
-                .filter(|&i| out[i].1.repr() != args[i].1.repr())
-                .collect();
-            assert_eq!(differ.len(), 1, "exactly one changes: {out:?}");
-            match (differ[0], &out[differ[0]].1) {
-                (0, Value::Float(lr)) => {
-                    changed[0] = true;
-                    assert!([5e-4, 8e-4, 1.25e-3, 2e-3].contains(lr), "{lr}");
-                }
-                (1, Value::Float(b)) => {
-                    changed[1] = true;
-                    assert!(*b > 0.5 && *b < 1.0, "{b}");
-                }
-                other => panic!("changed {other:?}"),
-            }
-        }
-        assert_eq!(changed, [true, true]);
-        assert!(
-            scale_hyper(&args[2..], &mut rng).is_none(),
-            "no nonzero Float"
-        );
-    }
-
-    #[test]
-    fn dead_statements_are_dropped() {
-        let (body, _) = rule(
-            "rule r(lr = 0.1) {
-  state m = zeros_like(w)
-  state k = zeros_like(w)
-  state z = zeros_like(w)
-  let dead = g * 2
-  let live = g + m
-  m = 0.9 * m + g
-  k = k + dead
-  z = z + m
-  u = lr * live
-}",
-        );
-        let kept: Vec<String> = without_dead_code(&body)
-            .iter()
-            .map(|s| match &s.kind {
-                StmtKind::State(n, _) => format!("state {}", n.name),
-                StmtKind::Let(n, _) => format!("let {}", n.name),
-                StmtKind::Assign(n, _) => format!("{} =", n.name),
-                _ => String::new(),
-            })
-            .collect();
-        // `m` feeds `u` (through `live`) and its own update; `k`, `z` and `dead`
-        // never reach `u`.
-        assert_eq!(kept, ["state m", "let live", "m =", "u ="]);
-    }
-}
+mod tests;
