@@ -12,6 +12,7 @@
 //! node or a different (simpler) node of the requested shape. [`Graph::push`] is the
 //! raw, unchecked and unsimplified way to add a node.
 
+mod linalg;
 mod liveness;
 
 use crate::table::{Fx, IdTable, const_hash, node_hash};
@@ -599,86 +600,6 @@ impl Graph {
             )));
         }
         Ok(self.build(Op::MatMul, &[a, b], &[sa[0], sb[1]]))
-    }
-
-    /// `x` with `a x = b`: `a` is `[n, n]`, `b` is `[n]` or `[n, k]`, and the result has
-    /// `b`'s shape.
-    pub fn solve(&mut self, a: NodeId, b: NodeId) -> IrResult<NodeId> {
-        let (sa, sb) = (self.shape(a).to_vec(), self.shape(b).to_vec());
-        let square = sa.len() == 2 && sa[0] == sa[1];
-        if !square || sb.is_empty() || sb.len() > 2 || sb[0] != sa[0] {
-            return Err(IrError::Shape(format!(
-                "solve: shapes {} and {} are not aligned (needs [n, n] and [n] or [n, k])",
-                shape_text(&sa),
-                shape_text(&sb)
-            )));
-        }
-        Ok(self.build(Op::Solve, &[a, b], &sb))
-    }
-
-    /// `A x`, or `Aᵀ x` when `transpose`, for the sparse matrix `A` `[m, ncols]` in
-    /// CSR form given by the constant nodes `indptr` `[m + 1]`, `indices` `[nnz]`
-    /// (column indices) and `values` `[nnz]`; `x` is `[ncols]` (`[m]` when
-    /// `transpose`) and the result `[m]` (`[ncols]`). The three structure arguments
-    /// must be constants (`Op::Const`, else [`IrError::Invalid`]); their shapes and
-    /// `x`'s are checked ([`IrError::Shape`]), and so is the structure itself
-    /// (`indptr` starts at 0, never decreases and ends at `nnz`; every index is an
-    /// integer in `0..ncols`; else [`IrError::Invalid`]).
-    pub fn sparse_matvec(
-        &mut self,
-        indptr: NodeId,
-        indices: NodeId,
-        values: NodeId,
-        x: NodeId,
-        ncols: usize,
-        transpose: bool,
-    ) -> IrResult<NodeId> {
-        let (Some(p), Some(j), Some(_)) = (
-            self.as_const(indptr).cloned(),
-            self.as_const(indices).cloned(),
-            self.as_const(values),
-        ) else {
-            return Err(IrError::Invalid(
-                "sparse_matvec: the matrix must be a constant".into(),
-            ));
-        };
-        let sx = self.shape(x);
-        let m = crate::sparse::rows(
-            self.shape(indptr),
-            self.shape(indices),
-            self.shape(values),
-            ncols,
-            sx,
-        )?;
-        crate::sparse::check_x(m, ncols, transpose, sx)?;
-        crate::sparse::check_contents(&p, &j, ncols)?;
-        let out = if transpose { ncols } else { m };
-        let op = Op::SparseMatVec { ncols, transpose };
-        Ok(self.build(op, &[indptr, indices, values, x], &[out]))
-    }
-
-    /// `log det a` of a square matrix `a` (shape `[]`).
-    pub fn logdet(&mut self, a: NodeId) -> IrResult<NodeId> {
-        self.square_arg("logdet", a)?;
-        Ok(self.build(Op::LogDet, &[a], &[]))
-    }
-
-    /// The lower Cholesky factor of a square (symmetric positive definite) `a`.
-    pub fn cholesky(&mut self, a: NodeId) -> IrResult<NodeId> {
-        let s = self.square_arg("cholesky", a)?;
-        Ok(self.build(Op::Cholesky, &[a], &s))
-    }
-
-    /// The shape of `a`, checked to be a square matrix `[n, n]`.
-    fn square_arg(&self, op: &str, a: NodeId) -> IrResult<Shape> {
-        let s = self.shape(a).to_vec();
-        if s.len() != 2 || s[0] != s[1] {
-            return Err(IrError::Shape(format!(
-                "{op} needs a square matrix [n, n], got shape {}",
-                shape_text(&s)
-            )));
-        }
-        Ok(s)
     }
 
     /// NumPy broadcast of `a` to `shape`; the identity when the shape already fits.
