@@ -12,7 +12,9 @@
 use super::kernels::{cg_step, cg_step_jacobi, dot, update_direction};
 use super::precond::{Built, Setup};
 use super::value_indexed::ValueIndexed;
-use super::{IterResult, Operator, Precond, Status, check_system, true_residual, zero_solution};
+use super::{
+    IterResult, Operator, Precond, Status, check_system, finish, true_residual, zero_solution,
+};
 use crate::error::Result;
 use crate::positive;
 
@@ -159,18 +161,5 @@ pub fn cg(
             _ => update_direction(&mut p, &z, beta),
         }
     };
-    let residual = true_residual(a, b, &x, &mut r, bnorm);
-    matvecs += 1;
-    let status = if residual.is_finite() {
-        status
-    } else {
-        Status::NonFinite
-    };
-    Ok(IterResult {
-        x,
-        iters,
-        residual,
-        status,
-        matvecs,
-    })
+    Ok(finish(a, b, x, &mut r, bnorm, (iters, matvecs), status))
 }

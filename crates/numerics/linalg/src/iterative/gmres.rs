@@ -7,7 +7,7 @@
 //! residual at the start of the next cycle.
 
 use super::kernels::{axpy, dot, norm};
-use super::{IterResult, Operator, Status, check_system, true_residual, zero_solution};
+use super::{IterResult, Operator, Status, check_system, finish, true_residual, zero_solution};
 use crate::error::{Error, Result};
 
 /// A Givens rotation `[c s; −s c]` that zeroes `b` in `(a, b)`; returns `(c, s, r)`.
@@ -159,18 +159,5 @@ pub fn gmres(
         }
         last_invariant = invariant;
     };
-    let residual = true_residual(a, b, &x, &mut r, bnorm);
-    matvecs += 1;
-    let status = if residual.is_finite() {
-        status
-    } else {
-        Status::NonFinite
-    };
-    Ok(IterResult {
-        x,
-        iters,
-        residual,
-        status,
-        matvecs,
-    })
+    Ok(finish(a, b, x, &mut r, bnorm, (iters, matvecs), status))
 }

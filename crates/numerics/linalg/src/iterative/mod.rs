@@ -338,6 +338,34 @@ pub(crate) fn check_system(op: &'static str, a: &dyn Operator, b: &[f64], tol: f
 }
 
 /// `r = b − A x` and returns `‖r‖ / ‖b‖` (or `‖r‖` when `b = 0`); NaN stays NaN.
+/// The result of a solver that stopped with `status` at `x`: the true relative
+/// residual recomputed (one more product, counted), and `NonFinite` if it is not
+/// finite, whatever the solver believed.
+pub(crate) fn finish(
+    a: &dyn Operator,
+    b: &[f64],
+    x: Vec<f64>,
+    r: &mut [f64],
+    bnorm: f64,
+    counts: (usize, usize),
+    status: Status,
+) -> IterResult {
+    let (iters, matvecs) = counts;
+    let residual = true_residual(a, b, &x, r, bnorm);
+    let status = if residual.is_finite() {
+        status
+    } else {
+        Status::NonFinite
+    };
+    IterResult {
+        x,
+        iters,
+        residual,
+        status,
+        matvecs: matvecs + 1,
+    }
+}
+
 pub(crate) fn true_residual(
     a: &dyn Operator,
     b: &[f64],

@@ -16,7 +16,7 @@ use faer::{Mat, MatRef};
 use crate::error::{Error, Result};
 use crate::iterative::kernels::{axpy, dot, norm};
 use crate::iterative::{
-    IterResult, Operator, Status, back_substitute, check_system, givens, true_residual,
+    IterResult, Operator, Status, back_substitute, check_system, finish, givens, true_residual,
     zero_solution,
 };
 use crate::positive;
@@ -431,20 +431,7 @@ impl GcrodrSolver {
             }
             last_invariant = invariant;
         };
-        let residual = true_residual(a, b, &x, &mut r, bnorm);
-        matvecs += 1;
         self.recycled = u;
-        let status = if residual.is_finite() {
-            status
-        } else {
-            Status::NonFinite
-        };
-        Ok(IterResult {
-            x,
-            iters,
-            residual,
-            status,
-            matvecs,
-        })
+        Ok(finish(a, b, x, &mut r, bnorm, (iters, matvecs), status))
     }
 }
