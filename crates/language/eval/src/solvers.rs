@@ -1,5 +1,5 @@
 //! Solver constructors (LANGUAGE.md §5): `lbfgs()`, `newton()`, `auglag(inner = lbfgs())`,
-//! `sqp()`, `nelder_mead()`, `nsga2()` and `auto` are symbolic objects like problems and
+//! `sqp()`, `nelder_mead()`, `nsga2()`, `sinkhorn()` and `auto` are symbolic objects like problems and
 //! rules: printable, comparable, rebindable with `.with(...)`. Their parameter lists
 //! come from the method registry (`optl_solvers::registry`), written out as OptL
 //! source and parsed on first mention, so defaults are ordinary expressions

@@ -1,6 +1,6 @@
 //! `docs/stdlib.md` lists every builtin exactly as the builtin table defines it:
-//! the prelude's between the `builtins` markers, the `linalg` namespace's between
-//! the `linalg` markers. Regenerate the tables with
+//! the prelude's between the `builtins` markers, each namespace's (`linalg`, `ot`)
+//! between markers of its name. Regenerate the tables with
 //! `OPTL_BLESS=1 cargo test -p optl-eval --test stdlib_doc`.
 
 const PAGE: &str = "../../../docs/stdlib.md";
@@ -35,4 +35,5 @@ fn check_table(marker: &str, module: Option<&str>) {
 fn stdlib_page_lists_every_builtin_and_linalg_member() {
     check_table("builtins", None);
     check_table("linalg", Some("linalg"));
+    check_table("ot", Some("ot"));
 }

@@ -10,7 +10,9 @@
 //! (`problem.rs`, shared by all families). The families:
 //!
 //! - [`nlp`]: L-BFGS, Newton-CG, augmented Lagrangian, SQP, Nelder–Mead;
-//! - [`multi`]: NSGA-II with exact hypervolume.
+//! - [`multi`]: NSGA-II with exact hypervolume;
+//! - [`transport`]: entropic optimal transport recognised in a problem, solved by
+//!   Sinkhorn (optl-transport).
 //!
 //! No solver panics or prints, whatever the problem returns (NaN/Inf included).
 
@@ -25,6 +27,7 @@ pub mod multi;
 pub mod nlp;
 mod problem;
 pub mod registry;
+pub mod transport;
 
 pub use method::{
     AutoFit, DefaultValue, Domain, Fit, Method, Model, Outcome, Param, ParamValue, Params,

@@ -265,6 +265,18 @@ pub trait Method: Sync {
         None
     }
 
+    /// Whether `auto` picks this method after probing the problem itself (asked
+    /// before [`Method::auto_fit`], in the registry's order): for methods that
+    /// recognise a structure from the functions as written. `None` by default.
+    fn recognizes(
+        &self,
+        _model: &mut dyn Model,
+        _s: &Structure,
+        _bounds: &Bounds,
+    ) -> Option<AutoFit> {
+        None
+    }
+
     /// Whether the method evaluates the problem often enough that its programs
     /// should be compiled before the first evaluation.
     fn runs_many(&self) -> bool {

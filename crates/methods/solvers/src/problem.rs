@@ -48,6 +48,13 @@ pub trait Nlp {
         }
     }
 
+    /// The shapes of the variables, in order (their sizes add up to `n`); one
+    /// flat vector unless the problem says otherwise. Structure analysis reads
+    /// matrices from it (a transport plan `P[n, m]`).
+    fn var_shapes(&self) -> Vec<Vec<usize>> {
+        vec![vec![self.n()]]
+    }
+
     /// Number of equality constraints `c_eq(x) = 0`.
     fn n_eq(&self) -> usize {
         0

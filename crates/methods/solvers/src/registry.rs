@@ -8,6 +8,7 @@ use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
 use crate::multi::methods::Nsga2Method;
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
 use crate::problem::{Bounds, Options, Status};
+use crate::transport::methods::SinkhornMethod;
 use std::time::Duration;
 
 /// Every method, in the order the documentation lists them.
@@ -18,12 +19,13 @@ pub static METHODS: &[&dyn Method] = &[
     &SqpMethod,
     &NelderMeadMethod,
     &Nsga2Method,
+    &SinkhornMethod,
 ];
 
 /// The order in which `auto` asks methods whether they fit a problem: the first
 /// whose [`Method::auto_fit`] says yes runs (L-BFGS fits every problem that the
 /// others decline).
-pub static AUTO_ORDER: &[&str] = &["nsga2", "sqp", "auglag", "lbfgs"];
+pub static AUTO_ORDER: &[&str] = &["nsga2", "sinkhorn", "sqp", "auglag", "lbfgs"];
 
 /// The method of this constructor name.
 pub fn lookup(name: &str) -> Option<&'static dyn Method> {
@@ -32,7 +34,17 @@ pub fn lookup(name: &str) -> Option<&'static dyn Method> {
 
 /// `auto`'s choice for a structure: the method, why, and what runs if it stops
 /// without converging.
-pub fn choose(s: &Structure) -> (&'static dyn Method, AutoFit) {
+pub fn choose(
+    s: &Structure,
+    model: &mut dyn Model,
+    bounds: &Bounds,
+) -> (&'static dyn Method, AutoFit) {
+    for name in AUTO_ORDER {
+        let method = lookup(name).expect("AUTO_ORDER names registered methods");
+        if let Some(fit) = method.recognizes(model, s, bounds) {
+            return (method, fit);
+        }
+    }
     for name in AUTO_ORDER {
         let method = lookup(name).expect("AUTO_ORDER names registered methods");
         if let Some(fit) = method.auto_fit(s) {
@@ -65,9 +77,10 @@ impl Plan {
         }
     }
 
-    /// `auto`'s plan for the structure.
-    pub fn auto(s: &Structure) -> Plan {
-        let (method, fit) = choose(s);
+    /// `auto`'s plan for the structure and the model (which methods that
+    /// recognise a structure probe).
+    pub fn auto(s: &Structure, model: &mut dyn Model, bounds: &Bounds) -> Plan {
+        let (method, fit) = choose(s, model, bounds);
         Plan {
             method,
             params: Params::auto(method.signature()),

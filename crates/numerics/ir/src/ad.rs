@@ -487,6 +487,26 @@ fn vjp(
             parts
         }
         Op::Solve => crate::ad_linalg::solve(g, id, args[0], ga, wants(0))?,
+        Op::EntropicOt { reg } => {
+            let reg = f64::from_bits(*reg);
+            let mut parts = Vec::with_capacity(3);
+            for k in 0..3u8 {
+                parts.push(if wants(k as usize) {
+                    let d = g.entropic_ot_grad(args[0], args[1], args[2], reg, k)?;
+                    let s = g.shape(d).to_vec();
+                    let gb = g.broadcast(ga, &s)?;
+                    Some(g.binary(BinaryOp::Mul, gb, d)?)
+                } else {
+                    None
+                });
+            }
+            parts
+        }
+        Op::EntropicOtGrad { .. } => {
+            return Err(IrError::Invalid(
+                "second derivatives through ot.entropic_cost are not supported".into(),
+            ));
+        }
         Op::LogDet => vec![Some(crate::ad_linalg::logdet(g, args[0], ga)?)],
         Op::Cholesky => vec![Some(crate::ad_linalg::cholesky(g, id, ga)?)],
         Op::SparseMatVec { ncols, transpose } => {

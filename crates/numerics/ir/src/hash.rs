@@ -118,6 +118,15 @@ fn put_op(h: &mut blake3::Hasher, op: &Op) {
             put_u64(h, *a as u64);
         }
         Op::Solve => put_str(h, "solve"),
+        Op::EntropicOt { reg } => {
+            put_str(h, "entropic_ot");
+            put_u64(h, *reg);
+        }
+        Op::EntropicOtGrad { reg, wrt } => {
+            put_str(h, "entropic_ot_grad");
+            put_u64(h, *reg);
+            put_u64(h, u64::from(*wrt));
+        }
         Op::LogDet => put_str(h, "logdet"),
         Op::Cholesky => put_str(h, "cholesky"),
         Op::SparseMatVec { ncols, transpose } => {

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod hash;
 pub mod interp;
 mod interp_linalg;
+mod interp_ot;
 pub mod print;
 mod rewrite;
 pub mod simplify;

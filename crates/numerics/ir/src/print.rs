@@ -185,6 +185,11 @@ fn op_text(f: &Function, node: &Node, args: &str) -> String {
         }
         Op::Concat(a) => with(format!("concat axis={a}")),
         Op::Solve => with("solve".to_string()),
+        Op::EntropicOt { reg } => with(format!("entropic_ot reg={:?}", f64::from_bits(*reg))),
+        Op::EntropicOtGrad { reg, wrt } => with(format!(
+            "entropic_ot_grad reg={:?} wrt={wrt}",
+            f64::from_bits(*reg)
+        )),
         Op::LogDet => with("logdet".to_string()),
         Op::Cholesky => with("cholesky".to_string()),
         Op::SparseMatVec { ncols, transpose } => {

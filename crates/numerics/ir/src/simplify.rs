@@ -286,6 +286,14 @@ pub(crate) fn rebuild(
             want(2)?;
             dst.solve(args[0], args[1])
         }
+        Op::EntropicOt { reg } => {
+            want(3)?;
+            dst.entropic_ot(args[0], args[1], args[2], f64::from_bits(*reg))
+        }
+        Op::EntropicOtGrad { reg, wrt } => {
+            want(3)?;
+            dst.entropic_ot_grad(args[0], args[1], args[2], f64::from_bits(*reg), *wrt)
+        }
         Op::LogDet => {
             want(1)?;
             dst.logdet(args[0])

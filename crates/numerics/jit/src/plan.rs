@@ -139,7 +139,12 @@ pub(crate) fn class(op: &Op) -> Class {
             Class::Root
         }
         // Never planned: `validate` refuses them (and `plan` too).
-        Op::Solve | Op::LogDet | Op::Cholesky | Op::SparseMatVec { .. } => Class::Root,
+        Op::Solve
+        | Op::LogDet
+        | Op::Cholesky
+        | Op::SparseMatVec { .. }
+        | Op::EntropicOt { .. }
+        | Op::EntropicOtGrad { .. } => Class::Root,
     }
 }
 
@@ -207,7 +212,12 @@ pub(crate) fn plan(f: &Function) -> Result<Plan, JitError> {
     for (i, node) in f.graph.nodes().iter().enumerate() {
         let linalg = matches!(
             node.op,
-            Op::Solve | Op::LogDet | Op::Cholesky | Op::SparseMatVec { .. }
+            Op::Solve
+                | Op::LogDet
+                | Op::Cholesky
+                | Op::SparseMatVec { .. }
+                | Op::EntropicOt { .. }
+                | Op::EntropicOtGrad { .. }
         );
         if live[i] && (numel(&node.shape) > LIMIT || linalg) {
             return Err(JitError::Unsupported(node.op.clone()));

@@ -136,7 +136,12 @@ pub(crate) fn validate(f: &Function) -> Result<(), JitError> {
             // Linear algebra (dense, and the sparse product) is not compiled: the
             // caller runs the function on the interpreter (counted as a fallback by
             // `engines.rs`).
-            Op::Solve | Op::LogDet | Op::Cholesky | Op::SparseMatVec { .. } => {
+            Op::Solve
+            | Op::LogDet
+            | Op::Cholesky
+            | Op::SparseMatVec { .. }
+            | Op::EntropicOt { .. }
+            | Op::EntropicOtGrad { .. } => {
                 return Err(JitError::Unsupported(node.op.clone()));
             }
         };

@@ -9,6 +9,7 @@ mod linalg;
 pub(crate) use linalg::{error as linalg_error, sparse_matmul};
 mod math;
 mod numeric;
+mod ot;
 mod rules;
 pub mod traced;
 
@@ -73,6 +74,7 @@ impl Builtins {
             values.push((entry.0.into(), builtin(entry)));
         }
         values.push(("linalg".into(), namespace("linalg", linalg::namespace())));
+        values.push(("ot".into(), namespace("ot", ot::TABLE.iter())));
         for (name, v) in [
             ("pi", std::f64::consts::PI),
             ("inf", f64::INFINITY),

@@ -141,7 +141,14 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
         })(),
         "linalg.logdet" => composite(interp, args, |g, x| g.logdet(x)),
         "linalg.cholesky" => composite(interp, args, |g, x| g.cholesky(x)),
-        other if other.starts_with("linalg.") => {
+        "ot.entropic_cost" => (|| {
+            let reg = args.float(3)?;
+            let a = interp.lift(args.value(0), args.span(0))?;
+            let b = interp.lift(args.value(1), args.span(1))?;
+            let m = interp.lift(args.value(2), args.span(2))?;
+            interp.build(args.span, |g| g.entropic_ot(a, b, m, reg))
+        })(),
+        other if other.starts_with("linalg.") || other.starts_with("ot.") => {
             Err(not_traceable(&format!("`{name}`"), args.span))
         }
         "transpose" => composite(interp, args, |g, x| Ok(g.transpose(x))),

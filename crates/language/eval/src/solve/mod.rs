@@ -171,12 +171,16 @@ fn structure(problem: &TracedProblem) -> Structure {
     }
 }
 
-/// Chooses the method through the registry: the given one (its parameters
-/// checked, the problem's structure accepted), or `auto`'s choice (§5).
-fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalResult<Plan> {
+/// The given method through the registry (its parameters checked, the problem's
+/// structure accepted); `None` for `auto`, whose choice probes the model (§5).
+fn given_plan(
+    solver: Option<&SymObj>,
+    problem: &TracedProblem,
+    span: Span,
+) -> EvalResult<Option<Plan>> {
     let s = structure(problem);
     let Some(solver) = solver.filter(|s| &**s.name() != "auto") else {
-        return Ok(Plan::auto(&s));
+        return Ok(None);
     };
     let Some(method) = registry::lookup(solver.name()) else {
         return Err(err_label(
@@ -198,7 +202,7 @@ fn plan(solver: Option<&SymObj>, problem: &TracedProblem, span: Span) -> EvalRes
         return Err(Box::new(d));
     }
     let params = params_of(solver, method.signature(), span)?;
-    Ok(Plan::given(method, params))
+    Ok(Some(Plan::given(method, params)))
 }
 
 pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
@@ -223,9 +227,26 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     let traced = interp.trace_problem(&problem, args.span(0))?;
-    let plan = plan(solver.as_deref(), &traced, args.span(1))?;
-    let mut model = ProblemModel::new(traced, &mut interp.engines, plan.method.runs_many())
+    let given = given_plan(solver.as_deref(), &traced, args.span(1))?;
+    let structure = structure(&traced);
+    // `auto`'s candidates all evaluate often; a recognised structure may not.
+    let runs_many = given.as_ref().is_none_or(|p| p.method.runs_many());
+    let mut model = ProblemModel::new(traced, &mut interp.engines, runs_many)
         .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
+    let (x0, lower, upper) = model.start_and_bounds();
+    let bounds = Bounds { lower, upper };
+    // The model borrows the engines for the solve; `Lent` gives them back on every path.
+    model.engines = std::mem::take(&mut interp.engines);
+    model.progress = interp.progress.take();
+    let lent = Lent {
+        interp,
+        model: &mut model,
+    };
+    let (interp, model) = (&mut *lent.interp, &mut *lent.model);
+    let plan = match given {
+        Some(plan) => plan,
+        None => Plan::auto(&structure, model, &bounds),
+    };
     let mut opts = Options::default();
     if let Some(steps) = args.opt_int(2)? {
         opts.max_iters = usize::try_from(steps).map_err(|_| {
@@ -246,16 +267,6 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     };
     opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
     opts.timeout = solve_timeout(interp, &args)?;
-    let (x0, lower, upper) = model.start_and_bounds();
-    // The model borrows the engines for the solve; `Lent` gives them back on every path.
-    model.engines = std::mem::take(&mut interp.engines);
-    model.progress = interp.progress.take();
-    let lent = Lent {
-        interp,
-        model: &mut model,
-    };
-    let (interp, model) = (&mut *lent.interp, &mut *lent.model);
-    let bounds = Bounds { lower, upper };
     let result = match plan.run(model, &x0, &bounds, &opts) {
         Outcome::Point(r) => r,
         Outcome::Front(r) => {

@@ -385,6 +385,10 @@ impl optl_solvers::Nlp for ProblemModel {
         self.n
     }
 
+    fn var_shapes(&self) -> Vec<Vec<usize>> {
+        self.problem.vars.iter().map(|v| v.shape.clone()).collect()
+    }
+
     fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
         let Some(f) = self.value_grad.clone() else {
             if let Some(g) = grad {

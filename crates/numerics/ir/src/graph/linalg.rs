@@ -61,6 +61,56 @@ impl Graph {
         Ok(self.build(op, &[indptr, indices, values, x], &[out]))
     }
 
+    /// The entropic OT objective between `a` `[n]` and `b` `[m]` for costs `m`
+    /// `[n, m]` with regularization `reg > 0` (finite); see [`Op::EntropicOt`].
+    pub fn entropic_ot(&mut self, a: NodeId, b: NodeId, m: NodeId, reg: f64) -> IrResult<NodeId> {
+        let reg = self.ot_args(a, b, m, reg)?;
+        Ok(self.build(Op::EntropicOt { reg }, &[a, b, m], &[]))
+    }
+
+    /// The gradient of [`Graph::entropic_ot`] with respect to argument `wrt`
+    /// (0, 1 or 2), of that argument's shape.
+    pub fn entropic_ot_grad(
+        &mut self,
+        a: NodeId,
+        b: NodeId,
+        m: NodeId,
+        reg: f64,
+        wrt: u8,
+    ) -> IrResult<NodeId> {
+        let bits = self.ot_args(a, b, m, reg)?;
+        let shape = match wrt {
+            0 => self.shape(a).to_vec(),
+            1 => self.shape(b).to_vec(),
+            2 => self.shape(m).to_vec(),
+            _ => {
+                return Err(IrError::Invalid(format!(
+                    "entropic_ot_grad: no argument {wrt}"
+                )));
+            }
+        };
+        Ok(self.build(Op::EntropicOtGrad { reg: bits, wrt }, &[a, b, m], &shape))
+    }
+
+    /// Checks the shapes `[n]`, `[m]`, `[n, m]` and `reg`; gives `reg`'s bits.
+    fn ot_args(&self, a: NodeId, b: NodeId, m: NodeId, reg: f64) -> IrResult<u64> {
+        let (sa, sb, sm) = (self.shape(a), self.shape(b), self.shape(m));
+        if sa.len() != 1 || sb.len() != 1 || sm != [sa[0], sb[0]] {
+            return Err(IrError::Shape(format!(
+                "entropic_ot: a {}, b {} and M {} do not fit (a is [n], b is [m], M is [n, m])",
+                shape_text(sa),
+                shape_text(sb),
+                shape_text(sm)
+            )));
+        }
+        if !(reg > 0.0 && reg.is_finite()) {
+            return Err(IrError::Invalid(format!(
+                "entropic_ot: reg must be positive and finite, got {reg}"
+            )));
+        }
+        Ok(reg.to_bits())
+    }
+
     /// `log det a` of a square matrix `a` (shape `[]`).
     pub fn logdet(&mut self, a: NodeId) -> IrResult<NodeId> {
         self.square_arg("logdet", a)?;

@@ -195,6 +195,19 @@ pub enum Op {
     /// three constants (`[m + 1]`, `[nnz]` and `[nnz]`, integers stored as `f64`)
     /// and `x` `[ncols]` (`[m]` for the transpose); the result is `[m]` (`[ncols]`).
     /// Sums run in storage order (see `sparse.rs`).
+    /// The entropic optimal-transport objective `⟨P, M⟩ + reg Σ P (log P − 1)` at
+    /// the optimal plan between histograms `a` `[n]` and `b` `[m]` for costs `M`
+    /// `[n, m]` (args `[a, b, M]`, result `[]`); `reg` as its bits.
+    EntropicOt {
+        reg: u64,
+    },
+    /// The gradient of [`Op::EntropicOt`] with respect to argument `wrt` (0: `a`,
+    /// the centred potential `f`; 1: `b`, `g`; 2: `M`, the plan), of that
+    /// argument's shape. Not differentiable again.
+    EntropicOtGrad {
+        reg: u64,
+        wrt: u8,
+    },
     SparseMatVec {
         ncols: usize,
         transpose: bool,
