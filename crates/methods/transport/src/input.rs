@@ -58,15 +58,30 @@ pub(crate) fn check_entries(op: &'static str, what: &str, x: &[f64]) -> Result<(
     }
 }
 
-/// Checks the shapes, entries, `reg` and options (`b` is called `b_name` in
-/// messages); returns `(n, m)`.
+/// Checks the shapes, entries, `reg`, options and masses of a balanced problem
+/// (`b` is called `b_name` in messages); returns `(n, m)`.
 pub(crate) fn check_problem(
+    op: &'static str,
+    a: &[f64],
+    b: (&[f64], &str),
+    m: &[f64],
+    reg: f64,
+    opts: &Options,
+) -> Result<(usize, usize)> {
+    let shape = check_inputs(op, a, b, m, reg)?;
+    check_options(op, opts)?;
+    check_mass(op, a.iter().sum(), b.0.iter().sum())?;
+    Ok(shape)
+}
+
+/// Checks the shapes, entries and `reg` (`b` is called `b_name` in messages);
+/// returns `(n, m)`.
+pub(crate) fn check_inputs(
     op: &'static str,
     a: &[f64],
     (b, b_name): (&[f64], &str),
     m: &[f64],
     reg: f64,
-    opts: &Options,
 ) -> Result<(usize, usize)> {
     if a.is_empty() {
         return Err(Error::Empty {
@@ -100,8 +115,6 @@ pub(crate) fn check_problem(
     check_entries(op, b_name, b)?;
     check_entries(op, "m", m)?;
     check_reg(op, reg)?;
-    check_options(op, opts)?;
-    check_mass(op, a.iter().sum(), b.iter().sum())?;
     Ok((n, k))
 }
 
@@ -159,9 +172,14 @@ pub(crate) struct Reduced {
 }
 
 impl Reduced {
+    /// The balanced reduction: `b` rescaled to `sum(a)`.
     pub(crate) fn new(a: &[f64], b: &[f64], m: &[f64]) -> Reduced {
         let (sa, sb): (f64, f64) = (a.iter().sum(), b.iter().sum());
-        let scale = if sa == sb { 1.0 } else { sa / sb };
+        Reduced::scaled(a, b, m, if sa == sb { 1.0 } else { sa / sb })
+    }
+
+    /// The positive weights only, `b` multiplied by `scale`.
+    pub(crate) fn scaled(a: &[f64], b: &[f64], m: &[f64], scale: f64) -> Reduced {
         let keep = |x: &[f64]| -> Option<Vec<usize>> {
             if x.iter().all(|&t| t > 0.0) {
                 None
@@ -201,9 +219,22 @@ impl Reduced {
 
     /// The solution of the reduced problem in the original `n × k` indices.
     pub(crate) fn expand(&self, t: Transport, n: usize, k: usize) -> Transport {
+        let (plan, f, g) = self.expand_parts((t.plan, t.f, t.g), n, k);
+        Transport { plan, f, g, ..t }
+    }
+
+    /// A reduced plan and potentials `(plan, f, g)` in the original `n × k`
+    /// indices: zero plan entries and potentials `−∞` where a weight is zero.
+    pub(crate) fn expand_parts(
+        &self,
+        reduced: (Vec<f64>, Vec<f64>, Vec<f64>),
+        n: usize,
+        k: usize,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         if self.rows.is_none() && self.cols.is_none() {
-            return t;
+            return reduced;
         }
+        let (rplan, rf, rg) = reduced;
         let all_rows: Vec<usize> = self.rows.clone().unwrap_or_else(|| (0..n).collect());
         let all_cols: Vec<usize> = self.cols.clone().unwrap_or_else(|| (0..k).collect());
         let mut plan = vec![0.0; n * k];
@@ -211,14 +242,14 @@ impl Reduced {
         let mut g = vec![f64::NEG_INFINITY; k];
         let rk = all_cols.len();
         for (ri, &i) in all_rows.iter().enumerate() {
-            f[i] = t.f[ri];
+            f[i] = rf[ri];
             for (rj, &j) in all_cols.iter().enumerate() {
-                plan[i * k + j] = t.plan[ri * rk + rj];
+                plan[i * k + j] = rplan[ri * rk + rj];
             }
         }
         for (rj, &j) in all_cols.iter().enumerate() {
-            g[j] = t.g[rj];
+            g[j] = rg[rj];
         }
-        Transport { plan, f, g, ..t }
+        (plan, f, g)
     }
 }

@@ -8,6 +8,8 @@
 //!   `Pᵀ 1 = b`, with three [`Method`]s: Sinkhorn–Knopp scaling, log-domain
 //!   (stable for any `reg`) and Sinkhorn–Newton–Sparse.
 //! - [`sinkhorn_batch`]: one `a` against many `b`.
+//! - [`sinkhorn_unbalanced`]: the marginals relaxed by KL penalties (measures of
+//!   any masses), on the same kernel; [`sinkhorn_unbalanced_batch`].
 //!
 //! The result ([`Transport`]) carries the plan, its cost `⟨P, M⟩` (POT's
 //! `sinkhorn2`), the entropic objective and the dual potentials `(f, g)`, which
@@ -27,10 +29,14 @@ mod kernel;
 mod newton;
 mod solve;
 mod sparse;
+mod unbalanced;
 
 pub use dist::{Metric, dist};
 pub use error::{Error, Result};
 pub use solve::{sinkhorn, sinkhorn_batch};
+pub use unbalanced::{
+    Unbalanced, UnbalancedOptions, sinkhorn_unbalanced, sinkhorn_unbalanced_batch,
+};
 
 /// The algorithm of [`sinkhorn`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

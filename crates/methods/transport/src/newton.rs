@@ -34,7 +34,7 @@ use std::cell::RefCell;
 
 use optl_linalg::{MatrixFree, Precond, Status as CgStatus, cg};
 
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, Target};
 use crate::solve::{Problem, Run, passes, sinkhorn_loop, start};
 use crate::sparse::Sparse;
 use crate::{Norm, Options};
@@ -128,11 +128,11 @@ fn newton_phase(kern: &mut Kernel, p: &Problem<'_>, opts: &Options, run: &mut Ru
         if k >= 2 && newton_step(kern, p) {
             run.iters += 1;
             run.newton_steps += 1;
-            kern.row_pass(Some(p.a));
+            kern.row_pass(Some(Target::exact(p.a)));
             if !kern.u_ok() {
                 run.switched |= !kern.log;
                 kern.g_into(&mut pot_g);
-                kern.absorb_rows(p.m, p.a, &pot_g);
+                kern.absorb_rows(p.m, Target::exact(p.a), &pot_g);
             }
         } else {
             let budget = FALLBACK_ITERS.min(opts.max_iters - run.iters);

@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 use crate::input::{Reduced, check_problem};
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, Target};
 use crate::newton;
 use crate::{Method, Norm, Options, Status, Transport};
 
@@ -56,12 +56,12 @@ pub(crate) fn sinkhorn_loop(
 ) -> bool {
     let mut pot = vec![0.0; p.a.len().max(p.b.len())];
     for it in 0..budget {
-        kern.row_pass(Some(p.a));
+        kern.row_pass(Some(Target::exact(p.a)));
         if !kern.u_ok() {
             run.switched |= !kern.log;
             let g = &mut pot[..p.b.len()];
             kern.g_into(g);
-            kern.absorb_rows(p.m, p.a, g);
+            kern.absorb_rows(p.m, Target::exact(p.a), g);
         }
         run.iters += 1;
         if it % check_every == 0 {
@@ -71,12 +71,12 @@ pub(crate) fn sinkhorn_loop(
                 return true;
             }
         }
-        kern.update_v(p.b);
+        kern.update_v(Target::exact(p.b));
         if !kern.v_ok() {
             run.switched |= !kern.log;
             let f = &mut pot[..p.a.len()];
             kern.f_into(f);
-            kern.absorb_cols(p.m, p.b, f);
+            kern.absorb_cols(p.m, Target::exact(p.b), f);
         }
     }
     false
@@ -87,17 +87,17 @@ pub(crate) fn start(p: &Problem<'_>, log: bool, run: &mut Run) -> Kernel {
     let (n, k) = (p.a.len(), p.b.len());
     let mut kern = Kernel::new(n, k, p.reg);
     if log {
-        kern.absorb_cols(p.m, p.b, &vec![0.0; n]);
+        kern.absorb_cols(p.m, Target::exact(p.b), &vec![0.0; n]);
         return kern;
     }
     kern.u.fill(1.0 / n as f64);
     kern.form_scaling(p.m);
-    kern.update_v(p.b);
+    kern.update_v(Target::exact(p.b));
     if !kern.v_ok() {
         run.switched = true;
         let mut f = vec![0.0; n];
         kern.f_into(&mut f);
-        kern.absorb_cols(p.m, p.b, &f);
+        kern.absorb_cols(p.m, Target::exact(p.b), &f);
     }
     kern
 }

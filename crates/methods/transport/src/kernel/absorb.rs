@@ -8,7 +8,7 @@
 //! `f_i = reg ln a_i − reg LSE_j((g_j − M_ij) / reg)` and [`Kernel::absorb_cols`]
 //! its transpose. After either, `K̃` is the plan itself and `u = v = 1`.
 
-use super::{Kernel, combine, exp, run_blocks};
+use super::{Kernel, Target, combine, exp, run_blocks};
 
 /// `absorb_cols` leaves column scalings in `[1/S, S]` in `v` instead of
 /// rescaling the kernel.
@@ -24,9 +24,10 @@ pub(crate) struct Dense {
 
 impl Kernel {
     /// Log mode, exact row update from the column potentials `g`: afterwards
-    /// `K̃ = P(f, g)` with `f` the exact update (row sums `a`), `f̄ = f`, `ḡ = g`,
-    /// `u = v = 1`, `s` the row sums and `w` the column sums.
-    pub(crate) fn absorb_rows(&mut self, cost: &[f64], a: &[f64], g: &[f64]) {
+    /// `K̃ = P(f, g)` with `f` the exact update of [`Target`] (row sums `a` when
+    /// exact), `f̄ = f`, `ḡ = g`, `u = v = 1`, `s` the row sums and `w` the
+    /// column sums.
+    pub(crate) fn absorb_rows(&mut self, cost: &[f64], a: Target<'_>, g: &[f64]) {
         let (m, reg) = (self.m, self.reg);
         self.alloc();
         run_blocks(
@@ -49,14 +50,14 @@ impl Kernel {
                         *kij = exp((gj - mij) / reg - xmax);
                         sum += *kij;
                     }
-                    let scale = a[i] / sum;
+                    let scale = a.scaling(i, sum, -reg * xmax, reg);
                     let mut rsum = 0.0;
                     for (kij, pj) in row.iter_mut().zip(blk.part.iter_mut()) {
                         *kij *= scale;
                         rsum += *kij;
                         *pj += *kij;
                     }
-                    blk.x[t] = reg * (a[i].ln() - xmax - sum.ln());
+                    blk.x[t] = reg * (a.w[i].ln() - a.fi * (xmax + sum.ln()));
                     blk.y[t] = rsum;
                 }
             },
@@ -69,9 +70,10 @@ impl Kernel {
     }
 
     /// Log mode, exact column update from the row potentials `f`: afterwards
-    /// `P(f, g) = K̃ diag(v)` with `g` the exact update (column sums `b`),
-    /// `f̄ = f`, `u = 1`, `w = K̃ᵀ 1` (`s` is not set: a row update follows).
-    pub(crate) fn absorb_cols(&mut self, cost: &[f64], b: &[f64], f: &[f64]) {
+    /// `P(f, g) = K̃ diag(v)` with `g` the exact update of [`Target`] (column
+    /// sums `b` when exact), `f̄ = f`, `u = 1`, `w = K̃ᵀ 1` (`s` is not set: a row
+    /// update follows).
+    pub(crate) fn absorb_cols(&mut self, cost: &[f64], b: Target<'_>, f: &[f64]) {
         let (m, reg) = (self.m, self.reg);
         self.alloc();
         // Column maxima of (f_i − M_ij) / reg.
@@ -121,23 +123,22 @@ impl Kernel {
         self.log = true;
         // v = b / (column sums) when in range (then ḡ = −reg · max), else the
         // columns are scaled to b in place (then v = 1).
-        let in_range = self
-            .w
-            .iter()
-            .zip(b)
-            .all(|(s, bj)| (1.0 / ABSORB_SCALE..=ABSORB_SCALE).contains(&(bj / s)));
+        let in_range = self.w.iter().enumerate().all(|(j, &s)| {
+            (1.0 / ABSORB_SCALE..=ABSORB_SCALE).contains(&b.scaling(j, s, -reg * cmax[j], reg))
+        });
         if in_range {
-            for (((gj, vj), s), bj) in cmax.iter_mut().zip(&mut self.v).zip(&self.w).zip(b) {
+            for (j, ((gj, vj), &s)) in cmax.iter_mut().zip(&mut self.v).zip(&self.w).enumerate() {
                 *gj *= -reg;
-                *vj = bj / s;
+                *vj = b.scaling(j, s, *gj, reg);
             }
             self.gbar = cmax;
             return;
         }
-        for ((wj, bj), cj) in self.w.iter_mut().zip(b).zip(cmax.iter_mut()) {
+        for (j, (wj, cj)) in self.w.iter_mut().zip(cmax.iter_mut()).enumerate() {
             let sum = *wj;
-            *cj = reg * (bj.ln() - *cj - sum.ln());
-            *wj = bj / sum;
+            let scale = b.scaling(j, sum, -reg * *cj, reg);
+            *cj = reg * (b.w[j].ln() - b.fi * (*cj + sum.ln()));
+            *wj = scale;
         }
         self.gbar = cmax;
         let scale = &self.w;

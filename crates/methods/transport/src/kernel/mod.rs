@@ -42,6 +42,37 @@ const MAX_BLOCKS: usize = 32;
 /// From this many entries the passes run on the rayon pool.
 const PARALLEL_ENTRIES: usize = 1 << 16;
 
+/// The marginal a half-iteration fits: the weights `w` and the exponent `fi` of
+/// the update. A balanced marginal (`fi = 1`) is met exactly: `f_i = reg ln w_i −
+/// reg LSE_j((g_j − M_ij) / reg)`; a KL-relaxed one (unbalanced transport,
+/// `fi = reg_m / (reg_m + reg)`) takes the step `fi` of the way in the log domain:
+/// `f_i = reg ln w_i − fi · reg LSE_j((g_j − M_ij) / reg)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub w: &'a [f64],
+    pub fi: f64,
+}
+
+impl<'a> Target<'a> {
+    /// A marginal met exactly.
+    pub(crate) fn exact(w: &'a [f64]) -> Target<'a> {
+        Target { w, fi: 1.0 }
+    }
+
+    /// The scaling of entry `i` given the kernel sum `sum = Σ_j K̃_ij v_j` and
+    /// the entry's reference potential `bar`: `w_i / sum` when exact, else
+    /// `exp(ln w_i − (1 − fi) bar / reg − fi ln sum)` (the same update with the
+    /// reference taken out).
+    #[inline]
+    pub(crate) fn scaling(&self, i: usize, sum: f64, bar: f64, reg: f64) -> f64 {
+        if self.fi == 1.0 {
+            self.w[i] / sum
+        } else {
+            (self.w[i].ln() - (1.0 - self.fi) * bar / reg - self.fi * sum.ln()).exp()
+        }
+    }
+}
+
 /// A fixed partition of the rows into blocks.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Blocks {
@@ -251,10 +282,12 @@ impl Kernel {
     }
 
     /// The fused pass of one Sinkhorn half-iteration: `s = K̃ v`, then (when `a`
-    /// is given) `u = a / s`, and `w = K̃ᵀ u`, reading `K̃` once.
-    pub(crate) fn row_pass(&mut self, a: Option<&[f64]>) {
-        let m = self.m;
+    /// is given) `u` fitted to it (`u = a / s` when exact), and `w = K̃ᵀ u`,
+    /// reading `K̃` once.
+    pub(crate) fn row_pass(&mut self, a: Option<Target<'_>>) {
+        let (m, reg) = (self.m, self.reg);
         let v = &self.v;
+        let fbar = &self.fbar;
         run_blocks(
             self.blocks,
             m,
@@ -277,7 +310,8 @@ impl Kernel {
                     for t in 0..4 {
                         blk.y[i + t] = s4[t];
                         if let Some(a) = a {
-                            blk.x[i + t] = a[r0 + i + t] / s4[t];
+                            let r = r0 + i + t;
+                            blk.x[i + t] = a.scaling(r, s4[t], fbar[r], reg);
                         }
                         w4[t] = blk.x[i + t];
                     }
@@ -288,7 +322,8 @@ impl Kernel {
                     let si = dot(row, v);
                     blk.y[i] = si;
                     if let Some(a) = a {
-                        blk.x[i] = a[r0 + i] / si;
+                        let r = r0 + i;
+                        blk.x[i] = a.scaling(r, si, fbar[r], reg);
                     }
                     axpy(blk.x[i], row, blk.part);
                     i += 1;
@@ -298,10 +333,11 @@ impl Kernel {
         combine(self.blocks, &self.part, &mut self.w, false);
     }
 
-    /// `v = b / w` (the column half-iteration after a pass).
-    pub(crate) fn update_v(&mut self, b: &[f64]) {
-        for ((vj, bj), wj) in self.v.iter_mut().zip(b).zip(&self.w) {
-            *vj = bj / wj;
+    /// `v` fitted to `b` (`v = b / w` when exact): the column half-iteration
+    /// after a pass.
+    pub(crate) fn update_v(&mut self, b: Target<'_>) {
+        for (j, (vj, wj)) in self.v.iter_mut().zip(&self.w).enumerate() {
+            *vj = b.scaling(j, *wj, self.gbar[j], self.reg);
         }
     }
 

@@ -12,6 +12,8 @@ use optl_syntax::span::Span;
 use optl_transport::{Error, Method, Metric, Options, Transport};
 use std::rc::Rc;
 
+mod unbalanced;
+
 /// The members of the `ot` namespace, named `ot.<member>`.
 pub(in crate::builtins) const TABLE: &[Entry] = &[
     (
@@ -31,6 +33,18 @@ pub(in crate::builtins) const TABLE: &[Entry] = &[
         "a, b, M, reg, method?, tol?, max_iters?",
         sinkhorn2,
         "The transport cost ⟨P, M⟩ of ot.sinkhorn's plan (a Float, or a tensor for a batch of histograms b).",
+    ),
+    (
+        "ot.sinkhorn_unbalanced",
+        "a, b, M, reg, reg_m, method?, tol?, max_iters?",
+        unbalanced::sinkhorn_unbalanced,
+        "Unbalanced entropic transport, the marginals relaxed by KL penalties reg_m (a number, or [reg_m_a, reg_m_b]; inf is a hard marginal): the record {plan, cost, objective, potentials: {f, g}, mass, iters, err, status, method, switched_to_log}; method \"scaling\" (default) or \"log\"; tol on the change of the potentials / reg (default 1e-9); batches of b as ot.sinkhorn.",
+    ),
+    (
+        "ot.sinkhorn_unbalanced2",
+        "a, b, M, reg, reg_m, method?, tol?, max_iters?",
+        unbalanced::sinkhorn_unbalanced2,
+        "The transport cost ⟨P, M⟩ of ot.sinkhorn_unbalanced's plan (a Float, or a tensor for a batch).",
     ),
     (
         "ot.entropic_cost",
@@ -115,7 +129,9 @@ struct Inputs {
     options: Options,
 }
 
-fn inputs(interp: &Interp, args: &Args, with_options: bool) -> EvalResult<Inputs> {
+/// The inputs of an `ot` call, options read from argument `options_at` on
+/// (method, tol, max_iters) when given.
+fn inputs(interp: &Interp, args: &Args, options_at: Option<usize>) -> EvalResult<Inputs> {
     let a = args.tensor(0, interp)?;
     let b = args.tensor(1, interp)?;
     let m = args.tensor(2, interp)?;
@@ -147,9 +163,9 @@ fn inputs(interp: &Interp, args: &Args, with_options: bool) -> EvalResult<Inputs
         vec![flat]
     };
     let mut options = Options::default();
-    if with_options {
-        if args.has(4) {
-            options.method = match &*args.str(4)? {
+    if let Some(at) = options_at {
+        if args.has(at) {
+            options.method = match &*args.str(at)? {
                 "scaling" => Method::Scaling,
                 "log" => Method::Log,
                 "newton_sparse" => Method::NewtonSparse,
@@ -158,7 +174,7 @@ fn inputs(interp: &Interp, args: &Args, with_options: bool) -> EvalResult<Inputs
                         (*err_label(
                             codes::INVALID_ARGUMENT,
                             format!("unknown method \"{other}\""),
-                            args.span(4),
+                            args.span(at),
                             "not a Sinkhorn method",
                         ))
                         .hint("method is \"scaling\", \"log\" or \"newton_sparse\""),
@@ -166,8 +182,8 @@ fn inputs(interp: &Interp, args: &Args, with_options: bool) -> EvalResult<Inputs
                 }
             };
         }
-        options.tol = args.opt_float(5, options.tol)?;
-        options.max_iters = args.opt_positive(6, options.max_iters)?;
+        options.tol = args.opt_float(at + 1, options.tol)?;
+        options.max_iters = args.opt_positive(at + 2, options.max_iters)?;
     }
     Ok(Inputs {
         a: a.iter().copied().collect(),
@@ -201,13 +217,17 @@ fn method_name(m: Method) -> &'static str {
     }
 }
 
-fn transport_record(t: Transport, n: usize, m: usize) -> Value {
-    let plan = crate::tensor::from_vec(&[n, m], t.plan).expect("the plan is n by m");
-    let status = match t.status {
+fn status_name(s: optl_transport::Status) -> &'static str {
+    match s {
         optl_transport::Status::Converged => "converged",
         optl_transport::Status::MaxIters => "max_iters",
         optl_transport::Status::Diverged => "diverged",
-    };
+    }
+}
+
+fn transport_record(t: Transport, n: usize, m: usize) -> Value {
+    let plan = crate::tensor::from_vec(&[n, m], t.plan).expect("the plan is n by m");
+    let status = status_name(t.status);
     record(vec![
         ("plan", Value::tensor(plan)),
         ("cost", Value::Float(t.cost)),
@@ -225,7 +245,7 @@ fn transport_record(t: Transport, n: usize, m: usize) -> Value {
 }
 
 fn sinkhorn(interp: &mut Interp, args: Args) -> EvalResult<Value> {
-    let p = inputs(interp, &args, true)?;
+    let p = inputs(interp, &args, Some(4))?;
     let (n, m) = (p.a.len(), p.bs[0].len());
     let mut out: Vec<Value> = solve_all(&p, args.span)?
         .into_iter()
@@ -239,7 +259,7 @@ fn sinkhorn(interp: &mut Interp, args: Args) -> EvalResult<Value> {
 }
 
 fn sinkhorn2(interp: &mut Interp, args: Args) -> EvalResult<Value> {
-    let p = inputs(interp, &args, true)?;
+    let p = inputs(interp, &args, Some(4))?;
     let costs: Vec<f64> = solve_all(&p, args.span)?.iter().map(|t| t.cost).collect();
     Ok(if p.batched {
         vector(costs)
@@ -249,7 +269,7 @@ fn sinkhorn2(interp: &mut Interp, args: Args) -> EvalResult<Value> {
 }
 
 fn entropic_cost(interp: &mut Interp, args: Args) -> EvalResult<Value> {
-    let p = inputs(interp, &args, false)?;
+    let p = inputs(interp, &args, None)?;
     if p.batched {
         return Err(err_label(
             codes::SHAPE_MISMATCH,
