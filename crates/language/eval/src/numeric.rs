@@ -336,21 +336,45 @@ impl Interp {
                     let is_max = matches!(s.kind, StmtKind::Maximize(_));
                     let v = self.eval(e, &scope)?;
                     let node = self.lift(&v, e.span)?;
-                    let node = self.build(e.span, |g| {
-                        if !g.shape(node).is_empty() {
-                            return Err(optl_ir::IrError::Shape(format!(
-                                "an objective must be a scalar, this one has shape {}",
-                                optl_ir::graph::shape_text(g.shape(node))
-                            )));
+                    // A vector is one objective per entry, in order.
+                    let count = match self.active(e.span)?.graph.shape(node) {
+                        [] => None,
+                        [k] if *k > 0 => Some(*k),
+                        other => {
+                            return Err(err_label(
+                                codes::SHAPE_MISMATCH,
+                                format!(
+                                    "an objective must be a scalar or a vector of objectives, this one has shape {}",
+                                    optl_ir::graph::shape_text(other)
+                                ),
+                                e.span,
+                                "not a scalar or a vector",
+                            ));
                         }
-                        Ok(if is_max {
-                            g.unary(optl_ir::UnaryOp::Neg, node)
-                        } else {
-                            node
-                        })
-                    })?;
-                    objectives.push(self.lift(&node, e.span)?);
-                    maximize.push(is_max);
+                    };
+                    for i in 0..count.unwrap_or(1) {
+                        let part = self.build(e.span, |g| {
+                            let entry = match count {
+                                None => node,
+                                Some(_) => {
+                                    let one = optl_ir::graph::AxisSlice {
+                                        start: i,
+                                        step: 1,
+                                        len: 1,
+                                    };
+                                    let s = g.slice(node, vec![one])?;
+                                    g.reshape(s, &[])?
+                                }
+                            };
+                            Ok(if is_max {
+                                g.unary(optl_ir::UnaryOp::Neg, entry)
+                            } else {
+                                entry
+                            })
+                        })?;
+                        objectives.push(self.lift(&part, e.span)?);
+                        maximize.push(is_max);
+                    }
                 }
                 StmtKind::SubjectTo(e) => {
                     let ExprKind::Binary(

@@ -93,7 +93,7 @@ impl Interp {
         }))
     }
 
-    fn active(&mut self, span: Span) -> EvalResult<&mut Trace> {
+    pub(crate) fn active(&mut self, span: Span) -> EvalResult<&mut Trace> {
         self.traces
             .last_mut()
             .ok_or_else(|| not_traceable("this value (no trace is active)", span))

@@ -10,7 +10,7 @@
 //! (`problem.rs`, shared by all families). The families:
 //!
 //! - [`nlp`]: L-BFGS, Newton-CG, augmented Lagrangian, SQP, Nelder–Mead;
-//! - [`multi`]: NSGA-II with exact hypervolume;
+//! - [`multi`]: NSGA-II, NSGA-III, MOEA/D, HypE; hypervolume, IGD, IGD⁺, GD;
 //! - [`transport`]: entropic optimal transport recognised in a problem, solved by
 //!   Sinkhorn (optl-transport).
 //!
@@ -33,7 +33,11 @@ pub use method::{
     AutoFit, DefaultValue, Domain, Fit, Method, Model, Outcome, Param, ParamValue, Params,
     Signature, Structure,
 };
-pub use multi::{FrontResult, Nsga2, hypervolume};
+pub use multi::{
+    Decomposition, EXACT_HV_MAX_OBJECTIVES, FrontResult, HV_SAMPLES, Hype, Moead, Nsga2, Nsga3,
+    auto_hypervolume, check_reference, das_dennis, gd, hypervolume, hypervolume_mc, igd, igd_plus,
+    lattice_size, nondominated,
+};
 pub use nlp::{AugLag, Lbfgs, LineSearch, LsParams, NelderMead, Newton, SQP_MAX_SIZE, Sqp};
 pub use problem::{
     Bounds, Clock, ConstraintRef, MultiObjective, Nlp, Options, SolveResult, Solver, Status,

@@ -124,6 +124,21 @@ pub trait MultiObjective {
     fn n_obj(&self) -> usize;
     /// Fills `out` (length `n_obj`) with the objective values at `x`. NaN/Inf allowed.
     fn objectives(&mut self, x: &[f64], out: &mut [f64]);
+    /// The objectives of many points at once: `xs` holds the points row-major
+    /// (`n` values each) and `out` receives `n_obj` values per point, in the same
+    /// order. The evolutionary methods evaluate each generation with one call. The
+    /// default calls [`MultiObjective::objectives`] point by point; an
+    /// implementation may split the rows over threads, but the values must not
+    /// depend on how it splits them.
+    fn objectives_batch(&mut self, xs: &[f64], out: &mut [f64]) {
+        let (n, m) = (self.n(), self.n_obj());
+        if n == 0 || m == 0 {
+            return;
+        }
+        for (x, row) in xs.chunks_exact(n).zip(out.chunks_exact_mut(m)) {
+            self.objectives(x, row);
+        }
+    }
     /// Number of equality constraints `c_eq(x) = 0`.
     fn n_eq(&self) -> usize {
         0

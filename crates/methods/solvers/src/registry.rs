@@ -5,7 +5,7 @@
 //! and its methods in [`METHODS`] (and in [`AUTO_ORDER`] if `auto` may pick it).
 
 use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
-use crate::multi::methods::Nsga2Method;
+use crate::multi::methods::{HypeMethod, MoeadMethod, Nsga2Method, Nsga3Method};
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
 use crate::problem::{Bounds, Options, Status};
 use crate::transport::methods::SinkhornMethod;
@@ -19,13 +19,16 @@ pub static METHODS: &[&dyn Method] = &[
     &SqpMethod,
     &NelderMeadMethod,
     &Nsga2Method,
+    &Nsga3Method,
+    &MoeadMethod,
+    &HypeMethod,
     &SinkhornMethod,
 ];
 
 /// The order in which `auto` asks methods whether they fit a problem: the first
 /// whose [`Method::auto_fit`] says yes runs (L-BFGS fits every problem that the
 /// others decline).
-pub static AUTO_ORDER: &[&str] = &["nsga2", "sinkhorn", "sqp", "auglag", "lbfgs"];
+pub static AUTO_ORDER: &[&str] = &["nsga2", "nsga3", "sinkhorn", "sqp", "auglag", "lbfgs"];
 
 /// The method of this constructor name.
 pub fn lookup(name: &str) -> Option<&'static dyn Method> {

@@ -10,6 +10,9 @@ pub(crate) use linalg::{error as linalg_error, sparse_matmul};
 mod math;
 mod numeric;
 mod ot;
+mod pareto;
+
+pub(crate) use pareto::{objective_set, same_objectives};
 mod rules;
 pub mod traced;
 
@@ -67,6 +70,7 @@ impl Builtins {
             .chain(data::TABLE)
             .chain(linalg::TOP)
             .chain(numeric::TABLE)
+            .chain(pareto::TABLE)
             .chain(rules::TABLE)
             .chain(crate::search::TABLE)
             .chain(crate::discover::TABLE);

@@ -12,7 +12,7 @@ use std::rc::Rc;
 pub(super) const TABLE: &[Entry] = &[
     (
         "solve",
-        "p, solver?, steps?, tol?, seed?, timeout?",
+        "p, solver?, steps?, tol?, seed?, timeout?, reference_front?",
         crate::solve::solve,
         "Solves a problem with a native solver (default `auto`); returns a Result record.",
     ),

@@ -229,6 +229,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let traced = interp.trace_problem(&problem, args.span(0))?;
     let given = given_plan(solver.as_deref(), &traced, args.span(1))?;
     let structure = structure(&traced);
+    let reference_front = reference_front(interp, &args, &structure)?;
     // `auto`'s candidates all evaluate often; a recognised structure may not.
     let runs_many = given.as_ref().is_none_or(|p| p.method.runs_many());
     let mut model = ProblemModel::new(traced, &mut interp.engines, runs_many)
@@ -287,7 +288,13 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                     .map(|f| f.iter().zip(&signs).map(|(v, s)| v * s).collect())
                     .collect(),
             });
-            return Ok(nsga2_value(model, &r, &signs, started));
+            return Ok(front_value(
+                model,
+                &r,
+                &signs,
+                reference_front.as_deref(),
+                started,
+            ));
         }
     };
     if let Some(e) = model.error.take() {
@@ -365,29 +372,71 @@ fn vars_record(model: &ProblemModel, x: &[f64]) -> Value {
     )
 }
 
-/// The Result record of a multi-objective solve: the front and its hypervolume.
-fn nsga2_value(
+/// `solve`'s `reference_front` (argument 6), read and checked against the
+/// problem's objectives before anything runs; `None` when not given.
+fn reference_front(
+    interp: &Interp,
+    args: &Args,
+    s: &Structure,
+) -> EvalResult<Option<Vec<Vec<f64>>>> {
+    if !args.has(6) {
+        return Ok(None);
+    }
+    if s.objectives < 2 {
+        return Err(Box::new(
+            (*err_label(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "`reference_front` measures a Pareto front, and `{}` has one objective",
+                    s.name
+                ),
+                args.span(6),
+                "no front to measure",
+            ))
+            .hint("drop `reference_front`, or solve a problem with several objectives"),
+        ));
+    }
+    let z =
+        crate::builtins::objective_set(interp, args.value(6), args.span(6), "the reference front")?;
+    crate::builtins::same_objectives("the problem", s.objectives, z[0].len(), args.span(6))?;
+    Ok(Some(z))
+}
+
+/// The Result record of a multi-objective solve: the front, its hypervolume
+/// (and whether it is exact), and its IGD when a reference front was given.
+fn front_value(
     model: &ProblemModel,
     r: &optl_solvers::FrontResult,
     signs: &[f64],
+    reference_front: Option<&[Vec<f64>]>,
     started: Instant,
 ) -> Value {
+    let user_f: Vec<Vec<f64>> = r
+        .front_f
+        .iter()
+        .map(|fx| fx.iter().zip(signs).map(|(v, s)| v * s).collect())
+        .collect();
     let front: Vec<Value> = r
         .front_x
         .iter()
-        .zip(&r.front_f)
-        .map(|(x, fx)| {
-            let f: Vec<f64> = fx.iter().zip(signs).map(|(v, s)| v * s).collect();
+        .zip(&user_f)
+        .map(|(x, f)| {
             Value::record(vec![
                 ("vars".into(), vars_record(model, x)),
-                ("f".into(), Value::from(f)),
+                ("f".into(), Value::from(f.clone())),
             ])
         })
         .collect();
-    let fields: Vec<(Rc<str>, Value)> = vec![
+    let mut fields: Vec<(Rc<str>, Value)> = vec![
         ("status".into(), Value::str(r.status.as_str())),
         ("front".into(), Value::list(front)),
         ("hypervolume".into(), Value::Float(r.hypervolume)),
+        ("hypervolume_exact".into(), Value::Bool(r.hypervolume_exact)),
+    ];
+    if let Some(z) = reference_front {
+        fields.push(("igd".into(), Value::Float(optl_solvers::igd(&user_f, z))));
+    }
+    fields.extend([
         ("message".into(), Value::str(&r.message)),
         ("iters".into(), Value::Int(r.generations as i64)),
         ("evals".into(), Value::Int(model.evals as i64)),
@@ -395,7 +444,7 @@ fn nsga2_value(
             "time_s".into(),
             Value::Float(started.elapsed().as_secs_f64()),
         ),
-    ];
+    ]);
     Value::Result(Rc::new(Record { fields }))
 }
 

@@ -6,9 +6,15 @@
 //! feasible point beats an infeasible one, and of two infeasible points the one
 //! with the smaller total violation wins.
 //!
+//! Sorting, variation and evaluation are the family's shared pieces
+//! (`dominance.rs`, `variation.rs`, `population.rs`).
+//!
 //! Deterministic for a given seed (ChaCha8).
 
-use super::hypervolume::hypervolume;
+use super::dominance;
+use super::indicators::{auto_hypervolume, default_reference};
+use super::population::{Evaluator, Member, random_points};
+use super::variation::Variation;
 use crate::problem::{Bounds, Clock, MultiObjective, Options, Status};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
@@ -66,6 +72,9 @@ pub struct FrontResult {
     pub front_f: Vec<Vec<f64>>,
     /// Hypervolume of `front_f` with respect to `reference`.
     pub hypervolume: f64,
+    /// Whether `hypervolume` is exact (up to four objectives) or a seeded Monte
+    /// Carlo estimate (above).
+    pub hypervolume_exact: bool,
     /// The reference point used for the hypervolume.
     pub reference: Vec<f64>,
     /// Generations run.
@@ -88,61 +97,29 @@ struct Ind {
     crowd: f64,
 }
 
-/// Constrained domination: does `a` dominate `b`?
-fn dominates(a: &Ind, b: &Ind) -> bool {
-    if a.cv < b.cv {
-        return true;
-    }
-    if a.cv > b.cv || a.cv > 0.0 {
-        return false;
-    }
-    let mut strictly = false;
-    for (x, y) in a.f.iter().zip(&b.f) {
-        if x > y {
-            return false;
-        }
-        if x < y {
-            strictly = true;
-        }
-    }
-    strictly
-}
-
-/// Fast non-dominated sort: sets `rank` and returns the fronts as index lists.
+/// Non-dominated sort of the population: sets `rank` and returns the fronts.
 fn sort_fronts(pop: &mut [Ind]) -> Vec<Vec<usize>> {
-    let n = pop.len();
-    let mut dominated_by: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut count = vec![0usize; n];
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if dominates(&pop[i], &pop[j]) {
-                dominated_by[i].push(j);
-                count[j] += 1;
-            } else if dominates(&pop[j], &pop[i]) {
-                dominated_by[j].push(i);
-                count[i] += 1;
-            }
-        }
-    }
-    let mut fronts = Vec::new();
-    let mut current: Vec<usize> = (0..n).filter(|&i| count[i] == 0).collect();
-    let mut rank = 0;
-    while !current.is_empty() {
-        let mut next = Vec::new();
-        for &i in &current {
+    let fs: Vec<&[f64]> = pop.iter().map(|p| p.f.as_slice()).collect();
+    let cv: Vec<f64> = pop.iter().map(|p| p.cv).collect();
+    let fronts = dominance::sort_fronts(&fs, &cv);
+    for (rank, front) in fronts.iter().enumerate() {
+        for &i in front {
             pop[i].rank = rank;
-            for &j in &dominated_by[i] {
-                count[j] -= 1;
-                if count[j] == 0 {
-                    next.push(j);
-                }
-            }
         }
-        fronts.push(std::mem::take(&mut current));
-        current = next;
-        rank += 1;
     }
     fronts
+}
+
+impl From<Member> for Ind {
+    fn from(m: Member) -> Ind {
+        Ind {
+            x: m.x,
+            f: m.f,
+            cv: m.cv,
+            rank: 0,
+            crowd: 0.0,
+        }
+    }
 }
 
 /// Crowding distance within one front.
@@ -203,6 +180,7 @@ impl Nsga2 {
             front_x: Vec::new(),
             front_f: Vec::new(),
             hypervolume: 0.0,
+            hypervolume_exact: true,
             reference: Vec::new(),
             generations: 0,
             evals: 0,
@@ -223,54 +201,20 @@ impl Nsga2 {
         }
         let pop_size = self.pop.max(4).div_ceil(2) * 2;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed.unwrap_or(opts.seed));
-        let (me, mi) = (mo.n_eq(), mo.n_ineq());
-        let mut evals = 0usize;
-        let mut ce = vec![0.0; me];
-        let mut ci = vec![0.0; mi];
-        let eq_tol = self.eq_tol;
-        let mut evaluate = |x: Vec<f64>, evals: &mut usize| -> Ind {
-            *evals += 1;
-            let mut f = vec![0.0; m];
-            mo.objectives(&x, &mut f);
-            // A NaN objective makes the point as bad as a point can be: it
-            // counts as infinitely infeasible, so every other point beats it.
-            let mut cv = 0.0;
-            for v in f.iter_mut() {
-                if v.is_nan() {
-                    *v = f64::INFINITY;
-                    cv = f64::INFINITY;
-                }
-            }
-            if me + mi > 0 {
-                mo.constraints(&x, &mut ce, &mut ci);
-                cv += ce.iter().map(|c| (c.abs() - eq_tol).max(0.0)).sum::<f64>()
-                    + ci.iter().map(|c| c.max(0.0)).sum::<f64>();
-                if cv.is_nan() {
-                    cv = f64::INFINITY;
-                }
-            }
-            Ind {
-                x,
-                f,
-                cv,
-                rank: 0,
-                crowd: 0.0,
-            }
-        };
+        let mut eval = Evaluator::new(mo, self.eq_tol);
         let (lo, hi) = (&bounds.lower, &bounds.upper);
-        let mut pop: Vec<Ind> = (0..pop_size)
-            .map(|_| {
-                let x = (0..n)
-                    .map(|i| lo[i] + rng.random::<f64>() * (hi[i] - lo[i]))
-                    .collect();
-                evaluate(x, &mut evals)
-            })
-            .collect();
+        let start = random_points(bounds, pop_size, &mut rng);
+        let mut pop: Vec<Ind> = eval.evaluate(start).into_iter().map(Ind::from).collect();
         let fronts = sort_fronts(&mut pop);
         for fr in &fronts {
             crowding(&mut pop, fr);
         }
-        let pm = self.mutation_prob.unwrap_or(1.0 / n.max(1) as f64);
+        let variation = Variation {
+            crossover_prob: self.crossover_prob,
+            eta_c: self.eta_c,
+            mutation_prob: self.mutation_prob.unwrap_or(1.0 / n.max(1) as f64),
+            eta_m: self.eta_m,
+        };
         let mut gen_done = 0;
         let mut status = Status::Converged;
         let mut message = format!("completed {} generations", self.generations);
@@ -284,16 +228,11 @@ impl Nsga2 {
             while offspring.len() < pop_size {
                 let p1 = tournament(&pop, &mut rng);
                 let p2 = tournament(&pop, &mut rng);
-                let (mut c1, mut c2) = (pop[p1].x.clone(), pop[p2].x.clone());
-                if rng.random::<f64>() <= self.crossover_prob {
-                    sbx(&mut c1, &mut c2, lo, hi, self.eta_c, &mut rng);
-                }
-                mutate(&mut c1, lo, hi, pm, self.eta_m, &mut rng);
-                mutate(&mut c2, lo, hi, pm, self.eta_m, &mut rng);
-                offspring.push(evaluate(c1, &mut evals));
-                offspring.push(evaluate(c2, &mut evals));
+                let (c1, c2) = variation.children(&pop[p1].x, &pop[p2].x, lo, hi, &mut rng);
+                offspring.push(c1);
+                offspring.push(c2);
             }
-            pop.extend(offspring);
+            pop.extend(eval.evaluate(offspring).into_iter().map(Ind::from));
             let fronts = sort_fronts(&mut pop);
             let mut keep: Vec<usize> = Vec::with_capacity(pop_size);
             for fr in &fronts {
@@ -329,42 +268,27 @@ impl Nsga2 {
             .reference
             .clone()
             .unwrap_or_else(|| default_reference(&front_f, m));
-        let hv = if feasible {
-            hypervolume(&front_f, &reference)
-        } else {
-            0.0
+        let seed = self.seed.unwrap_or(opts.seed);
+        let hv = match feasible {
+            true => auto_hypervolume(&front_f, &reference, seed),
+            false => super::indicators::Hypervolume {
+                value: 0.0,
+                exact: true,
+            },
         };
         FrontResult {
             status,
             front_x,
             front_f,
-            hypervolume: hv,
+            hypervolume: hv.value,
+            hypervolume_exact: hv.exact,
             reference,
             generations: gen_done,
-            evals,
+            evals: eval.evals,
             message,
             time_s: clock.elapsed_s(),
         }
     }
-}
-
-/// `nadir + 0.1·max(|nadir|, nadir − ideal)` per objective, over finite values.
-fn default_reference(front: &[Vec<f64>], m: usize) -> Vec<f64> {
-    (0..m)
-        .map(|k| {
-            let vals = front.iter().map(|f| f[k]).filter(|v| v.is_finite());
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for v in vals {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            if !hi.is_finite() {
-                return 0.0;
-            }
-            let margin = hi.abs().max(hi - lo);
-            hi + 0.1 * if margin > 0.0 { margin } else { 1.0 }
-        })
-        .collect()
 }
 
 /// Binary tournament on the crowded comparison; ties broken at random.
@@ -381,70 +305,5 @@ fn tournament(pop: &[Ind], rng: &mut ChaCha8Rng) -> usize {
                 b
             }
         }
-    }
-}
-
-/// Simulated binary crossover with bounds (Deb & Agrawal 1995; NSGA-II `realcross`).
-fn sbx(c1: &mut [f64], c2: &mut [f64], lo: &[f64], hi: &[f64], eta: f64, rng: &mut ChaCha8Rng) {
-    for i in 0..c1.len() {
-        if rng.random::<f64>() > 0.5 {
-            continue;
-        }
-        let (a, b) = (c1[i], c2[i]);
-        if (a - b).abs() <= 1e-14 {
-            continue;
-        }
-        let (y1, y2) = if a < b { (a, b) } else { (b, a) };
-        let (yl, yu) = (lo[i], hi[i]);
-        let u: f64 = rng.random();
-        let betaq = |beta: f64| {
-            let alpha = 2.0 - beta.powf(-(eta + 1.0));
-            if u <= 1.0 / alpha {
-                (u * alpha).powf(1.0 / (eta + 1.0))
-            } else {
-                (1.0 / (2.0 - u * alpha)).powf(1.0 / (eta + 1.0))
-            }
-        };
-        let bq1 = betaq(1.0 + 2.0 * (y1 - yl) / (y2 - y1));
-        let bq2 = betaq(1.0 + 2.0 * (yu - y2) / (y2 - y1));
-        let mut n1 = 0.5 * ((y1 + y2) - bq1 * (y2 - y1));
-        let mut n2 = 0.5 * ((y1 + y2) + bq2 * (y2 - y1));
-        n1 = if n1.is_finite() { n1.clamp(yl, yu) } else { y1 };
-        n2 = if n2.is_finite() { n2.clamp(yl, yu) } else { y2 };
-        if rng.random::<f64>() <= 0.5 {
-            c1[i] = n2;
-            c2[i] = n1;
-        } else {
-            c1[i] = n1;
-            c2[i] = n2;
-        }
-    }
-}
-
-/// Polynomial mutation with bounds (Deb & Goyal 1996; NSGA-II `realmutate`).
-fn mutate(x: &mut [f64], lo: &[f64], hi: &[f64], pm: f64, eta: f64, rng: &mut ChaCha8Rng) {
-    for i in 0..x.len() {
-        if rng.random::<f64>() > pm {
-            continue;
-        }
-        let (yl, yu) = (lo[i], hi[i]);
-        let range = yu - yl;
-        if !(range > 0.0) {
-            continue;
-        }
-        let y = x[i];
-        let d1 = (y - yl) / range;
-        let d2 = (yu - y) / range;
-        let r: f64 = rng.random();
-        let pow = 1.0 / (eta + 1.0);
-        let dq = if r <= 0.5 {
-            let val = 2.0 * r + (1.0 - 2.0 * r) * (1.0 - d1).powf(eta + 1.0);
-            val.powf(pow) - 1.0
-        } else {
-            let val = 2.0 * (1.0 - r) + 2.0 * (r - 0.5) * (1.0 - d2).powf(eta + 1.0);
-            1.0 - val.powf(pow)
-        };
-        let v = y + dq * range;
-        x[i] = if v.is_finite() { v.clamp(yl, yu) } else { y };
     }
 }

@@ -5,6 +5,8 @@
 
 mod auglag;
 mod lbfgs;
+mod many_objective;
+mod moo_suite;
 mod neldermead;
 mod newton;
 mod nsga2;
