@@ -18,7 +18,6 @@
 pub mod algo;
 mod dna;
 mod mutate;
-pub mod pareto;
 mod sources;
 mod space;
 mod store;

@@ -10,9 +10,9 @@ use rand::rngs::ChaCha8Rng;
 
 use crate::algo::Algorithm;
 use crate::dna::Dna;
-use crate::pareto::first_front;
 use crate::space::Space;
 use crate::store::Store;
+use optl_solvers::multi::dominance::first_front;
 
 /// One evaluated (or cached, or failed) candidate.
 #[derive(Clone, Debug, PartialEq)]
@@ -352,7 +352,13 @@ pub fn run_search(
             .filter(|t| !t.cached)
             .filter_map(|t| t.scores.as_deref().map(|s| (t.number, s)))
             .collect();
-        first_front(&items)
+        let scores: Vec<&[f64]> = items.iter().map(|(_, s)| *s).collect();
+        let mut ids: Vec<usize> = first_front(&scores)
+            .into_iter()
+            .map(|i| items[i].0)
+            .collect();
+        ids.sort_unstable();
+        ids
     } else {
         sum.best.into_iter().collect()
     };

@@ -330,7 +330,7 @@ fn warm_cache_and_multi_objective_front() {
         for t in &s.trials {
             let b = t.scores.as_ref().unwrap();
             assert!(
-                !optl_search::pareto::dominates(b, a),
+                !optl_solvers::multi::dominance::dominates(b, a),
                 "{i} is dominated by {}",
                 t.number
             );

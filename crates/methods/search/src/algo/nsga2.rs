@@ -7,9 +7,9 @@ use rand::rngs::ChaCha8Rng;
 
 use super::Algorithm;
 use crate::dna::Dna;
-use crate::pareto::{crowding, fronts};
 use crate::space::Space;
 use crate::walk::{below, unit};
+use optl_solvers::multi::dominance::{crowding, fronts};
 
 /// Probability that two parents are crossed over rather than one copied.
 const CROSSOVER: f64 = 0.9;

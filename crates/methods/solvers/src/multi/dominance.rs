@@ -12,9 +12,12 @@
 //! with two objectives the last member of a front decides, so a binary search over
 //! the fronts gives O(N log N) ("ENS-BS"); with more objectives the fronts are
 //! searched in order and each front's members compared newest first ("ENS-SS").
+//!
+//! Also [`crowding`] (NSGA-II's crowding distance within a front) and
+//! [`first_front`]; optl-search's NSGA-II and studies use these too.
 
 /// Pareto dominance of objective vectors (minimization).
-pub(crate) fn dominates(a: &[f64], b: &[f64]) -> bool {
+pub fn dominates(a: &[f64], b: &[f64]) -> bool {
     let mut strictly = false;
     for (x, y) in a.iter().zip(b) {
         if x > y {
@@ -30,7 +33,7 @@ pub(crate) fn dominates(a: &[f64], b: &[f64]) -> bool {
 /// The fronts of constrained domination as index lists, best first; each front in
 /// ascending index order. `f[i]` are the objectives and `cv[i]` the violation of
 /// point `i` (NaN violations count as infinite).
-pub(crate) fn sort_fronts<F: AsRef<[f64]>>(f: &[F], cv: &[f64]) -> Vec<Vec<usize>> {
+pub fn sort_fronts<F: AsRef<[f64]>>(f: &[F], cv: &[f64]) -> Vec<Vec<usize>> {
     let violation = |i: usize| if cv[i].is_nan() { f64::INFINITY } else { cv[i] };
     let (feasible, mut infeasible): (Vec<usize>, Vec<usize>) =
         (0..f.len()).partition(|&i| violation(i) == 0.0);
@@ -79,6 +82,50 @@ fn pareto_fronts<F: AsRef<[f64]>>(f: &[F], mut idx: Vec<usize>) -> Vec<Vec<usize
         front.sort_unstable();
     }
     fronts
+}
+
+/// The Pareto fronts of unconstrained points, best first, ascending within a front.
+pub fn fronts<F: AsRef<[f64]>>(points: &[F]) -> Vec<Vec<usize>> {
+    sort_fronts(points, &vec![0.0; points.len()])
+}
+
+/// The non-dominated points of `points`, ascending.
+pub fn first_front<F: AsRef<[f64]>>(points: &[F]) -> Vec<usize> {
+    pareto_fronts(points, (0..points.len()).collect())
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// Crowding distance of each member of `front` (same order): the sum over
+/// objectives of the normalised gap between its neighbours along that
+/// objective; boundary points and fronts of at most two points get `+inf`.
+pub fn crowding<F: AsRef<[f64]>>(points: &[F], front: &[usize]) -> Vec<f64> {
+    let len = front.len();
+    if len <= 2 {
+        return vec![f64::INFINITY; len];
+    }
+    let f = |w: usize, k: usize| points[front[w]].as_ref()[k];
+    let m = points[front[0]].as_ref().len();
+    let mut d = vec![0.0; len];
+    let mut order: Vec<usize> = (0..len).collect();
+    for k in 0..m {
+        order.sort_by(|&a, &b| f(a, k).total_cmp(&f(b, k)));
+        let (lo, hi) = (f(order[0], k), f(order[len - 1], k));
+        d[order[0]] = f64::INFINITY;
+        d[order[len - 1]] = f64::INFINITY;
+        let range = hi - lo;
+        if !(range > 0.0 && range.is_finite()) {
+            continue;
+        }
+        for w in 1..len - 1 {
+            let gap = (f(order[w + 1], k) - f(order[w - 1], k)) / range;
+            if gap.is_finite() {
+                d[order[w]] += gap;
+            }
+        }
+    }
+    d
 }
 
 #[cfg(test)]
@@ -149,6 +196,23 @@ mod tests {
                 assert_eq!(sort_fronts(&f, &cv), by_counting(&f, &cv), "m = {m}");
             }
         }
+    }
+
+    #[test]
+    fn crowding_and_first_front() {
+        let p = vec![
+            vec![1.0, 4.0],
+            vec![2.0, 2.0],
+            vec![3.0, 3.0],
+            vec![4.0, 1.0],
+            vec![5.0, 5.0],
+        ];
+        assert_eq!(fronts(&p), vec![vec![0, 1, 3], vec![2], vec![4]]);
+        assert_eq!(first_front(&p), vec![0, 1, 3]);
+        let c = crowding(&p, &[0, 1, 3]);
+        assert!(c[0].is_infinite() && c[2].is_infinite());
+        // (4 - 1)/3 + (4 - 1)/3 between the neighbours of (2, 2).
+        assert!((c[1] - 2.0).abs() < 1e-12);
     }
 
     #[test]

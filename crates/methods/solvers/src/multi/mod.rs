@@ -14,7 +14,7 @@
 //! `normalize.rs` (NSGA-III's normalisation). `methods.rs` binds the methods to
 //! the [`Method`](crate::Method) trait.
 
-mod dominance;
+pub mod dominance;
 mod hype;
 mod hypervolume;
 mod indicators;

@@ -124,32 +124,10 @@ impl From<Member> for Ind {
 
 /// Crowding distance within one front.
 fn crowding(pop: &mut [Ind], front: &[usize]) {
-    for &i in front {
-        pop[i].crowd = 0.0;
-    }
-    if front.len() <= 2 {
-        for &i in front {
-            pop[i].crowd = f64::INFINITY;
-        }
-        return;
-    }
-    let m = pop[front[0]].f.len();
-    let mut idx = front.to_vec();
-    for k in 0..m {
-        idx.sort_by(|&a, &b| pop[a].f[k].total_cmp(&pop[b].f[k]));
-        let (lo, hi) = (pop[idx[0]].f[k], pop[idx[idx.len() - 1]].f[k]);
-        pop[idx[0]].crowd = f64::INFINITY;
-        pop[idx[idx.len() - 1]].crowd = f64::INFINITY;
-        let range = hi - lo;
-        if !(range > 0.0) || !range.is_finite() {
-            continue;
-        }
-        for w in 1..idx.len() - 1 {
-            let gap = (pop[idx[w + 1]].f[k] - pop[idx[w - 1]].f[k]) / range;
-            if gap.is_finite() {
-                pop[idx[w]].crowd += gap;
-            }
-        }
+    let fs: Vec<&[f64]> = pop.iter().map(|p| p.f.as_slice()).collect();
+    let d = dominance::crowding(&fs, front);
+    for (&i, d) in front.iter().zip(d) {
+        pop[i].crowd = d;
     }
 }
 
