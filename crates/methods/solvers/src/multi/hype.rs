@@ -14,13 +14,11 @@
 
 use super::FrontResult;
 use super::dominance::sort_fronts;
-use super::population::{
-    Evaluator, Member, RunEnd, check_problem, failed, front_result, random_points,
-};
+use super::population::{Member, Run, random_points};
 use super::variation::Variation;
-use crate::problem::{Bounds, Clock, MultiObjective, Options};
+use crate::problem::{Bounds, MultiObjective, Options};
+use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
-use rand::{RngExt, SeedableRng};
 
 /// HypE configuration. `Hype::default()` gives the documented defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,25 +134,21 @@ impl Hype {
         bounds: &Bounds,
         opts: &Options,
     ) -> FrontResult {
-        let clock = Clock::new(opts.timeout);
-        let (n, m) = (mo.n(), mo.n_obj());
-        if let Err(msg) = check_problem("hype", m, n, bounds) {
-            return failed(&clock, msg);
-        }
+        let mut run = match Run::start("hype", mo, bounds, opts, self.seed, self.eq_tol) {
+            Ok(run) => run,
+            Err(refused) => return *refused,
+        };
+        let n = run.eval.n;
         let size = self.pop.max(4).div_ceil(2) * 2;
-        let seed = self.seed.unwrap_or(opts.seed);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let variation = Variation {
             crossover_prob: 1.0,
             eta_c: self.eta_c,
             mutation_prob: 1.0 / n.max(1) as f64,
             eta_m: self.eta_m,
         };
-        let mut eval = Evaluator::new(mo, self.eq_tol);
-        let mut pop = eval.evaluate(random_points(bounds, size, &mut rng));
-        let mut done = 0;
-        while done < self.generations && !clock.expired() {
-            let (rank, fit) = self.mating_fitness(&pop, &mut rng);
+        let mut pop = run.eval.evaluate(random_points(bounds, size, &mut run.rng));
+        while run.goes_on(self.generations) {
+            let (rank, fit) = self.mating_fitness(&pop, &mut run.rng);
             let pick = |rng: &mut ChaCha8Rng| {
                 let a = rng.random_range(0..pop.len());
                 let b = rng.random_range(0..pop.len());
@@ -170,29 +164,22 @@ impl Hype {
             };
             let mut children = Vec::with_capacity(size);
             while children.len() < size {
-                let (a, b) = (pick(&mut rng), pick(&mut rng));
+                let (a, b) = (pick(&mut run.rng), pick(&mut run.rng));
                 let (c1, c2) = variation.children(
                     &pop[a].x,
                     &pop[b].x,
                     &bounds.lower,
                     &bounds.upper,
-                    &mut rng,
+                    &mut run.rng,
                 );
                 children.push(c1);
                 children.push(c2);
             }
-            pop.extend(eval.evaluate(children));
-            pop = self.survive(pop, size, &mut rng);
-            done += 1;
+            pop.extend(run.eval.evaluate(children));
+            pop = self.survive(pop, size, &mut run.rng);
+            run.done += 1;
         }
-        let end = RunEnd {
-            clock: &clock,
-            generations: done,
-            planned: self.generations,
-            evals: eval.evals,
-            seed,
-        };
-        front_result(&pop, end)
+        run.finish(&pop, self.generations, None)
     }
 
     /// Each member's front and its fitness (negated, so smaller is better) with

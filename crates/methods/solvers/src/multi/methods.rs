@@ -37,8 +37,8 @@ impl Method for Nsga2Method {
         &NSGA2
     }
 
-    fn accepts(&self, _s: &Structure) -> Fit {
-        Fit::Yes
+    fn accepts(&self, s: &Structure) -> Fit {
+        several_objectives("nsga2", s)
     }
 
     fn auto_fit(&self, s: &Structure) -> Option<AutoFit> {

@@ -12,12 +12,12 @@
 
 use super::FrontResult;
 use super::nsga3::reference_directions;
-use super::population::{Evaluator, RunEnd, check_problem, failed, front_result, random_points};
+use super::population::{Run, random_points};
 use super::reference::partitions_for;
 use super::variation::Variation;
-use crate::problem::{Bounds, Clock, MultiObjective, Options};
+use crate::problem::{Bounds, MultiObjective, Options};
+use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
-use rand::{RngExt, SeedableRng};
 
 /// How a subproblem scalarizes the objectives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,29 +120,26 @@ impl Moead {
         bounds: &Bounds,
         opts: &Options,
     ) -> FrontResult {
-        let clock = Clock::new(opts.timeout);
-        let (n, m) = (mo.n(), mo.n_obj());
-        if let Err(msg) = check_problem("moead", m, n, bounds) {
-            return failed(&clock, msg);
-        }
+        let mut run = match Run::start("moead", mo, bounds, opts, self.seed, self.eq_tol) {
+            Ok(run) => run,
+            Err(refused) => return *refused,
+        };
+        let (n, m) = (run.eval.n, run.eval.m);
         let pop_size = self.pop.max(m.max(4));
         let weights = match reference_directions("moead", m, partitions_for(m, pop_size), pop_size)
         {
             Ok(w) => w,
-            Err(msg) => return failed(&clock, msg),
+            Err(msg) => return run.refuse(msg),
         };
         let size = weights.len();
         let hood = neighbourhoods(&weights, self.neighbours.clamp(2, size));
-        let seed = self.seed.unwrap_or(opts.seed);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let variation = Variation {
             crossover_prob: 1.0,
             eta_c: self.eta_c,
             mutation_prob: 1.0 / n.max(1) as f64,
             eta_m: self.eta_m,
         };
-        let mut eval = Evaluator::new(mo, self.eq_tol);
-        let mut pop = eval.evaluate(random_points(bounds, size, &mut rng));
+        let mut pop = run.eval.evaluate(random_points(bounds, size, &mut run.rng));
         let mut ideal = vec![f64::INFINITY; m];
         let update_ideal = |ideal: &mut Vec<f64>, f: &[f64]| {
             for (z, v) in ideal.iter_mut().zip(f) {
@@ -158,26 +155,29 @@ impl Moead {
         let key = |cv: f64, f: &[f64], i: usize, z: &[f64]| {
             (cv, scalarize(self.decomposition, f, &weights[i], z))
         };
-        let mut done = 0;
-        while done < self.generations && !clock.expired() {
+        while run.goes_on(self.generations) {
             let mut children = Vec::with_capacity(size);
             for i in 0..size {
-                let local = rng.random::<f64>() < self.neighbour_mating;
+                let local = run.rng.random::<f64>() < self.neighbour_mating;
                 let draw = |rng: &mut ChaCha8Rng| match local {
                     true => hood[i][rng.random_range(0..hood[i].len())],
                     false => rng.random_range(0..size),
                 };
-                let (a, b) = (draw(&mut rng), draw(&mut rng));
+                let (a, b) = (draw(&mut run.rng), draw(&mut run.rng));
                 let (c1, c2) = variation.children(
                     &pop[a].x,
                     &pop[b].x,
                     &bounds.lower,
                     &bounds.upper,
-                    &mut rng,
+                    &mut run.rng,
                 );
-                children.push(if rng.random::<f64>() < 0.5 { c1 } else { c2 });
+                children.push(if run.rng.random::<f64>() < 0.5 {
+                    c1
+                } else {
+                    c2
+                });
             }
-            let children = eval.evaluate(children);
+            let children = run.eval.evaluate(children);
             for (i, child) in children.into_iter().enumerate() {
                 update_ideal(&mut ideal, &child.f);
                 for &j in &hood[i] {
@@ -188,15 +188,8 @@ impl Moead {
                     }
                 }
             }
-            done += 1;
+            run.done += 1;
         }
-        let end = RunEnd {
-            clock: &clock,
-            generations: done,
-            planned: self.generations,
-            evals: eval.evals,
-            seed,
-        };
-        front_result(&pop, end)
+        run.finish(&pop, self.generations, None)
     }
 }

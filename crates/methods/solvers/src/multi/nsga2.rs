@@ -12,12 +12,11 @@
 //! Deterministic for a given seed (ChaCha8).
 
 use super::dominance;
-use super::indicators::{auto_hypervolume, default_reference};
-use super::population::{Evaluator, Member, random_points};
+use super::population::{Member, Run, random_points};
 use super::variation::Variation;
-use crate::problem::{Bounds, Clock, MultiObjective, Options, Status};
+use crate::problem::{Bounds, MultiObjective, Options, Status};
+use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
-use rand::{RngExt, SeedableRng};
 
 /// NSGA-II configuration. `Nsga2::default()` gives the documented defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,39 +149,20 @@ impl Nsga2 {
         bounds: &Bounds,
         opts: &Options,
     ) -> FrontResult {
-        let clock = Clock::new(opts.timeout);
-        let n = mo.n();
-        let m = mo.n_obj();
-        let fail = |status, msg: String| FrontResult {
-            status,
-            front_x: Vec::new(),
-            front_f: Vec::new(),
-            hypervolume: 0.0,
-            hypervolume_exact: true,
-            reference: Vec::new(),
-            generations: 0,
-            evals: 0,
-            message: msg,
-            time_s: clock.elapsed_s(),
+        let mut run = match Run::start("nsga2", mo, bounds, opts, self.seed, self.eq_tol) {
+            Ok(run) => run,
+            Err(refused) => return *refused,
         };
-        if let Err((s, msg)) = bounds.validate(n) {
-            return fail(s, msg);
-        }
-        if !bounds.is_finite() {
-            return fail(
-                Status::Error,
-                "nsga2 needs finite bounds on every variable".to_string(),
-            );
-        }
-        if m == 0 {
-            return fail(Status::Error, "the problem has no objectives".to_string());
-        }
+        let n = run.eval.n;
         let pop_size = self.pop.max(4).div_ceil(2) * 2;
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed.unwrap_or(opts.seed));
-        let mut eval = Evaluator::new(mo, self.eq_tol);
         let (lo, hi) = (&bounds.lower, &bounds.upper);
-        let start = random_points(bounds, pop_size, &mut rng);
-        let mut pop: Vec<Ind> = eval.evaluate(start).into_iter().map(Ind::from).collect();
+        let start = random_points(bounds, pop_size, &mut run.rng);
+        let mut pop: Vec<Ind> = run
+            .eval
+            .evaluate(start)
+            .into_iter()
+            .map(Ind::from)
+            .collect();
         let fronts = sort_fronts(&mut pop);
         for fr in &fronts {
             crowding(&mut pop, fr);
@@ -193,24 +173,16 @@ impl Nsga2 {
             mutation_prob: self.mutation_prob.unwrap_or(1.0 / n.max(1) as f64),
             eta_m: self.eta_m,
         };
-        let mut gen_done = 0;
-        let mut status = Status::Converged;
-        let mut message = format!("completed {} generations", self.generations);
-        while gen_done < self.generations {
-            if clock.expired() {
-                status = Status::Timeout;
-                message = format!("timeout after {gen_done} generations");
-                break;
-            }
+        while run.goes_on(self.generations) {
             let mut offspring = Vec::with_capacity(pop_size);
             while offspring.len() < pop_size {
-                let p1 = tournament(&pop, &mut rng);
-                let p2 = tournament(&pop, &mut rng);
-                let (c1, c2) = variation.children(&pop[p1].x, &pop[p2].x, lo, hi, &mut rng);
+                let p1 = tournament(&pop, &mut run.rng);
+                let p2 = tournament(&pop, &mut run.rng);
+                let (c1, c2) = variation.children(&pop[p1].x, &pop[p2].x, lo, hi, &mut run.rng);
                 offspring.push(c1);
                 offspring.push(c2);
             }
-            pop.extend(eval.evaluate(offspring).into_iter().map(Ind::from));
+            pop.extend(run.eval.evaluate(offspring).into_iter().map(Ind::from));
             let fronts = sort_fronts(&mut pop);
             let mut keep: Vec<usize> = Vec::with_capacity(pop_size);
             for fr in &fronts {
@@ -231,41 +203,17 @@ impl Nsga2 {
                 crowding(&mut next, fr);
             }
             pop = next;
-            gen_done += 1;
+            run.done += 1;
         }
-        let first: Vec<&Ind> = pop.iter().filter(|p| p.rank == 0).collect();
-        let feasible = first.iter().any(|p| p.cv == 0.0);
-        if !feasible && status == Status::Converged {
-            status = Status::Infeasible;
-            message =
-                "no feasible point found; the front holds the least violating points".to_string();
-        }
-        let front_x: Vec<Vec<f64>> = first.iter().map(|p| p.x.clone()).collect();
-        let front_f: Vec<Vec<f64>> = first.iter().map(|p| p.f.clone()).collect();
-        let reference = self
-            .reference
-            .clone()
-            .unwrap_or_else(|| default_reference(&front_f, m));
-        let seed = self.seed.unwrap_or(opts.seed);
-        let hv = match feasible {
-            true => auto_hypervolume(&front_f, &reference, seed),
-            false => super::indicators::Hypervolume {
-                value: 0.0,
-                exact: true,
-            },
-        };
-        FrontResult {
-            status,
-            front_x,
-            front_f,
-            hypervolume: hv.value,
-            hypervolume_exact: hv.exact,
-            reference,
-            generations: gen_done,
-            evals: eval.evals,
-            message,
-            time_s: clock.elapsed_s(),
-        }
+        let members: Vec<Member> = pop
+            .into_iter()
+            .map(|p| Member {
+                x: p.x,
+                f: p.f,
+                cv: p.cv,
+            })
+            .collect();
+        run.finish(&members, self.generations, self.reference.clone())
     }
 }
 

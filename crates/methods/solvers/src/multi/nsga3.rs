@@ -13,13 +13,13 @@
 use super::FrontResult;
 use super::dominance::sort_fronts;
 use super::normalize::Normalisation;
-use super::population::{Evaluator, Member, RunEnd, check_problem, failed, front_result};
+use super::population::{Member, Run, random_points};
 use super::reference::{direction_count, directions, partitions_for};
 use super::variation::Variation;
-use crate::problem::{Bounds, Clock, MultiObjective, Options};
+use crate::problem::{Bounds, MultiObjective, Options};
+use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
 
 /// NSGA-III configuration. `Nsga3::default()` gives the documented defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,55 +93,46 @@ impl Nsga3 {
         bounds: &Bounds,
         opts: &Options,
     ) -> FrontResult {
-        let clock = Clock::new(opts.timeout);
-        let (n, m) = (mo.n(), mo.n_obj());
-        if let Err(msg) = check_problem("nsga3", m, n, bounds) {
-            return failed(&clock, msg);
-        }
+        let mut run = match Run::start("nsga3", mo, bounds, opts, self.seed, self.eq_tol) {
+            Ok(run) => run,
+            Err(refused) => return *refused,
+        };
+        let (n, m) = (run.eval.n, run.eval.m);
         let pop_size = self.pop.max(4).div_ceil(2) * 2;
         let dirs = match reference_directions("nsga3", m, self.partitions, pop_size) {
             Ok(d) => d,
-            Err(msg) => return failed(&clock, msg),
+            Err(msg) => return run.refuse(msg),
         };
-        let seed = self.seed.unwrap_or(opts.seed);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let variation = Variation {
             crossover_prob: self.crossover_prob,
             eta_c: self.eta_c,
             mutation_prob: self.mutation_prob.unwrap_or(1.0 / n.max(1) as f64),
             eta_m: self.eta_m,
         };
-        let mut eval = Evaluator::new(mo, self.eq_tol);
-        let mut pop = eval.evaluate(super::population::random_points(bounds, pop_size, &mut rng));
+        let mut pop = run
+            .eval
+            .evaluate(random_points(bounds, pop_size, &mut run.rng));
         let mut norm = Normalisation::new(m);
-        let mut done = 0;
-        while done < self.generations && !clock.expired() {
+        while run.goes_on(self.generations) {
             let mut children = Vec::with_capacity(pop_size);
             while children.len() < pop_size {
-                let a = tournament(&pop, &mut rng);
-                let b = tournament(&pop, &mut rng);
+                let a = tournament(&pop, &mut run.rng);
+                let b = tournament(&pop, &mut run.rng);
                 let (c1, c2) = variation.children(
                     &pop[a].x,
                     &pop[b].x,
                     &bounds.lower,
                     &bounds.upper,
-                    &mut rng,
+                    &mut run.rng,
                 );
                 children.push(c1);
                 children.push(c2);
             }
-            pop.extend(eval.evaluate(children));
-            pop = survive(pop, pop_size, &dirs, &mut norm, &mut rng);
-            done += 1;
+            pop.extend(run.eval.evaluate(children));
+            pop = survive(pop, pop_size, &dirs, &mut norm, &mut run.rng);
+            run.done += 1;
         }
-        let end = RunEnd {
-            clock: &clock,
-            generations: done,
-            planned: self.generations,
-            evals: eval.evals,
-            seed,
-        };
-        front_result(&pop, end)
+        run.finish(&pop, self.generations, None)
     }
 }
 

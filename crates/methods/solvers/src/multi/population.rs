@@ -6,9 +6,9 @@
 use super::FrontResult;
 use super::dominance::sort_fronts;
 use super::indicators::{auto_hypervolume, default_reference};
-use crate::problem::{Bounds, Clock, MultiObjective, Status};
-use rand::RngExt;
+use crate::problem::{Bounds, Clock, MultiObjective, Options, Status};
 use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 
 /// One evaluated point: its variables, objectives and total constraint violation.
 #[derive(Clone, Debug)]
@@ -21,8 +21,9 @@ pub(crate) struct Member {
 /// Evaluates points of a problem and counts the evaluations.
 pub(crate) struct Evaluator<'a> {
     mo: &'a mut dyn MultiObjective,
-    n: usize,
-    m: usize,
+    /// Variables and objectives of the problem.
+    pub n: usize,
+    pub m: usize,
     eq_tol: f64,
     pub evals: usize,
 }
@@ -100,7 +101,7 @@ pub(crate) fn random_points(bounds: &Bounds, count: usize, rng: &mut ChaCha8Rng)
 
 /// Checks a problem before a run of the method `name`: consistent, finite
 /// bounds and at least two objectives; the message says what is wrong.
-pub(crate) fn check_problem(name: &str, m: usize, n: usize, bounds: &Bounds) -> Result<(), String> {
+fn check_problem(name: &str, m: usize, n: usize, bounds: &Bounds) -> Result<(), String> {
     bounds.validate(n).map_err(|(_, msg)| msg)?;
     if !bounds.is_finite() {
         return Err(format!("{name} needs finite bounds on every variable"));
@@ -115,7 +116,7 @@ pub(crate) fn check_problem(name: &str, m: usize, n: usize, bounds: &Bounds) -> 
 }
 
 /// The result of a run that could not start.
-pub(crate) fn failed(clock: &Clock, message: String) -> FrontResult {
+fn failed(clock: &Clock, message: String) -> FrontResult {
     FrontResult {
         status: Status::Error,
         front_x: Vec::new(),
@@ -130,20 +131,76 @@ pub(crate) fn failed(clock: &Clock, message: String) -> FrontResult {
     }
 }
 
-/// How a run ended, for [`front_result`].
-pub(crate) struct RunEnd<'a> {
-    pub clock: &'a Clock,
-    pub generations: usize,
-    pub planned: usize,
-    pub evals: usize,
+/// One run of an evolutionary method: its clock, its seed and generator, the
+/// evaluator of its problem and the generations done; [`Run::finish`] makes the
+/// result.
+pub(crate) struct Run<'a> {
+    pub clock: Clock,
     pub seed: u64,
+    pub rng: ChaCha8Rng,
+    pub eval: Evaluator<'a>,
+    pub done: usize,
+}
+
+impl<'a> Run<'a> {
+    /// Checks the problem for the method `name` ([`check_problem`]) and starts
+    /// the clock and the generator (`seed`, else the solve's); `Err` is the
+    /// result of a run that cannot start.
+    pub fn start(
+        name: &str,
+        mo: &'a mut dyn MultiObjective,
+        bounds: &Bounds,
+        opts: &Options,
+        seed: Option<u64>,
+        eq_tol: f64,
+    ) -> Result<Run<'a>, Box<FrontResult>> {
+        let clock = Clock::new(opts.timeout);
+        if let Err(msg) = check_problem(name, mo.n_obj(), mo.n(), bounds) {
+            return Err(Box::new(failed(&clock, msg)));
+        }
+        let seed = seed.unwrap_or(opts.seed);
+        Ok(Run {
+            clock,
+            seed,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            eval: Evaluator::new(mo, eq_tol),
+            done: 0,
+        })
+    }
+
+    /// The result of a run refused after its start (settings that do not fit the
+    /// problem).
+    pub fn refuse(&self, message: String) -> FrontResult {
+        failed(&self.clock, message)
+    }
+
+    /// Whether another of `planned` generations may run (time is left).
+    pub fn goes_on(&self, planned: usize) -> bool {
+        self.done < planned && !self.clock.expired()
+    }
+
+    /// The result: [`front_result`] of the final population, its hypervolume
+    /// under `reference` (default: [`default_reference`] of the front).
+    pub fn finish(
+        self,
+        pop: &[Member],
+        planned: usize,
+        reference: Option<Vec<f64>>,
+    ) -> FrontResult {
+        front_result(pop, &self, planned, reference)
+    }
 }
 
 /// The first front of the final population (duplicates in objective space kept
 /// once), its hypervolume (exact up to four objectives, a seeded Monte Carlo
-/// estimate above) with respect to the default reference point, and the status:
-/// `Timeout` when the run stopped early, `Infeasible` when no point is feasible.
-pub(crate) fn front_result(pop: &[Member], end: RunEnd) -> FrontResult {
+/// estimate above), and the status: `Timeout` when the run stopped early,
+/// `Infeasible` when no point is feasible.
+fn front_result(
+    pop: &[Member],
+    end: &Run,
+    planned: usize,
+    reference: Option<Vec<f64>>,
+) -> FrontResult {
     let fs: Vec<&[f64]> = pop.iter().map(|p| p.f.as_slice()).collect();
     let cv: Vec<f64> = pop.iter().map(|p| p.cv).collect();
     let fronts = sort_fronts(&fs, &cv);
@@ -154,15 +211,15 @@ pub(crate) fn front_result(pop: &[Member], end: RunEnd) -> FrontResult {
         }
     }
     let feasible = first.iter().any(|p| p.cv == 0.0);
-    let (mut status, mut message) = if end.generations < end.planned {
+    let (mut status, mut message) = if end.done < planned {
         (
             Status::Timeout,
-            format!("timeout after {} generations", end.generations),
+            format!("timeout after {} generations", end.done),
         )
     } else {
         (
             Status::Converged,
-            format!("completed {} generations", end.generations),
+            format!("completed {} generations", end.done),
         )
     };
     if !feasible && status == Status::Converged {
@@ -172,7 +229,7 @@ pub(crate) fn front_result(pop: &[Member], end: RunEnd) -> FrontResult {
     let front_x: Vec<Vec<f64>> = first.iter().map(|p| p.x.clone()).collect();
     let front_f: Vec<Vec<f64>> = first.iter().map(|p| p.f.clone()).collect();
     let m = pop.first().map_or(0, |p| p.f.len());
-    let reference = default_reference(&front_f, m);
+    let reference = reference.unwrap_or_else(|| default_reference(&front_f, m));
     let hv = match feasible {
         true => auto_hypervolume(&front_f, &reference, end.seed),
         false => super::indicators::Hypervolume {
@@ -187,8 +244,8 @@ pub(crate) fn front_result(pop: &[Member], end: RunEnd) -> FrontResult {
         hypervolume: hv.value,
         hypervolume_exact: hv.exact,
         reference,
-        generations: end.generations,
-        evals: end.evals,
+        generations: end.done,
+        evals: end.eval.evals,
         message,
         time_s: end.clock.elapsed_s(),
     }
