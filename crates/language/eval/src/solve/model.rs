@@ -361,8 +361,8 @@ impl ProblemModel {
     }
 }
 
-/// The objectives for multi-objective methods. (Constraints are not passed on:
-/// NSGA-II has always minimized the objectives alone.)
+/// The objectives and constraints for multi-objective methods (which rank a point
+/// by its total violation first: see optl-solvers's `multi/dominance.rs`).
 impl optl_solvers::MultiObjective for ProblemModel {
     fn n(&self) -> usize {
         ProblemModel::n(self)
@@ -377,6 +377,18 @@ impl optl_solvers::MultiObjective for ProblemModel {
         for (o, x) in out.iter_mut().zip(v) {
             *o = x;
         }
+    }
+
+    fn n_eq(&self) -> usize {
+        self.rows(ConstraintKind::Equal)
+    }
+
+    fn n_ineq(&self) -> usize {
+        self.rows(ConstraintKind::LessEq)
+    }
+
+    fn constraints(&mut self, x: &[f64], c_eq: &mut [f64], c_ineq: &mut [f64]) {
+        optl_solvers::Nlp::constraints(self, x, c_eq, c_ineq);
     }
 }
 
