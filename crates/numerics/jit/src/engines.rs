@@ -284,6 +284,71 @@ impl Engines {
         )
     }
 
+    /// Runs `p` compiled on many points at once, split over the cores: point `i`
+    /// is `xs[i·n..(i + 1)·n]`, cut into the program's inputs at `spans`
+    /// (start, length), and its outputs are written flat, in order, to its
+    /// `out` row (the sum of the outputs' sizes a point). Each point runs alone
+    /// through the same kernel, so the values do not depend on how the points are
+    /// split. `None` when `p` does not run as one compiled kernel (the caller
+    /// then runs point by point with [`Engines::run`]).
+    pub fn run_flat_many(
+        &mut self,
+        p: &Program,
+        xs: &[f64],
+        n: usize,
+        spans: &[(usize, usize)],
+        out: &mut [f64],
+    ) -> Option<IrResult<()>> {
+        if p.rows.is_some() || n == 0 {
+            return None;
+        }
+        let k = match &*p.state.borrow() {
+            State::Jit(k) => k.clone(),
+            _ => return None,
+        };
+        let lens: Vec<usize> = k
+            .output_shapes()
+            .iter()
+            .map(|s| s.iter().product())
+            .collect();
+        let per: usize = lens.iter().sum();
+        let points = xs.len() / n;
+        if xs.len() != points * n
+            || out.len() != points * per
+            || spans.iter().any(|&(s, l)| s + l > n)
+        {
+            return Some(Err(IrError::Invalid(format!(
+                "run_flat_many: {} inputs of {n} and {} outputs of {per} do not fit",
+                xs.len(),
+                out.len()
+            ))));
+        }
+        self.stats.jit_runs += points as u64;
+        // Enough points per task that a cheap objective does not drown in
+        // scheduling; the chunking changes no value.
+        let chunk = (points / (4 * rayon::current_num_threads())).max(16);
+        let run = |x: &[f64], o: &mut [f64]| -> Result<(), crate::JitError> {
+            let ins: Vec<&[f64]> = spans.iter().map(|&(s, l)| &x[s..s + l]).collect();
+            let mut outs: Vec<&mut [f64]> = Vec::with_capacity(lens.len());
+            let mut rest = o;
+            for &len in &lens {
+                let (head, tail) = rest.split_at_mut(len);
+                outs.push(head);
+                rest = tail;
+            }
+            k.call(&ins, &mut outs)
+        };
+        let result = xs
+            .par_chunks(n * chunk)
+            .zip(out.par_chunks_mut((per * chunk).max(1)))
+            .try_for_each(|(xc, oc)| {
+                xc.chunks_exact(n)
+                    .zip(oc.chunks_exact_mut(per.max(1)))
+                    .try_for_each(|(x, o)| run(x, o))
+            });
+        Some(result.map_err(|e| IrError::Invalid(e.to_string())))
+    }
+
     /// The kernel a run of `p` uses, or `None` for the interpreter (compiling `p`
     /// first when its deferred compilation is due; counting down otherwise).
     fn kernel(&mut self, p: &Program) -> Option<Kernel> {

@@ -379,6 +379,33 @@ impl optl_solvers::MultiObjective for ProblemModel {
         }
     }
 
+    /// A whole population through the compiled objectives at once, over the
+    /// cores (the same kernel per point as [`Self::objectives`], so the same
+    /// bits); point by point when the program is not one compiled kernel.
+    fn objectives_batch(&mut self, xs: &[f64], out: &mut [f64]) {
+        let n = ProblemModel::n(self);
+        let p = self.objectives.clone();
+        match self
+            .engines
+            .run_flat_many(&p, xs, n, &self.layout.spans, out)
+        {
+            Some(Ok(())) => self.evals += xs.len() / n.max(1),
+            Some(Err(e)) => {
+                self.error.get_or_insert(e);
+                out.iter_mut().for_each(|o| *o = f64::NAN);
+            }
+            None => {
+                let m = self.problem.maximize.len();
+                for (x, row) in xs
+                    .chunks_exact(n.max(1))
+                    .zip(out.chunks_exact_mut(m.max(1)))
+                {
+                    optl_solvers::MultiObjective::objectives(self, x, row);
+                }
+            }
+        }
+    }
+
     fn n_eq(&self) -> usize {
         self.rows(ConstraintKind::Equal)
     }
