@@ -24,7 +24,7 @@ mod store;
 mod study;
 mod walk;
 
-pub use algo::{Algorithm, Evolution, Grid, Nsga2, Random, Tpe};
+pub use algo::{Algorithm, Evolution, Grid, ParetoEvolution, Random, Survival, Tpe};
 pub use dna::{Decision, Dna};
 pub use space::{MAX_DEPTH, PointKind, Space};
 pub use store::{Store, StudyInfo};

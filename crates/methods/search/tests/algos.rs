@@ -5,7 +5,8 @@ mod common;
 
 use common::{FnObjective, values};
 use optl_search::{
-    Algorithm, Evolution, Grid, Nsga2, Random, SearchOptions, Space, Study, Tpe, run_search,
+    Algorithm, Evolution, Grid, ParetoEvolution, Random, SearchOptions, Space, Study, Tpe,
+    run_search,
 };
 
 fn run(
@@ -129,7 +130,7 @@ fn nsga2_beats_random_on_two_objectives() {
     let reference = [1.1, 20.0];
     let (mut nsga, mut rnd) = (0.0, 0.0);
     for seed in 0..5 {
-        let s = run(&space, &mut Nsga2::new(20), f, 300, seed);
+        let s = run(&space, &mut ParetoEvolution::nsga2(20), f, 300, seed);
         assert!(!s.pareto.is_empty() && s.best == Some(s.pareto[0]));
         nsga += s.hypervolume(&reference);
         rnd += run(&space, &mut Random::default(), f, 300, seed).hypervolume(&reference);
@@ -139,6 +140,60 @@ fn nsga2_beats_random_on_two_objectives() {
     assert!(
         ideal - nsga < 0.5 * (ideal - rnd),
         "nsga2 {nsga} vs random {rnd} (ideal {ideal})"
+    );
+}
+
+/// DTLZ2 with three objectives over `k` distance variables: the front is the unit
+/// sphere's positive orthant, reached where the distance variables are 0.5.
+fn dtlz2(v: &[f64]) -> Vec<f64> {
+    use std::f64::consts::FRAC_PI_2;
+    let g: f64 = v[2..].iter().map(|x| (x - 0.5).powi(2)).sum();
+    let (a, b) = (v[0] * FRAC_PI_2, v[1] * FRAC_PI_2);
+    vec![
+        (1.0 + g) * a.cos() * b.cos(),
+        (1.0 + g) * a.cos() * b.sin(),
+        (1.0 + g) * a.sin(),
+    ]
+}
+
+#[test]
+fn nsga3_and_hype_beat_random_on_three_objectives() {
+    let unit = Space::Float {
+        lo: 0.0,
+        hi: 1.0,
+        log: false,
+    };
+    let space = Space::Seq(vec![unit; 6]);
+    let reference = [1.5, 1.5, 1.5];
+    let (mut nsga3, mut hype, mut rnd) = (0.0, 0.0, 0.0);
+    for seed in 0..3 {
+        nsga3 += run(
+            &space,
+            &mut ParetoEvolution::nsga3(28, 0),
+            dtlz2,
+            1400,
+            seed,
+        )
+        .hypervolume(&reference);
+        hype += run(
+            &space,
+            &mut ParetoEvolution::hype(28, 2000),
+            dtlz2,
+            1400,
+            seed,
+        )
+        .hypervolume(&reference);
+        rnd += run(&space, &mut Random::default(), dtlz2, 1400, seed).hypervolume(&reference);
+    }
+    // The sphere's orthant leaves 1.5^3 - pi/6 per seed.
+    let ideal = 3.0 * (1.5f64.powi(3) - std::f64::consts::PI / 6.0);
+    assert!(
+        ideal - nsga3 < 0.5 * (ideal - rnd),
+        "nsga3 {nsga3} vs random {rnd} (ideal {ideal})"
+    );
+    assert!(
+        ideal - hype < 0.5 * (ideal - rnd),
+        "hype {hype} vs random {rnd} (ideal {ideal})"
     );
 }
 
@@ -165,7 +220,9 @@ fn algorithms_are_deterministic() {
         || Box::new(Random::default()),
         || Box::new(Grid::new(3)),
         || Box::new(Evolution::new(8, 3, 0.2)),
-        || Box::new(Nsga2::new(8)),
+        || Box::new(ParetoEvolution::nsga2(8)),
+        || Box::new(ParetoEvolution::nsga3(8, 0)),
+        || Box::new(ParetoEvolution::hype(8, 500)),
         || Box::new(Tpe::default()),
     ];
     for make in algos {

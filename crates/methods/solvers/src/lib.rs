@@ -34,9 +34,10 @@ pub use method::{
     Signature, Structure,
 };
 pub use multi::{
-    Decomposition, EXACT_HV_MAX_OBJECTIVES, FrontResult, HV_SAMPLES, Hype, Moead, Nsga2, Nsga3,
-    auto_hypervolume, check_reference, das_dennis, gd, hypervolume, hypervolume_mc, igd, igd_plus,
-    lattice_size, nondominated,
+    Decomposition, EXACT_HV_MAX_OBJECTIVES, FrontResult, HV_SAMPLES, Hype, Moead, Normalisation,
+    Nsga2, Nsga3, auto_hypervolume, check_reference, das_dennis, directions, gd, hypervolume,
+    hypervolume_mc, hypervolume_survival, igd, igd_plus, lattice_size, nondominated,
+    partitions_for, reference_survival,
 };
 pub use nlp::{AugLag, Lbfgs, LineSearch, LsParams, NelderMead, Newton, SQP_MAX_SIZE, Sqp};
 pub use problem::{

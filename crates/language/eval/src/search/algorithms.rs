@@ -6,7 +6,7 @@
 
 use crate::evaluator::{EvalResult, err_label};
 use crate::value::{SymKind, SymObj, Value};
-use optl_search::{Algorithm, Evolution, Grid, Nsga2, Random, Tpe};
+use optl_search::{Algorithm, Evolution, Grid, ParetoEvolution, Random, Tpe};
 use optl_syntax::codes;
 use optl_syntax::span::Span;
 
@@ -134,13 +134,24 @@ pub fn algorithm_of(v: &Value, span: Span) -> EvalResult<Box<dyn Algorithm>> {
             fraction(a, "gamma", 0.25, span)?,
             count(a, "candidates", 24, span)?,
         )),
-        "nsga2" => Box::new(Nsga2::new(count(a, "pop", 100, span)?.max(2))),
+        "nsga2" => Box::new(ParetoEvolution::nsga2(count(a, "pop", 100, span)?.max(2))),
+        "nsga3" => Box::new(ParetoEvolution::nsga3(
+            count(a, "pop", 92, span)?.max(2),
+            match a.get("partitions") {
+                Some(Value::Int(0)) => 0,
+                _ => count(a, "partitions", 0, span)?,
+            },
+        )),
+        "hype" => Box::new(ParetoEvolution::hype(
+            count(a, "pop", 100, span)?.max(2),
+            count(a, "samples", 10000, span)?.max(1),
+        )),
         other => {
             return Err(err_label(
                 codes::INVALID_ARGUMENT,
                 format!("`{other}` is a solver, not a search algorithm"),
                 span,
-                "use random(), grid(), evolution(), tpe() or nsga2()",
+                "use random(), grid(), evolution(), tpe(), nsga2(), nsga3() or hype()",
             ));
         }
     })

@@ -3,12 +3,12 @@
 //! space runs under any algorithm.
 
 mod evolution;
-mod nsga2;
+mod pareto;
 mod simple;
 mod tpe;
 
 pub use evolution::Evolution;
-pub use nsga2::Nsga2;
+pub use pareto::{ParetoEvolution, Survival};
 pub use simple::{Grid, Random};
 pub use tpe::Tpe;
 

@@ -14,7 +14,7 @@
 
 use super::FrontResult;
 use super::dominance::sort_fronts;
-use super::population::{Member, Run, random_points};
+use super::population::{Member, Run, keep, random_points};
 use super::variation::Variation;
 use crate::problem::{Bounds, MultiObjective, Options};
 use rand::RngExt;
@@ -202,36 +202,50 @@ impl Hype {
     fn survive(&self, pop: Vec<Member>, size: usize, rng: &mut ChaCha8Rng) -> Vec<Member> {
         let fs: Vec<&[f64]> = pop.iter().map(|p| p.f.as_slice()).collect();
         let cv: Vec<f64> = pop.iter().map(|p| p.cv).collect();
-        let mut chosen: Vec<usize> = Vec::with_capacity(size);
-        for front in sort_fronts(&fs, &cv) {
-            if chosen.len() + front.len() <= size {
-                chosen.extend(front);
-                continue;
-            }
-            let last: Vec<&[f64]> = front.iter().map(|&i| fs[i]).collect();
-            let samples = Samples::draw(&last, self.samples, rng);
-            let mut alive = vec![true; front.len()];
-            let mut left = front.len();
-            while chosen.len() + left > size {
-                let fit = samples.fitness(&alive, chosen.len() + left - size);
-                let worst = (0..front.len())
-                    .filter(|&i| alive[i])
-                    .min_by(|&a, &b| fit[a].total_cmp(&fit[b]))
-                    .expect("the last front has members left");
-                alive[worst] = false;
-                left -= 1;
-            }
-            chosen.extend(
-                front
-                    .iter()
-                    .zip(&alive)
-                    .filter(|(_, a)| **a)
-                    .map(|(i, _)| *i),
-            );
-            break;
-        }
-        chosen.sort_unstable();
-        let mut slots: Vec<Option<Member>> = pop.into_iter().map(Some).collect();
-        chosen.iter().filter_map(|&i| slots[i].take()).collect()
+        let chosen = hypervolume_survival(&fs, &cv, size, self.samples, rng);
+        keep(pop, &chosen)
     }
+}
+
+/// HypE's environmental selection: the indices (ascending) of `size` of the
+/// points with objectives `fs` and violations `cv`, whole fronts first, the last
+/// reduced point by point by the Monte Carlo fitness `I_h^k` from `samples`
+/// points. optl-search's `hype` uses it on scores.
+pub fn hypervolume_survival(
+    fs: &[&[f64]],
+    cv: &[f64],
+    size: usize,
+    samples: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    let mut chosen: Vec<usize> = Vec::with_capacity(size);
+    for front in sort_fronts(fs, cv) {
+        if chosen.len() + front.len() <= size {
+            chosen.extend(front);
+            continue;
+        }
+        let last: Vec<&[f64]> = front.iter().map(|&i| fs[i]).collect();
+        let samples = Samples::draw(&last, samples, rng);
+        let mut alive = vec![true; front.len()];
+        let mut left = front.len();
+        while chosen.len() + left > size {
+            let fit = samples.fitness(&alive, chosen.len() + left - size);
+            let worst = (0..front.len())
+                .filter(|&i| alive[i])
+                .min_by(|&a, &b| fit[a].total_cmp(&fit[b]))
+                .expect("the last front has members left");
+            alive[worst] = false;
+            left -= 1;
+        }
+        chosen.extend(
+            front
+                .iter()
+                .zip(&alive)
+                .filter(|(_, a)| **a)
+                .map(|(i, _)| *i),
+        );
+        break;
+    }
+    chosen.sort_unstable();
+    chosen
 }

@@ -27,16 +27,17 @@ mod population;
 mod reference;
 mod variation;
 
-pub use hype::Hype;
+pub use hype::{Hype, hypervolume_survival};
 pub use hypervolume::hypervolume;
 pub use indicators::{
     EXACT_HV_MAX_OBJECTIVES, HV_SAMPLES, Hypervolume, auto_hypervolume, check_reference, gd,
     hypervolume_mc, igd, igd_plus,
 };
 pub use moead::{Decomposition, Moead};
+pub use normalize::Normalisation;
 pub use nsga2::{FrontResult, Nsga2};
-pub use nsga3::Nsga3;
-pub use reference::{das_dennis, direction_count, directions, lattice_size};
+pub use nsga3::{Nsga3, reference_survival};
+pub use reference::{das_dennis, direction_count, directions, lattice_size, partitions_for};
 
 /// The non-dominated points of `points` (minimization), each once, in order.
 pub fn nondominated(points: &[Vec<f64>]) -> Vec<Vec<f64>> {

@@ -10,7 +10,8 @@
 
 /// The running state of the normalisation across generations.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Normalisation {
+pub struct Normalisation {
+    /// The best value per objective seen so far.
     pub ideal: Vec<f64>,
     worst: Vec<f64>,
     extremes: Option<Vec<Vec<f64>>>,

@@ -13,7 +13,7 @@
 use super::FrontResult;
 use super::dominance::sort_fronts;
 use super::normalize::Normalisation;
-use super::population::{Member, Run, random_points};
+use super::population::{Member, Run, keep, random_points};
 use super::reference::{direction_count, directions, partitions_for};
 use super::variation::Variation;
 use crate::problem::{Bounds, MultiObjective, Options};
@@ -187,10 +187,29 @@ fn survive(
 ) -> Vec<Member> {
     let fs: Vec<&[f64]> = pop.iter().map(|p| p.f.as_slice()).collect();
     let cv: Vec<f64> = pop.iter().map(|p| p.cv).collect();
-    let fronts = sort_fronts(&fs, &cv);
+    let chosen = reference_survival(&fs, &cv, size, dirs, norm, rng);
+    keep(pop, &chosen)
+}
+
+/// NSGA-III's environmental selection: the indices (ascending) of `size` of the
+/// points with objectives `fs` and violations `cv`, whole fronts first, the last
+/// front filled by niching around the reference directions `dirs` under the
+/// running normalisation `norm`. optl-search's `nsga3` uses it on scores.
+pub fn reference_survival(
+    fs: &[&[f64]],
+    cv: &[f64],
+    size: usize,
+    dirs: &[Vec<f64>],
+    norm: &mut Normalisation,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    let fronts = sort_fronts(fs, cv);
+    if fronts.is_empty() {
+        return Vec::new();
+    }
     // The normalisation follows every generation (its extreme points carry over).
     let first: Vec<&[f64]> = fronts[0].iter().map(|&i| fs[i]).collect();
-    let nadir = norm.update(&fs, &first);
+    let nadir = norm.update(fs, &first);
     let mut chosen: Vec<usize> = Vec::with_capacity(size);
     let mut last: &[usize] = &[];
     for fr in &fronts {
@@ -235,8 +254,7 @@ fn survive(
         chosen.extend(picked.into_iter().map(|k| last[k]));
     }
     chosen.sort_unstable();
-    let mut slots: Vec<Option<Member>> = pop.into_iter().map(Some).collect();
-    chosen.iter().filter_map(|&i| slots[i].take()).collect()
+    chosen
 }
 
 /// Picks `want` of the last front's points (given as (direction, distance)) by

@@ -87,6 +87,12 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// The members of `pop` at the ascending indices `chosen`, in that order.
+pub(crate) fn keep(pop: Vec<Member>, chosen: &[usize]) -> Vec<Member> {
+    let mut slots: Vec<Option<Member>> = pop.into_iter().map(Some).collect();
+    chosen.iter().filter_map(|&i| slots[i].take()).collect()
+}
+
 /// `count` points uniformly at random within `bounds` (which are finite).
 pub(crate) fn random_points(bounds: &Bounds, count: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
     let (lo, hi) = (&bounds.lower, &bounds.upper);
