@@ -21,7 +21,7 @@
 //! child with `RAYON_NUM_THREADS=1`). Run with `cargo bench -p optl-transport`.
 #![allow(clippy::print_stdout)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -164,12 +164,6 @@ out["versions"] = "POT %s numpy %s scipy %s" % (ot.__version__, np.__version__, 
 print(json.dumps(out))
 "#;
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../target"))
-}
-
 fn write_instance(inst: &Instance, dir: &Path) -> bool {
     let n = inst.a.len();
     let m = Tensor::from_shape_vec(IxDyn(&[n, n]), inst.m.clone());
@@ -189,52 +183,9 @@ fn write_instance(inst: &Instance, dir: &Path) -> bool {
 /// Runs the peer script; `None` (with a message) when Python, the venv or the
 /// packages are not available.
 fn run_peer(dir: &Path) -> Option<String> {
-    let venv = target_dir().join("peer-venv");
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            println!(
-                "peer skipped: could not create a venv at {}",
-                venv.display()
-            );
-            return None;
-        }
-    }
-    let have = Command::new(&python)
-        .args(["-c", "import numpy, scipy, ot"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have {
-        let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "numpy", "scipy", "POT"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            println!("peer skipped: pip install numpy scipy POT failed");
-            return None;
-        }
-    }
-    let out = Command::new(&python)
-        .args(["-c", PEER])
-        .arg(dir)
-        .env("OPENBLAS_NUM_THREADS", "1")
-        .env("OMP_NUM_THREADS", "1")
-        .env("MKL_NUM_THREADS", "1")
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        println!(
-            "peer skipped: the script failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    optl_peer::run("numpy, scipy, ot", &["numpy", "scipy", "POT"], PEER, &[dir])
+        .map_err(|e| println!("peer skipped: {e}"))
+        .ok()
 }
 
 /// A field of the peer's flat JSON object.
@@ -337,7 +288,7 @@ fn main() {
     );
     drop((big, r));
 
-    let dir = target_dir().join("tmp/transport-bench");
+    let dir = optl_peer::target_dir().join("tmp/transport-bench");
     if !write_instance(&inst, &dir) {
         println!(
             "peer skipped: could not write the instance to {}",

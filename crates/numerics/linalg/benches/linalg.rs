@@ -8,7 +8,6 @@
 //! a message. Run with `cargo bench -p optl-linalg`.
 #![allow(clippy::print_stdout)]
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -117,60 +116,13 @@ out["versions"] = "numpy %s scipy %s" % (np.__version__, scipy.__version__)
 print(json.dumps(out))
 "#;
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../target"))
-}
-
 /// Runs the peer script; `None` (with a message) when Python, the venv or the
 /// packages are not available.
 fn run_peer() -> Option<serde_like::Peer> {
-    let venv = target_dir().join("peer-venv");
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            println!(
-                "peer skipped: could not create a venv at {}",
-                venv.display()
-            );
-            return None;
-        }
-    }
-    let have = Command::new(&python)
-        .args(["-c", "import numpy, scipy"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have {
-        let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "numpy", "scipy"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            println!("peer skipped: pip install numpy scipy failed");
-            return None;
-        }
-    }
-    let out = Command::new(&python)
-        .args(["-c", PEER])
-        .env("OPENBLAS_NUM_THREADS", "1")
-        .env("OMP_NUM_THREADS", "1")
-        .env("MKL_NUM_THREADS", "1")
-        .output()
+    let out = optl_peer::run::<&str>("numpy, scipy", &["numpy", "scipy"], PEER, &[])
+        .map_err(|e| println!("peer skipped: {e}"))
         .ok()?;
-    if !out.status.success() {
-        println!(
-            "peer skipped: the script failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    serde_like::parse(&String::from_utf8_lossy(&out.stdout))
+    serde_like::parse(&out)
 }
 
 /// A minimal reader of the peer's flat JSON object (numbers and one string).
