@@ -20,6 +20,7 @@ mod hypervolume;
 mod indicators;
 pub mod methods;
 mod moead;
+mod nearest;
 mod normalize;
 mod nsga2;
 mod nsga3;

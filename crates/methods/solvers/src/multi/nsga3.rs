@@ -12,6 +12,7 @@
 
 use super::FrontResult;
 use super::dominance::sort_fronts;
+use super::nearest::Directions;
 use super::normalize::Normalisation;
 use super::population::{Member, Run, keep, random_points};
 use super::reference::{direction_count, directions, partitions_for};
@@ -151,32 +152,6 @@ fn tournament(pop: &[Member], rng: &mut ChaCha8Rng) -> usize {
     }
 }
 
-/// Nearest direction and perpendicular distance of each normalised point.
-pub(crate) fn associate(points: &[Vec<f64>], dirs: &[Vec<f64>]) -> Vec<(usize, f64)> {
-    let units: Vec<Vec<f64>> = dirs
-        .iter()
-        .map(|w| {
-            let len = w.iter().map(|v| v * v).sum::<f64>().sqrt();
-            w.iter().map(|v| v / len).collect()
-        })
-        .collect();
-    points
-        .iter()
-        .map(|p| {
-            let pp: f64 = p.iter().map(|v| v * v).sum();
-            let mut best = (0, f64::INFINITY);
-            for (j, u) in units.iter().enumerate() {
-                let t: f64 = p.iter().zip(u).map(|(a, b)| a * b).sum();
-                let d2 = (pp - t * t).max(0.0);
-                if d2 < best.1 {
-                    best = (j, d2);
-                }
-            }
-            (best.0, best.1.sqrt())
-        })
-        .collect()
-}
-
 /// Environmental selection of `size` members from parents and offspring.
 fn survive(
     pop: Vec<Member>,
@@ -244,7 +219,7 @@ pub fn reference_survival(
                     .collect()
             })
             .collect();
-        let niches = associate(&scaled, dirs);
+        let niches = Directions::new(dirs).associate(&scaled);
         let mut count = vec![0usize; dirs.len()];
         for &(j, _) in &niches[..chosen.len()] {
             count[j] += 1;
