@@ -138,6 +138,7 @@ impl Moead {
             eta_c: self.eta_c,
             mutation_prob: 1.0 / n.max(1) as f64,
             eta_m: self.eta_m,
+            child_mutation_prob: 1.0,
         };
         let mut pop = run.eval.evaluate(random_points(bounds, size, &mut run.rng));
         let mut ideal = vec![f64::INFINITY; m];

@@ -172,6 +172,7 @@ impl Nsga2 {
             eta_c: self.eta_c,
             mutation_prob: self.mutation_prob.unwrap_or(1.0 / n.max(1) as f64),
             eta_m: self.eta_m,
+            child_mutation_prob: 1.0,
         };
         while run.goes_on(self.generations) {
             let mut offspring = Vec::with_capacity(pop_size);

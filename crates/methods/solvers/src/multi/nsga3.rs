@@ -43,6 +43,9 @@ pub struct Nsga3 {
     pub mutation_prob: Option<f64>,
     /// Distribution index of polynomial mutation (default 20).
     pub eta_m: f64,
+    /// Probability that a child is mutated at all (default 0.9, as pymoo's
+    /// `PM`; Deb & Jain mutate every child).
+    pub child_mutation_prob: f64,
     /// Violation below which an equality constraint counts as met (default `1e-8`).
     pub eq_tol: f64,
 }
@@ -58,6 +61,7 @@ impl Default for Nsga3 {
             eta_c: 30.0,
             mutation_prob: None,
             eta_m: 20.0,
+            child_mutation_prob: 0.9,
             eq_tol: 1e-8,
         }
     }
@@ -109,6 +113,7 @@ impl Nsga3 {
             eta_c: self.eta_c,
             mutation_prob: self.mutation_prob.unwrap_or(1.0 / n.max(1) as f64),
             eta_m: self.eta_m,
+            child_mutation_prob: self.child_mutation_prob,
         };
         let mut pop = run
             .eval

@@ -7,14 +7,16 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 /// How children are bred from two parents: crossover with probability
-/// `crossover_prob` (distribution index `eta_c`), then each child mutated per
-/// variable with probability `mutation_prob` (distribution index `eta_m`).
+/// `crossover_prob` (distribution index `eta_c`), then each child, with
+/// probability `child_mutation_prob`, mutated per variable with probability
+/// `mutation_prob` (distribution index `eta_m`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Variation {
     pub crossover_prob: f64,
     pub eta_c: f64,
     pub mutation_prob: f64,
     pub eta_m: f64,
+    pub child_mutation_prob: f64,
 }
 
 impl Variation {
@@ -31,8 +33,11 @@ impl Variation {
         if rng.random::<f64>() <= self.crossover_prob {
             sbx(&mut c1, &mut c2, lo, hi, self.eta_c, rng);
         }
-        mutate(&mut c1, lo, hi, self.mutation_prob, self.eta_m, rng);
-        mutate(&mut c2, lo, hi, self.mutation_prob, self.eta_m, rng);
+        for c in [&mut c1, &mut c2] {
+            if self.child_mutation_prob >= 1.0 || rng.random::<f64>() < self.child_mutation_prob {
+                mutate(c, lo, hi, self.mutation_prob, self.eta_m, rng);
+            }
+        }
         (c1, c2)
     }
 }
