@@ -34,10 +34,10 @@ pub use method::{
     Signature, Structure,
 };
 pub use multi::{
-    Decomposition, EXACT_HV_MAX_OBJECTIVES, FrontResult, HV_SAMPLES, Hype, Moead, Normalisation,
-    Nsga2, Nsga3, auto_hypervolume, check_reference, das_dennis, directions, gd, hypervolume,
+    Decomposition, EXACT_HV_MAX_OBJECTIVES, FrontResult, HV_SAMPLES, Hype, Moead, Nsga2, Nsga3,
+    ReferenceSurvival, auto_hypervolume, check_reference, das_dennis, directions, gd, hypervolume,
     hypervolume_mc, hypervolume_survival, igd, igd_plus, lattice_size, nondominated,
-    partitions_for, reference_survival,
+    partitions_for,
 };
 pub use nlp::{AugLag, Lbfgs, LineSearch, LsParams, NelderMead, Newton, SQP_MAX_SIZE, Sqp};
 pub use problem::{

@@ -5,7 +5,7 @@
 //! - NSGA-II (Deb et al. 2002): non-dominated sorting and crowding distance;
 //!   tournaments on (rank, then larger crowding distance);
 //! - NSGA-III (Deb & Jain 2014): reference directions, optl-solvers's
-//!   `reference_survival` with its running normalisation; tournaments on rank,
+//!   `ReferenceSurvival` with its running normalisation; tournaments on rank,
 //!   ties at random;
 //! - HypE (Bader & Zitzler 2011): Monte Carlo hypervolume contributions,
 //!   optl-solvers's `hypervolume_survival`; tournaments on rank, ties at random.
@@ -21,9 +21,7 @@ use crate::dna::Dna;
 use crate::space::Space;
 use crate::walk::{below, unit};
 use optl_solvers::multi::dominance::{crowding, fronts};
-use optl_solvers::{
-    Normalisation, directions, hypervolume_survival, partitions_for, reference_survival,
-};
+use optl_solvers::{ReferenceSurvival, directions, hypervolume_survival, partitions_for};
 
 /// Probability that two parents are crossed over rather than one copied.
 const CROSSOVER: f64 = 0.9;
@@ -57,7 +55,7 @@ pub struct ParetoEvolution {
     /// Number of objectives, learnt from the first successful trial.
     objectives: usize,
     /// NSGA-III's directions and normalisation, once the objectives are known.
-    reference: Option<(Vec<Vec<f64>>, Normalisation)>,
+    reference: Option<ReferenceSurvival>,
 }
 
 #[derive(Clone, Debug)]
@@ -136,10 +134,9 @@ impl ParetoEvolution {
                             0 => partitions_for(m, self.population),
                             p => p,
                         };
-                        let (dirs, norm) = self
-                            .reference
-                            .get_or_insert_with(|| (directions(m, p), Normalisation::new(m)));
-                        reference_survival(&fs, &cv, self.population, dirs, norm, rng)
+                        self.reference
+                            .get_or_insert_with(|| ReferenceSurvival::new(&directions(m, p)))
+                            .select(&fs, &cv, self.population, rng)
                     }
                     Survival::Hypervolume { samples } => {
                         hypervolume_survival(&fs, &cv, self.population, *samples, rng)

@@ -35,9 +35,8 @@ pub use indicators::{
     hypervolume_mc, igd, igd_plus,
 };
 pub use moead::{Decomposition, Moead};
-pub use normalize::Normalisation;
 pub use nsga2::{FrontResult, Nsga2};
-pub use nsga3::{Nsga3, reference_survival};
+pub use nsga3::{Nsga3, ReferenceSurvival};
 pub use reference::{das_dennis, direction_count, directions, lattice_size, partitions_for};
 
 /// The non-dominated points of `points` (minimization), each once, in order.

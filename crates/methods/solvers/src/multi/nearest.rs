@@ -11,6 +11,7 @@
 pub const TREE_FROM: usize = 256;
 
 /// The unit reference directions, and a k-d tree over them when there are many.
+#[derive(Clone, Debug)]
 pub(crate) struct Directions {
     units: Vec<Vec<f64>>,
     tree: Vec<Node>,
@@ -18,6 +19,7 @@ pub(crate) struct Directions {
 
 /// A k-d tree node: a direction, the axis it splits, its subtrees (indices into
 /// `tree`, `usize::MAX` for none).
+#[derive(Clone, Debug)]
 struct Node {
     dir: usize,
     axis: usize,
@@ -69,6 +71,11 @@ impl Directions {
         self.tree[at].left = left;
         self.tree[at].right = right;
         at
+    }
+
+    /// The number of directions.
+    pub fn len(&self) -> usize {
+        self.units.len()
     }
 
     /// Nearest direction and perpendicular distance of each point.

@@ -10,7 +10,7 @@
 
 /// The running state of the normalisation across generations.
 #[derive(Clone, Debug, Default)]
-pub struct Normalisation {
+pub(crate) struct Normalisation {
     /// The best value per objective seen so far.
     pub ideal: Vec<f64>,
     worst: Vec<f64>,

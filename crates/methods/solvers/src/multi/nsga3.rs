@@ -118,7 +118,7 @@ impl Nsga3 {
         let mut pop = run
             .eval
             .evaluate(random_points(bounds, pop_size, &mut run.rng));
-        let mut norm = Normalisation::new(m);
+        let mut state = ReferenceSurvival::new(&dirs);
         while run.goes_on(self.generations) {
             let mut children = Vec::with_capacity(pop_size);
             while children.len() < pop_size {
@@ -135,7 +135,7 @@ impl Nsga3 {
                 children.push(c2);
             }
             pop.extend(run.eval.evaluate(children));
-            pop = survive(pop, pop_size, &dirs, &mut norm, &mut run.rng);
+            pop = survive(pop, pop_size, &mut state, &mut run.rng);
             run.done += 1;
         }
         run.finish(&pop, self.generations, None)
@@ -161,25 +161,52 @@ fn tournament(pop: &[Member], rng: &mut ChaCha8Rng) -> usize {
 fn survive(
     pop: Vec<Member>,
     size: usize,
-    dirs: &[Vec<f64>],
-    norm: &mut Normalisation,
+    state: &mut ReferenceSurvival,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Member> {
     let fs: Vec<&[f64]> = pop.iter().map(|p| p.f.as_slice()).collect();
     let cv: Vec<f64> = pop.iter().map(|p| p.cv).collect();
-    let chosen = reference_survival(&fs, &cv, size, dirs, norm, rng);
+    let chosen = state.select(&fs, &cv, size, rng);
     keep(pop, &chosen)
 }
 
-/// NSGA-III's environmental selection: the indices (ascending) of `size` of the
-/// points with objectives `fs` and violations `cv`, whole fronts first, the last
-/// front filled by niching around the reference directions `dirs` under the
-/// running normalisation `norm`. optl-search's `nsga3` uses it on scores.
-pub fn reference_survival(
+/// NSGA-III's environmental selection and the state it keeps across
+/// generations: the reference directions, indexed once for the association,
+/// and the running normalisation. optl-search's `nsga3` uses it on scores.
+#[derive(Clone, Debug)]
+pub struct ReferenceSurvival {
+    dirs: Directions,
+    norm: Normalisation,
+}
+
+impl ReferenceSurvival {
+    /// For the reference directions `dirs` (all of one length, the objectives).
+    pub fn new(dirs: &[Vec<f64>]) -> ReferenceSurvival {
+        ReferenceSurvival {
+            dirs: Directions::new(dirs),
+            norm: Normalisation::new(dirs.first().map_or(0, Vec::len)),
+        }
+    }
+
+    /// The indices (ascending) of `size` of the points with objectives `fs` and
+    /// violations `cv`: whole fronts first, the last front filled by niching
+    /// around the directions under the normalisation, which this updates.
+    pub fn select(
+        &mut self,
+        fs: &[&[f64]],
+        cv: &[f64],
+        size: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<usize> {
+        reference_select(fs, cv, size, &self.dirs, &mut self.norm, rng)
+    }
+}
+
+fn reference_select(
     fs: &[&[f64]],
     cv: &[f64],
     size: usize,
-    dirs: &[Vec<f64>],
+    dirs: &Directions,
     norm: &mut Normalisation,
     rng: &mut ChaCha8Rng,
 ) -> Vec<usize> {
@@ -224,7 +251,7 @@ pub fn reference_survival(
                     .collect()
             })
             .collect();
-        let niches = Directions::new(dirs).associate(&scaled);
+        let niches = dirs.associate(&scaled);
         let mut count = vec![0usize; dirs.len()];
         for &(j, _) in &niches[..chosen.len()] {
             count[j] += 1;
