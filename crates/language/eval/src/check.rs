@@ -330,6 +330,9 @@ impl Checker<'_> {
                     self.expr(lo);
                     self.expr(hi);
                 }
+                for e in v.set.iter().flat_map(|s| &s.args) {
+                    self.expr(e);
+                }
                 if let Some(i) = &v.init {
                     self.expr(i);
                 }

@@ -7,6 +7,7 @@ use crate::evaluator::{ArgVal, EvalResult, Interp, a_type, err_label};
 use crate::trace::not_traceable;
 use crate::value::{Func, SymKind, SymObj, Value};
 use optl_ir::{Function, Shape};
+use optl_linalg::prox::Set;
 use optl_syntax::ast::{BinOp, ExprKind, StmtKind};
 use optl_syntax::span::Span;
 use optl_syntax::{Diagnostic, codes};
@@ -39,6 +40,106 @@ pub struct TracedVar {
     pub init: Tensor,
     pub lower: Tensor,
     pub upper: Tensor,
+    /// The set the var is declared in (`in simplex`); its bounds are then infinite.
+    pub set: Option<Set>,
+}
+
+/// The sets a var can be declared in, as the language names them.
+pub const SET_NAMES: &[&str] = &["simplex", "l1ball", "l2ball", "nuclear_ball"];
+
+/// The start projected onto its set (it was finite before).
+fn project_start(set: Set, init: Tensor, span: Span) -> EvalResult<Tensor> {
+    let flat: Vec<f64> = init.iter().copied().collect();
+    let mut out = vec![0.0; flat.len()];
+    set.project(&flat, &mut out)
+        .map_err(|e| err_label(codes::INVALID_ARGUMENT, e.to_string(), span, "this set"))?;
+    Tensor::from_shape_vec(init.raw_dim(), out)
+        .map_err(|e| err_label(codes::INVALID_ARGUMENT, e.to_string(), span, "this set"))
+}
+
+impl Interp {
+    /// The set of a var declaration, checked: a known name, at most one radius (a
+    /// finite number > 0, default 1), `nuclear_ball` only on a matrix.
+    fn var_set(
+        &mut self,
+        decl: &optl_syntax::ast::SetDecl,
+        shape: &[usize],
+        scope: &Rc<Scope>,
+    ) -> EvalResult<Set> {
+        let name = &*decl.name.name;
+        if !SET_NAMES.contains(&name) {
+            let known = "a var is declared `in [lo, hi]` or in `simplex`, `simplex(r)`, `l1ball(r)`, `l2ball(r)` or `nuclear_ball(r)`";
+            let hint = match crate::suggest::closest(name, SET_NAMES.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`? {known}"),
+                None => known.to_string(),
+            };
+            let d = Diagnostic::error(codes::INVALID_ARGUMENT, format!("unknown set `{name}`"))
+                .at(decl.name.span, "not a set")
+                .hint(hint);
+            return Err(Box::new(d));
+        }
+        if decl.args.len() > 1 {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "`{name}` takes one radius, found {} arguments",
+                    decl.args.len()
+                ),
+                decl.span,
+                "too many arguments",
+            ));
+        }
+        let radius = match decl.args.first() {
+            None => 1.0,
+            Some(e) => match self.eval(e, scope)? {
+                Value::Int(n) => n as f64,
+                Value::Float(x) => x,
+                other => {
+                    return Err(err_label(
+                        codes::INVALID_ARGUMENT,
+                        format!(
+                            "the radius of `{name}` must be a number, found {}",
+                            other.display()
+                        ),
+                        e.span,
+                        "not a radius",
+                    ));
+                }
+            },
+        };
+        if !(radius.is_finite() && radius > 0.0) {
+            let at = decl.args.first().map_or(decl.span, |e| e.span);
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!("the radius of `{name}` must be a finite number > 0, found {radius}"),
+                at,
+                "an empty or unbounded set",
+            ));
+        }
+        Ok(match name {
+            "simplex" => Set::Simplex { radius },
+            "l1ball" => Set::L1Ball { radius },
+            "l2ball" => Set::L2Ball { radius },
+            _ => match shape {
+                [rows, cols] => Set::NuclearBall {
+                    radius,
+                    rows: *rows,
+                    cols: *cols,
+                },
+                _ => {
+                    return Err(err_label(
+                        codes::INVALID_ARGUMENT,
+                        format!(
+                            "`nuclear_ball` bounds the singular values of a matrix, and this var has shape {}",
+                            optl_tensor::shape_str(shape)
+                        ),
+                        decl.span,
+                        "needs a matrix var",
+                    ));
+                }
+            },
+        })
+    }
 }
 
 /// Whether a constraint row must be `<= 0` or `== 0`.
@@ -318,6 +419,13 @@ impl Interp {
                             "not a finite start",
                         ));
                     }
+                    let (set, init) = match &v.set {
+                        Some(decl) => {
+                            let set = self.var_set(decl, &shape, &scope)?;
+                            (Some(set), project_start(set, init, decl.span)?)
+                        }
+                        None => (None, init),
+                    };
                     let tracer = self.trace_input(shape.clone());
                     scope.define(v.name.name.clone(), tracer);
                     vars.push(TracedVar {
@@ -326,6 +434,7 @@ impl Interp {
                         init,
                         lower,
                         upper,
+                        set,
                     });
                 }
                 StmtKind::Let(name, e) => {

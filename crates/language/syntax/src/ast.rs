@@ -61,7 +61,17 @@ pub struct VarDecl {
     pub name: Ident,
     pub dims: Option<Vec<Expr>>,
     pub bounds: Option<(Expr, Expr)>,
+    /// `in simplex`, `in l1ball(r)`: a set instead of a box.
+    pub set: Option<SetDecl>,
     pub init: Option<Expr>,
+}
+
+/// The set of a var declaration: its name and arguments (`l1ball(2)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetDecl {
+    pub name: Ident,
+    pub args: Vec<Expr>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -83,6 +83,14 @@ fn stmt(o: &mut String, s: &Stmt) {
                 expr(o, hi);
                 o.push(')');
             }
+            if let Some(set) = &v.set {
+                let _ = write!(o, " (in-set {}", set.name.name);
+                for e in &set.args {
+                    o.push(' ');
+                    expr(o, e);
+                }
+                o.push(')');
+            }
             if let Some(i) = &v.init {
                 o.push_str(" (init ");
                 expr(o, i);

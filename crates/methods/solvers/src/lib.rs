@@ -12,7 +12,9 @@
 //! - [`nlp`]: L-BFGS, Newton-CG, augmented Lagrangian, SQP, Nelder–Mead;
 //! - [`multi`]: NSGA-II, NSGA-III, MOEA/D, HypE; hypervolume, IGD, IGD⁺, GD;
 //! - [`transport`]: entropic optimal transport recognised in a problem, solved by
-//!   Sinkhorn (optl-transport).
+//!   Sinkhorn (optl-transport);
+//! - [`splitting`]: FISTA, Frank–Wolfe and coordinate descent for a smooth part
+//!   plus prox-friendly terms and vars in sets ([`facts`] describes them).
 //!
 //! No solver panics or prints, whatever the problem returns (NaN/Inf included).
 
@@ -22,13 +24,16 @@
 // Numerical kernels walk several parallel arrays with one index.
 #![allow(clippy::needless_range_loop)]
 
+pub mod facts;
 pub mod method;
 pub mod multi;
 pub mod nlp;
 mod problem;
 pub mod registry;
+pub mod splitting;
 pub mod transport;
 
+pub use facts::{Composite, LeastSquaresBlock, LeastSquaresForm, ProxTerm, VarFact};
 pub use method::{
     AutoFit, DefaultValue, Domain, Fit, Method, Model, Outcome, Param, ParamValue, Params,
     Signature, Structure,

@@ -11,6 +11,7 @@
 //! diagnostic.
 
 use crate::FrontResult;
+use crate::facts::{Composite, VarFact};
 use crate::problem::{Bounds, MultiObjective, Nlp, Options, SolveResult};
 
 /// What a method runs on: one objective with constraints ([`Nlp`]) and, for
@@ -44,6 +45,7 @@ pub enum DefaultValue {
     Int(i64),
     Float(f64),
     Str(&'static str),
+    Bool(bool),
     /// Another method's constructor with its own defaults (`inner = lbfgs()`).
     Method(&'static str),
 }
@@ -55,6 +57,7 @@ impl DefaultValue {
             DefaultValue::Int(n) => n.to_string(),
             DefaultValue::Float(x) => format!("{x:?}"),
             DefaultValue::Str(s) => format!("{s:?}"),
+            DefaultValue::Bool(b) => b.to_string(),
             DefaultValue::Method(m) => format!("{m}()"),
         }
     }
@@ -70,6 +73,8 @@ pub enum Domain {
     Float { positive: bool },
     /// One of these strings.
     Choice(&'static [&'static str]),
+    /// `true` or `false`.
+    Bool,
     /// An instance of the method constructor of this name.
     Method(&'static str),
 }
@@ -90,6 +95,7 @@ impl Domain {
                 }
             }
             Domain::Method(m) => format!("an `{m}(...)`"),
+            Domain::Bool => "`true` or `false`".into(),
         }
     }
 
@@ -112,6 +118,7 @@ impl Domain {
             (Domain::Choice(options), ParamValue::Str(s)) if options.contains(&s.as_str()) => {
                 Ok(ParamValue::Str(s))
             }
+            (Domain::Bool, ParamValue::Bool(b)) => Ok(ParamValue::Bool(b)),
             (Domain::Method(m), ParamValue::Method(name, params)) if name == *m => {
                 Ok(ParamValue::Method(name, params))
             }
@@ -126,6 +133,7 @@ pub enum ParamValue {
     Int(i64),
     Float(f64),
     Str(String),
+    Bool(bool),
     /// An instance of another method's constructor, with its parameters.
     Method(String, Params),
     /// A value of another kind (the language's description of it), which no
@@ -154,6 +162,7 @@ impl Params {
                     DefaultValue::Int(n) => ParamValue::Int(n),
                     DefaultValue::Float(x) => ParamValue::Float(x),
                     DefaultValue::Str(s) => ParamValue::Str(s.into()),
+                    DefaultValue::Bool(b) => ParamValue::Bool(b),
                     DefaultValue::Method(m) => ParamValue::Method(m.into(), Params::default()),
                 };
                 (p.name, v)
@@ -196,6 +205,14 @@ impl Params {
         }
     }
 
+    /// A Bool parameter, or `default`.
+    pub fn bool(&self, name: &str, default: bool) -> bool {
+        match self.get(name) {
+            Some(ParamValue::Bool(b)) => *b,
+            _ => default,
+        }
+    }
+
     /// A method parameter's own parameters, if given.
     pub fn method(&self, name: &str) -> Option<&Params> {
         match self.get(name) {
@@ -206,7 +223,7 @@ impl Params {
 }
 
 /// Facts about a problem that decide which methods fit it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Structure {
     /// The problem's name, for messages.
     pub name: String,
@@ -218,6 +235,17 @@ pub struct Structure {
     pub constraints: usize,
     /// Number of constraint rows (equalities and inequalities).
     pub rows: usize,
+    /// The vars in declaration order.
+    pub vars: Vec<VarFact>,
+    /// The (single) objective as smooth part plus prox-friendly terms.
+    pub composite: Composite,
+}
+
+impl Structure {
+    /// The first var declared in a set.
+    pub fn set_var(&self) -> Option<&VarFact> {
+        self.vars.iter().find(|v| v.set.is_some())
+    }
 }
 
 /// Whether a method accepts a problem, and if not why, in words a user can read.
@@ -283,10 +311,12 @@ pub trait Method: Sync {
         true
     }
 
-    /// Runs from `x0` within `bounds`.
+    /// Runs from `x0` within `bounds`, on a problem of structure `s` (the one
+    /// [`Method::accepts`] said yes to).
     fn run(
         &self,
         model: &mut dyn Model,
+        s: &Structure,
         x0: &[f64],
         bounds: &Bounds,
         params: &Params,
@@ -306,5 +336,29 @@ pub fn one_objective(method: &str, s: &Structure) -> Fit {
         ),
         label: "a single-objective solver",
         hint: "use `nsga2()` (or `auto`) for a Pareto front".into(),
+    }
+}
+
+/// The error for a method that does not handle vars declared in sets.
+pub fn no_sets(method: &str, s: &Structure) -> Fit {
+    let Some(v) = s.set_var() else {
+        return Fit::Yes;
+    };
+    let set = v.set.map_or("a set", |set| set.name());
+    Fit::No {
+        message: format!(
+            "`{method}` does not handle vars in sets, and `{}` is declared `in {set}`",
+            v.name
+        ),
+        label: "a solver without sets",
+        hint: "use `fista()` or `frank_wolfe()` (or `auto`) for vars in sets".into(),
+    }
+}
+
+/// [`one_objective`], then [`no_sets`].
+pub fn plain_objective(method: &str, s: &Structure) -> Fit {
+    match one_objective(method, s) {
+        Fit::Yes => no_sets(method, s),
+        no => no,
     }
 }

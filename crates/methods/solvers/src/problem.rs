@@ -21,6 +21,13 @@ pub trait Nlp {
     /// Objective value; fills `grad` (length `n`) when given. May return NaN/Inf.
     fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64;
 
+    /// The smooth part of the objective (the objective minus the prox-friendly
+    /// terms of [`Composite`](crate::facts::Composite)); fills `grad` when given.
+    /// The objective itself by default, for problems without such terms.
+    fn smooth_objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        self.objective(x, grad)
+    }
+
     /// Hessian-vector product `H(x)·v` of the objective, written to `out`.
     ///
     /// The default uses central differences of the gradient with the step
@@ -335,6 +342,13 @@ pub struct SolveResult {
     pub multipliers_ineq: Vec<f64>,
     /// Wall-clock time spent, in seconds.
     pub time_s: f64,
+    /// What certifies the point: `"kkt"` (the KKT residual, every NLP solver),
+    /// `"duality_gap"`, `"fw_gap"` or `"prox_residual"` (the splitting methods).
+    pub certificate: &'static str,
+    /// The certificate's value (for `"kkt"`, `kkt_residual`).
+    pub gap: f64,
+    /// The method that produced the result (set by the registry's plan).
+    pub method: &'static str,
 }
 
 impl SolveResult {
@@ -358,6 +372,9 @@ impl SolveResult {
             multipliers_eq: Vec::new(),
             multipliers_ineq: Vec::new(),
             time_s: 0.0,
+            certificate: "kkt",
+            gap: f64::NAN,
+            method: "",
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
 use crate::multi::methods::{HypeMethod, MoeadMethod, Nsga2Method, Nsga3Method};
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
 use crate::problem::{Bounds, Options, Status};
+use crate::splitting::methods::{BcdMethod, FistaMethod, FrankWolfeMethod};
 use crate::transport::methods::SinkhornMethod;
 use std::time::Duration;
 
@@ -23,12 +24,25 @@ pub static METHODS: &[&dyn Method] = &[
     &MoeadMethod,
     &HypeMethod,
     &SinkhornMethod,
+    &FistaMethod,
+    &FrankWolfeMethod,
+    &BcdMethod,
 ];
 
 /// The order in which `auto` asks methods whether they fit a problem: the first
 /// whose [`Method::auto_fit`] says yes runs (L-BFGS fits every problem that the
 /// others decline).
-pub static AUTO_ORDER: &[&str] = &["nsga2", "nsga3", "sinkhorn", "sqp", "auglag", "lbfgs"];
+pub static AUTO_ORDER: &[&str] = &[
+    "nsga2",
+    "nsga3",
+    "sinkhorn",
+    "frank_wolfe",
+    "bcd",
+    "fista",
+    "sqp",
+    "auglag",
+    "lbfgs",
+];
 
 /// The method of this constructor name.
 pub fn lookup(name: &str) -> Option<&'static dyn Method> {
@@ -67,6 +81,8 @@ pub struct Plan {
     pub method: &'static dyn Method,
     pub params: Params,
     pub fallback: Option<&'static dyn Method>,
+    /// Why this method: `auto`'s reason, or that the user gave it.
+    pub reason: &'static str,
 }
 
 impl Plan {
@@ -77,6 +93,7 @@ impl Plan {
             method,
             params,
             fallback: None,
+            reason: "given",
         }
     }
 
@@ -88,6 +105,7 @@ impl Plan {
             method,
             params: Params::auto(method.signature()),
             fallback: fit.fallback.and_then(lookup),
+            reason: fit.reason,
         }
     }
 
@@ -97,11 +115,15 @@ impl Plan {
     pub fn run(
         &self,
         model: &mut dyn Model,
+        s: &Structure,
         x0: &[f64],
         bounds: &Bounds,
         opts: &Options,
     ) -> Outcome {
-        let first = self.method.run(model, x0, bounds, &self.params, opts);
+        let mut first = self.method.run(model, s, x0, bounds, &self.params, opts);
+        if let Outcome::Point(r) = &mut first {
+            r.method = self.method.signature().name;
+        }
         let (Some(next), Outcome::Point(r)) = (self.fallback, &first) else {
             return first;
         };
@@ -117,11 +139,12 @@ impl Plan {
             ..opts.clone()
         };
         let params = Params::auto(next.signature());
-        match next.run(model, x0, bounds, &params, &rest) {
+        match next.run(model, s, x0, bounds, &params, &rest) {
             Outcome::Point(mut second) => {
                 let name = self.method.signature().name.to_uppercase();
                 second.message =
                     format!("{} (after {name} stopped: {})", second.message, r.message);
+                second.method = next.signature().name;
                 Outcome::Point(second)
             }
             front => front,

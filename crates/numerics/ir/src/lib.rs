@@ -10,6 +10,7 @@
 
 pub mod ad;
 mod ad_linalg;
+pub mod composite;
 pub mod graph;
 pub mod hash;
 pub mod interp;
@@ -23,6 +24,7 @@ pub mod split;
 mod table;
 
 pub use ad::{grad, grad_only, hvp};
+pub use composite::{LeastSquares, Split, Term, split_objective};
 pub use graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,
 };

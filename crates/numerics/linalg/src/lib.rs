@@ -9,6 +9,9 @@
 //! - [`mtx`]: a Matrix Market reader.
 //! - [`iterative`]: operators and Krylov/relaxation solvers (CG, GMRES, SOR).
 //! - [`sequence`]: solving sequences of related systems (bandit-tuned SOR, GCRO-DR).
+//! - [`prox`]: proximal operators ([`prox::Penalty`]), projections and linear
+//!   minimization oracles ([`prox::Set`]) and the top singular pair
+//!   ([`prox::top_singular_pair`]) for splitting and Frank–Wolfe solvers.
 //!
 //! Every failure on user input is an [`Error`]; nothing panics or prints, and the
 //! same inputs give the same bits (parallel kernels reduce in a fixed order).
@@ -18,6 +21,7 @@ pub mod dense;
 mod error;
 pub mod iterative;
 pub mod mtx;
+pub mod prox;
 pub mod sequence;
 pub mod sparse;
 

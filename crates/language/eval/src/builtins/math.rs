@@ -55,6 +55,12 @@ const REDUCTIONS: &[Entry] = &[
         "Sum of all elements, or along `axis`.",
     ),
     (
+        "count_nonzero",
+        "x, axis?",
+        count_nonzero,
+        "Number of nonzero elements, or along `axis` (a Float; as an objective term, the ℓ0 penalty).",
+    ),
+    (
         "mean",
         "x, axis?",
         mean,
@@ -148,6 +154,14 @@ fn reduce(
 
 fn sum(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     reduce(interp, &args, 1, tensor::sum)
+}
+
+fn count_nonzero(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    let t = args.tensor(0, interp)?;
+    let axis = args.axis(1)?;
+    tensor::sum(&t.mapv(|v| if v != 0.0 { 1.0 } else { 0.0 }), axis)
+        .map(from_tensor)
+        .map_err(|e| tensor_error(e, args.span))
 }
 
 fn mean(interp: &mut Interp, args: Args) -> EvalResult<Value> {

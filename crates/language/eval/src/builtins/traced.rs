@@ -48,6 +48,11 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
             g.binary(BinaryOp::Add, m, l)
         }),
         "sum" => reduce(interp, args, 1, |g, x, axis| g.sum(x, axis)),
+        "count_nonzero" => reduce(interp, args, 1, |g, x, axis| {
+            let zero = g.full_like(0.0, x);
+            let ne = g.binary(BinaryOp::Ne, x, zero)?;
+            g.sum(ne, axis)
+        }),
         "mean" => reduce(interp, args, 1, |g, x, axis| {
             let n = match axis {
                 Some(a) => g.shape(x)[a],

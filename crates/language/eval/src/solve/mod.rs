@@ -15,8 +15,8 @@ use model::ProblemModel;
 use optl_ir::IrError;
 use optl_solvers::registry::{self, Plan};
 use optl_solvers::{
-    Bounds, DefaultValue, Domain, Fit, Options, Outcome, ParamValue, Params, Signature,
-    SolveResult, Structure,
+    Bounds, Composite, DefaultValue, Domain, Fit, LeastSquaresBlock, LeastSquaresForm, Options,
+    Outcome, ParamValue, Params, ProxTerm, Signature, SolveResult, Structure, VarFact,
 };
 use optl_syntax::codes;
 use optl_syntax::span::Span;
@@ -70,6 +70,7 @@ fn param_value(v: &Value, domain: &Domain, span: Span) -> EvalResult<ParamValue>
         Value::Int(n) => ParamValue::Int(*n),
         Value::Float(x) => ParamValue::Float(*x),
         Value::Str(s) => ParamValue::Str(s.to_string()),
+        Value::Bool(b) => ParamValue::Bool(*b),
         Value::Sym(inner) if inner.family.kind == SymKind::Solver => {
             match (domain, registry::lookup(inner.name())) {
                 (Domain::Method(want), Some(m)) if *want == &**inner.name() => {
@@ -87,6 +88,7 @@ fn default_value(d: &DefaultValue) -> ParamValue {
         DefaultValue::Int(n) => ParamValue::Int(*n),
         DefaultValue::Float(x) => ParamValue::Float(*x),
         DefaultValue::Str(s) => ParamValue::Str(s.to_string()),
+        DefaultValue::Bool(b) => ParamValue::Bool(*b),
         DefaultValue::Method(m) => ParamValue::Method(m.to_string(), Params::default()),
     }
 }
@@ -156,29 +158,92 @@ pub(crate) fn problem_of(interp: &mut Interp, v: &Value, span: Span) -> EvalResu
     }
 }
 
-/// The problem's structure, as the methods read it.
-fn structure(problem: &TracedProblem) -> Structure {
+/// The problem's structure, as the methods read it: counts, the vars' places,
+/// bounds and sets, and the objective split into smooth part and prox-friendly
+/// terms (`split`, for one objective).
+fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structure {
+    let mut vars = Vec::new();
+    let mut start = 0;
+    for v in &problem.vars {
+        let len: usize = v.shape.iter().product();
+        let finite = |t: &optl_tensor::Tensor| t.iter().map(|b| b.is_finite()).collect::<Vec<_>>();
+        let (lo, hi) = (finite(&v.lower), finite(&v.upper));
+        vars.push(VarFact {
+            name: v.name.to_string(),
+            shape: v.shape.clone(),
+            start,
+            len,
+            bounded: lo.iter().zip(&hi).all(|(a, b)| *a && *b),
+            boxed: lo.iter().chain(&hi).any(|b| *b),
+            set: v.set,
+        });
+        start += len;
+    }
+    let names: Vec<&str> = problem.vars.iter().map(|v| &*v.name).collect();
+    let composite = split.map_or_else(Composite::default, |s| composite(s, &vars, &names));
     Structure {
         name: problem.name.to_string(),
-        n: problem
-            .vars
-            .iter()
-            .map(|v| v.shape.iter().product::<usize>())
-            .sum(),
+        n: start,
         objectives: problem.maximize.len(),
         constraints: problem.constraints.len(),
         rows: problem.constraints.iter().map(|c| c.rows).sum(),
+        vars,
+        composite,
+    }
+}
+
+/// The IR's split as the methods' facts: positions made global, terms and
+/// nonsmooth parts rendered with the vars' names, least squares kept when the
+/// problem has one var.
+fn composite(split: &optl_ir::Split, vars: &[VarFact], names: &[&str]) -> Composite {
+    let terms = split
+        .terms
+        .iter()
+        .map(|t| {
+            let var = &vars[t.input as usize];
+            ProxTerm {
+                penalty: t.penalty,
+                weight: t.weight,
+                indices: t.indices.iter().map(|i| var.start + i).collect(),
+                text: t.text(names[t.input as usize]),
+            }
+        })
+        .collect();
+    let nonsmooth = split
+        .nonsmooth
+        .iter()
+        .map(|t| optl_ir::Split::nonsmooth_text(t, names))
+        .collect();
+    let least_squares = match (&split.least_squares, vars) {
+        (Some((blocks, constant)), [var]) => Some(std::sync::Arc::new(LeastSquaresForm {
+            n: var.len,
+            blocks: blocks
+                .iter()
+                .map(|b| LeastSquaresBlock {
+                    weight: b.weight,
+                    rows: b.a.as_ref().map_or(var.len, |a| a.shape()[0]),
+                    a: b.a
+                        .as_ref()
+                        .map(|a| std::sync::Arc::new(a.iter().copied().collect())),
+                    b: b.b
+                        .as_ref()
+                        .map(|b| std::sync::Arc::new(b.iter().copied().collect())),
+                })
+                .collect(),
+            constant: *constant,
+        })),
+        _ => None,
+    };
+    Composite {
+        terms,
+        nonsmooth,
+        least_squares,
     }
 }
 
 /// The given method through the registry (its parameters checked, the problem's
 /// structure accepted); `None` for `auto`, whose choice probes the model (§5).
-fn given_plan(
-    solver: Option<&SymObj>,
-    problem: &TracedProblem,
-    span: Span,
-) -> EvalResult<Option<Plan>> {
-    let s = structure(problem);
+fn given_plan(solver: Option<&SymObj>, s: &Structure, span: Span) -> EvalResult<Option<Plan>> {
     let Some(solver) = solver.filter(|s| &**s.name() != "auto") else {
         return Ok(None);
     };
@@ -194,7 +259,7 @@ fn given_plan(
         message,
         label,
         hint,
-    } = method.accepts(&s)
+    } = method.accepts(s)
     {
         let d = optl_syntax::Diagnostic::error(codes::INVALID_ARGUMENT, message)
             .at(span, label)
@@ -227,12 +292,17 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     let traced = interp.trace_problem(&problem, args.span(0))?;
-    let given = given_plan(solver.as_deref(), &traced, args.span(1))?;
-    let structure = structure(&traced);
+    let split = (traced.maximize.len() == 1).then(|| optl_ir::split_objective(&traced.function, 0));
+    let structure = structure(&traced, split.as_ref());
+    let given = given_plan(solver.as_deref(), &structure, args.span(1))?;
     let reference_front = reference_front(interp, &args, &structure)?;
     // `auto`'s candidates all evaluate often; a recognised structure may not.
     let runs_many = given.as_ref().is_none_or(|p| p.method.runs_many());
-    let mut model = ProblemModel::new(traced, &mut interp.engines, runs_many)
+    let smooth = split
+        .as_ref()
+        .filter(|s| !s.terms.is_empty())
+        .map(|s| &s.smooth);
+    let mut model = ProblemModel::new(traced, smooth, &mut interp.engines, runs_many)
         .map_err(|e| crate::trace::ir_error(e, args.span(0)))?;
     let (x0, lower, upper) = model.start_and_bounds();
     let bounds = Bounds { lower, upper };
@@ -268,7 +338,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     };
     opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
     opts.timeout = solve_timeout(interp, &args)?;
-    let result = match plan.run(model, &x0, &bounds, &opts) {
+    let result = match plan.run(model, &structure, &x0, &bounds, &opts) {
         Outcome::Point(r) => r,
         Outcome::Front(r) => {
             let signs: Vec<f64> = model
@@ -314,11 +384,47 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         violation: result.violation_history.clone(),
         front: Vec::new(),
     });
-    Ok(result_value(model, &result, started))
+    let warnings = nonsmooth_warnings(&structure, result.method);
+    Ok(result_value(
+        model,
+        &result,
+        (result.method, plan.reason),
+        warnings,
+        started,
+    ))
+}
+
+/// The methods that handle nonsmooth terms as such.
+const SPLITTING: &[&str] = &["fista", "bcd", "frank_wolfe"];
+
+/// What a Result says about nonsmooth terms a solver ran on as if smooth: each
+/// term, and the method that handles it.
+fn nonsmooth_warnings(s: &Structure, method: &str) -> Vec<String> {
+    if SPLITTING.contains(&method) {
+        return Vec::new();
+    }
+    let prox = s.composite.terms.iter().map(|t| {
+        format!(
+            "`{method}` ran on subgradients of the nonsmooth term `{}`: `fista()` handles it (exact zeros and a certificate)",
+            t.text
+        )
+    });
+    let other = s.composite.nonsmooth.iter().map(|t| {
+        format!(
+            "`{method}` ran on subgradients of the nonsmooth term `{t}`, which is not prox-friendly"
+        )
+    });
+    prox.chain(other).collect()
 }
 
 /// The Result record of a single-objective solve.
-fn result_value(model: &ProblemModel, r: &SolveResult, started: Instant) -> Value {
+fn result_value(
+    model: &ProblemModel,
+    r: &SolveResult,
+    (solver, reason): (&str, &str),
+    warnings: Vec<String>,
+    started: Instant,
+) -> Value {
     let sign = if model.problem.maximize.first().copied().unwrap_or(false) {
         -1.0
     } else {
@@ -347,6 +453,21 @@ fn result_value(model: &ProblemModel, r: &SolveResult, started: Instant) -> Valu
         ("grad_norm".into(), Value::Float(r.grad_norm)),
         ("max_violation".into(), Value::Float(r.max_violation)),
         ("kkt".into(), Value::Float(r.kkt_residual)),
+        ("solver".into(), Value::str(solver)),
+        ("reason".into(), Value::str(reason)),
+        ("certificate".into(), Value::str(r.certificate)),
+        (
+            "gap".into(),
+            Value::Float(if r.certificate == "kkt" {
+                r.kkt_residual
+            } else {
+                r.gap
+            }),
+        ),
+        (
+            "warnings".into(),
+            Value::list(warnings.iter().map(|w| Value::str(w)).collect()),
+        ),
         (
             "time_s".into(),
             Value::Float(started.elapsed().as_secs_f64()),
@@ -486,7 +607,18 @@ impl RuleTask {
                 "use `auglag()` or `nsga2()` for this problem",
             ));
         }
-        let model = ProblemModel::new(traced, &mut interp.engines, true)
+        if let Some(v) = traced.vars.iter().find(|v| v.set.is_some()) {
+            return Err(err_label(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "a rule projects onto boxes, and `{}` is declared in a set",
+                    v.name
+                ),
+                rule_span,
+                "use `fista()` or `frank_wolfe()` for vars in sets",
+            ));
+        }
+        let model = ProblemModel::new(traced, None, &mut interp.engines, true)
             .map_err(|e| crate::trace::ir_error(e, problem_span))?;
         Ok(RuleTask { model })
     }
@@ -620,7 +752,17 @@ fn solve_with_rule(
         violation: Vec::new(),
         front: Vec::new(),
     });
-    Ok(result_value(model, &result, started))
+    let rule_name = match rule.family.kind {
+        SymKind::Chain => "chain".to_string(),
+        _ => rule.name().to_string(),
+    };
+    Ok(result_value(
+        model,
+        &result,
+        (&rule_name, "given"),
+        Vec::new(),
+        started,
+    ))
 }
 
 /// The error that ended a solve while it evaluated the problem: a linear-algebra

@@ -67,6 +67,9 @@ pub struct ProblemModel {
     n: usize,
     /// vars → [objective, gradient per var]
     value_grad: Option<Program>,
+    /// vars → [smooth part, gradient per var], for an objective with
+    /// prox-friendly terms (the splitting methods' `f`).
+    smooth: Option<Program>,
     /// vars → [objective]: the first objective, from which the Hessian-vector product
     /// program is derived on first use (only Newton-CG asks for one, and building it
     /// by reverse-over-reverse AD costs about as much as the gradient).
@@ -106,7 +109,12 @@ impl ProblemModel {
     /// under `auto`, the gradient programs at once when `hot`, the solver being
     /// one that runs them many times); the caller lends the engines to the model
     /// for the solve (`engines` field).
-    pub fn new(problem: TracedProblem, engines: &mut Engines, hot: bool) -> IrResult<ProblemModel> {
+    pub fn new(
+        problem: TracedProblem,
+        smooth: Option<&Function>,
+        engines: &mut Engines,
+        hot: bool,
+    ) -> IrResult<ProblemModel> {
         let f = &problem.function;
         let n_obj = problem.maximize.len();
         let mut spans = Vec::new();
@@ -130,6 +138,10 @@ impl ProblemModel {
         } else {
             (None, None)
         };
+        let smooth = match smooth {
+            Some(s) => Some(engines.prepare_with(optl_ir::grad(s)?, hot)),
+            None => None,
+        };
         let constraints_fn = sub_function(f, f.outputs[n_obj..].to_vec());
         // With constraints, the augmented Lagrangian evaluates them with every
         // objective evaluation.
@@ -145,6 +157,7 @@ impl ProblemModel {
             layout,
             n,
             value_grad,
+            smooth,
             first_objective,
             hvp: None,
             objectives,
@@ -419,17 +432,11 @@ impl optl_solvers::MultiObjective for ProblemModel {
     }
 }
 
-impl optl_solvers::Nlp for ProblemModel {
-    fn n(&self) -> usize {
-        self.n
-    }
-
-    fn var_shapes(&self) -> Vec<Vec<usize>> {
-        self.problem.vars.iter().map(|v| v.shape.clone()).collect()
-    }
-
-    fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
-        let Some(f) = self.value_grad.clone() else {
+impl ProblemModel {
+    /// A value-and-gradient program at `x` (compiled on the flat vectors when it
+    /// can be), the gradient written to `grad`; progress reported now and then.
+    fn value_and_grad(&mut self, f: Option<Program>, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let Some(f) = f else {
             if let Some(g) = grad {
                 g.iter_mut().for_each(|v| *v = 0.0);
             }
@@ -464,7 +471,26 @@ impl optl_solvers::Nlp for ProblemModel {
         }
         value
     }
+}
 
+impl optl_solvers::Nlp for ProblemModel {
+    fn n(&self) -> usize {
+        self.n
+    }
+
+    fn var_shapes(&self) -> Vec<Vec<usize>> {
+        self.problem.vars.iter().map(|v| v.shape.clone()).collect()
+    }
+
+    fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let f = self.value_grad.clone();
+        self.value_and_grad(f, x, grad)
+    }
+
+    fn smooth_objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let f = self.smooth.clone().or_else(|| self.value_grad.clone());
+        self.value_and_grad(f, x, grad)
+    }
     fn hvp(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
         if self.hvp.is_none()
             && let Some(obj) = self.first_objective.take()
@@ -582,7 +608,7 @@ mod tests {
             .trace_problem(&p, Span::default())
             .expect("traces");
         let mut engines = Engines::default();
-        let mut m = ProblemModel::new(traced, &mut engines, false).expect("builds");
+        let mut m = ProblemModel::new(traced, None, &mut engines, false).expect("builds");
         m.engines = engines;
         m
     }

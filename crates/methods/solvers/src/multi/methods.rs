@@ -50,7 +50,15 @@ impl Method for Nsga2Method {
 
     /// Chosen by `auto`, the population is seeded from the solve's seed; as
     /// `nsga2(...)`, from its own `seed`.
-    fn run(&self, m: &mut dyn Model, _x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        _x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         let mut g = Nsga2::default();
         if !p.auto {
             g.pop = p.int("pop", g.pop);
@@ -64,7 +72,7 @@ impl Method for Nsga2Method {
 /// The error for a many-objective method given fewer than two objectives.
 fn several_objectives(method: &str, s: &Structure) -> Fit {
     if s.objectives >= 2 {
-        return Fit::Yes;
+        return crate::method::no_sets(method, s);
     }
     Fit::No {
         message: format!(
@@ -132,7 +140,15 @@ impl Method for Nsga3Method {
 
     /// Chosen by `auto`, the population is seeded from the solve's seed; as
     /// `nsga3(...)`, from its own `seed`.
-    fn run(&self, m: &mut dyn Model, _x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        _x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         let mut g = Nsga3::default();
         if !p.auto {
             g.pop = p.int("pop", g.pop);
@@ -176,7 +192,15 @@ impl Method for MoeadMethod {
         several_objectives("moead", s)
     }
 
-    fn run(&self, m: &mut dyn Model, _x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        _x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         let d = Moead::default();
         let g = Moead {
             pop: p.int("pop", d.pop),
@@ -228,7 +252,15 @@ impl Method for HypeMethod {
         several_objectives("hype", s)
     }
 
-    fn run(&self, m: &mut dyn Model, _x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        _x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         let d = Hype::default();
         let g = Hype {
             pop: p.int("pop", d.pop),

@@ -5,7 +5,7 @@
 use super::{AugLag, Lbfgs, LineSearch, NelderMead, Newton, Sqp};
 use crate::method::{
     AutoFit, DefaultValue as D, Domain, Fit, Method, Model, Outcome, Param, Params, Signature,
-    Structure, one_objective,
+    Structure, plain_objective,
 };
 use crate::problem::{Bounds, Options, Solver};
 
@@ -70,7 +70,7 @@ impl Method for LbfgsMethod {
     }
 
     fn accepts(&self, s: &Structure) -> Fit {
-        one_objective(LBFGS.name, s)
+        plain_objective(LBFGS.name, s)
     }
 
     fn auto_fit(&self, _s: &Structure) -> Option<AutoFit> {
@@ -80,7 +80,15 @@ impl Method for LbfgsMethod {
         })
     }
 
-    fn run(&self, m: &mut dyn Model, x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         Outcome::Point(Self::configure(p).solve(m, x0, b, o))
     }
 }
@@ -111,10 +119,18 @@ impl Method for NewtonMethod {
     }
 
     fn accepts(&self, s: &Structure) -> Fit {
-        one_objective(NEWTON.name, s)
+        plain_objective(NEWTON.name, s)
     }
 
-    fn run(&self, m: &mut dyn Model, x0: &[f64], b: &Bounds, _: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        x0: &[f64],
+        b: &Bounds,
+        _: &Params,
+        o: &Options,
+    ) -> Outcome {
         Outcome::Point(Newton::default().solve(m, x0, b, o))
     }
 }
@@ -178,7 +194,7 @@ impl Method for AugLagMethod {
     }
 
     fn accepts(&self, s: &Structure) -> Fit {
-        one_objective(AUGLAG.name, s)
+        plain_objective(AUGLAG.name, s)
     }
 
     fn auto_fit(&self, s: &Structure) -> Option<AutoFit> {
@@ -188,7 +204,15 @@ impl Method for AugLagMethod {
         })
     }
 
-    fn run(&self, m: &mut dyn Model, x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         Outcome::Point(Self::configure(p).solve(m, x0, b, o))
     }
 }
@@ -224,7 +248,7 @@ impl Method for SqpMethod {
     }
 
     fn accepts(&self, s: &Structure) -> Fit {
-        one_objective(SQP.name, s)
+        plain_objective(SQP.name, s)
     }
 
     /// Small constrained problems: SQP, and the augmented Lagrangian from the start
@@ -243,7 +267,15 @@ impl Method for SqpMethod {
         false
     }
 
-    fn run(&self, m: &mut dyn Model, x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         let mut q = Sqp::default();
         if !p.auto {
             q.max_iters = p.int("max_iters", q.max_iters);
@@ -279,10 +311,18 @@ impl Method for NelderMeadMethod {
     }
 
     fn accepts(&self, s: &Structure) -> Fit {
-        one_objective(NELDER_MEAD.name, s)
+        plain_objective(NELDER_MEAD.name, s)
     }
 
-    fn run(&self, m: &mut dyn Model, x0: &[f64], b: &Bounds, _: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        x0: &[f64],
+        b: &Bounds,
+        _: &Params,
+        o: &Options,
+    ) -> Outcome {
         Outcome::Point(NelderMead::default().solve(m, x0, b, o))
     }
 }

@@ -79,7 +79,15 @@ impl Method for SinkhornMethod {
         false
     }
 
-    fn run(&self, m: &mut dyn Model, x0: &[f64], b: &Bounds, p: &Params, o: &Options) -> Outcome {
+    fn run(
+        &self,
+        m: &mut dyn Model,
+        _: &Structure,
+        x0: &[f64],
+        b: &Bounds,
+        p: &Params,
+        o: &Options,
+    ) -> Outcome {
         let Some((rows, cols)) = matrix_var(m) else {
             return Outcome::Point(SolveResult::new(
                 Status::Error,

@@ -108,6 +108,7 @@ fn structure(m: &Model) -> Structure {
         objectives: 1,
         constraints: 2,
         rows: Nlp::n_eq(m),
+        ..Structure::default()
     }
 }
 
@@ -150,7 +151,8 @@ fn auto_picks_sinkhorn_and_solves_as_optl_transport() {
     let s = structure(&m);
     let plan = registry::Plan::auto(&s, &mut m, &bounds(6));
     assert_eq!(plan.method.signature().name, "sinkhorn");
-    let Outcome::Point(r) = plan.run(&mut m, &[1.0 / 6.0; 6], &bounds(6), &Options::default())
+    let s = structure(&m);
+    let Outcome::Point(r) = plan.run(&mut m, &s, &[1.0 / 6.0; 6], &bounds(6), &Options::default())
     else {
         panic!("a point")
     };
@@ -182,6 +184,7 @@ fn a_non_transport_problem_is_not_picked_and_is_an_error_when_asked() {
     let sig = SinkhornMethod.signature();
     let Outcome::Point(r) = SinkhornMethod.run(
         &mut m,
+        &Structure::default(),
         &[0.1; 6],
         &bounds(6),
         &Params::auto(sig),

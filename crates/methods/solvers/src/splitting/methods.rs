@@ -1,0 +1,406 @@
+//! The splitting family as [`Method`]s: `fista`, `frank_wolfe` and `bcd`, which
+//! problems each accepts (read from the structure's [`Composite`] and var facts),
+//! when `auto` picks them, and how their parameters configure them.
+
+use super::certificate::{Certificate, LassoDual};
+use super::fista::Fista;
+use super::frank_wolfe::{FrankWolfe, Step};
+use super::lasso::{Bcd, Rule};
+use super::nonsmooth::Nonsmooth;
+use crate::facts::Composite;
+use crate::method::{
+    AutoFit, DefaultValue as D, Domain, Fit, Method, Model, Outcome, Param, Params, Signature,
+    Structure, one_objective,
+};
+use crate::problem::{Bounds, Options, SolveResult, Status};
+use optl_linalg::prox::{Penalty, Set};
+
+const MAX_ITERS: Domain = Domain::Int { min: 0 };
+const TOL: Domain = Domain::Float { positive: false };
+
+/// The prox-friendly forms, for hints.
+const PROX_FRIENDLY: &str = "prox-friendly terms are `norm(v, 1)`, `norm(v)`, `sum(norm(V, 2, axis))`, `norm(v, inf)`, `count_nonzero(v)` and `sum(abs(v)^q)` (q < 1) on disjoint blocks of vars";
+
+fn refuse(message: String, hint: impl Into<String>) -> Fit {
+    Fit::No {
+        message,
+        label: "this solver",
+        hint: hint.into(),
+    }
+}
+
+/// One objective and no `subject to`.
+fn unconstrained(method: &str, s: &Structure) -> Fit {
+    if let no @ Fit::No { .. } = one_objective(method, s) {
+        return no;
+    }
+    if s.constraints > 0 {
+        return refuse(
+            format!(
+                "`{method}` handles bounds and sets, and `{}` has {} `subject to` constraint(s)",
+                s.name, s.constraints
+            ),
+            "write the constraint as a set (`var x[n] in simplex`, `in l1ball(r)`, ...), or use `auglag()`",
+        );
+    }
+    Fit::Yes
+}
+
+/// Every nonsmooth term prox-friendly.
+fn prox_friendly(method: &str, c: &Composite) -> Fit {
+    match c.nonsmooth.first() {
+        Some(term) => refuse(
+            format!(
+                "`{method}` needs every nonsmooth term to be prox-friendly, and `{term}` is not"
+            ),
+            format!("{PROX_FRIENDLY}; `lbfgs()` or `nelder_mead()` run on subgradients instead"),
+        ),
+        None => Fit::Yes,
+    }
+}
+
+/// `fista(backtracking, restart, max_iters, tol)`.
+pub struct FistaMethod;
+
+static FISTA: Signature = Signature {
+    name: "fista",
+    params: &[
+        Param {
+            name: "backtracking",
+            default: D::Bool(true),
+            domain: Domain::Bool,
+        },
+        Param {
+            name: "restart",
+            default: D::Bool(true),
+            domain: Domain::Bool,
+        },
+        Param {
+            name: "max_iters",
+            default: D::Int(20000),
+            domain: MAX_ITERS,
+        },
+        Param {
+            name: "tol",
+            default: D::Float(1e-10),
+            domain: TOL,
+        },
+    ],
+    doc: "Accelerated proximal gradient for a smooth part plus prox-friendly terms, vars in boxes or sets.",
+};
+
+impl Method for FistaMethod {
+    fn signature(&self) -> &'static Signature {
+        &FISTA
+    }
+
+    fn accepts(&self, s: &Structure) -> Fit {
+        let name = FISTA.name;
+        for fit in [unconstrained(name, s), prox_friendly(name, &s.composite)] {
+            if let no @ Fit::No { .. } = fit {
+                return no;
+            }
+        }
+        for t in &s.composite.terms {
+            let Some(v) = s
+                .vars
+                .iter()
+                .find(|v| t.indices.iter().any(|i| v.range().contains(i)))
+            else {
+                continue;
+            };
+            if let Some(set) = v.set {
+                return refuse(
+                    format!(
+                        "`fista` applies one prox per block, and the term `{}` acts on `{}`, which is declared `in {}`",
+                        t.text,
+                        v.name,
+                        set.name()
+                    ),
+                    "put the term and the set on different vars, or write the set as constraints and use `auglag()`",
+                );
+            }
+            if v.boxed && t.penalty != Penalty::L1 {
+                return refuse(
+                    format!(
+                        "`fista` combines bounds only with ℓ1 terms, and the term `{}` acts on `{}`, which has bounds",
+                        t.text, v.name
+                    ),
+                    "drop the bounds of that var, or use an ℓ1 term",
+                );
+            }
+        }
+        Fit::Yes
+    }
+
+    fn auto_fit(&self, s: &Structure) -> Option<AutoFit> {
+        let wanted = !s.composite.terms.is_empty() || s.set_var().is_some();
+        (wanted && self.accepts(s) == Fit::Yes).then_some(AutoFit {
+            reason: "prox-friendly terms or sets: proximal gradient",
+            fallback: None,
+        })
+    }
+
+    fn run(
+        &self,
+        model: &mut dyn Model,
+        s: &Structure,
+        x0: &[f64],
+        bounds: &Bounds,
+        params: &Params,
+        opts: &Options,
+    ) -> Outcome {
+        let fista = Fista {
+            backtracking: params.bool("backtracking", true),
+            restart: params.bool("restart", true),
+        };
+        let mut h = Nonsmooth::new(&s.composite.terms, &s.vars, bounds);
+        let constrained = s.vars.iter().any(|v| v.boxed || v.set.is_some());
+        let cert = Certificate::for_problem(
+            &s.composite.terms,
+            s.composite.least_squares.as_ref(),
+            s.n,
+            constrained,
+        );
+        Outcome::Point(fista.run(model, &mut h, &cert, x0, opts))
+    }
+}
+
+/// `frank_wolfe(step, away, max_iters, tol)`.
+pub struct FrankWolfeMethod;
+
+static FRANK_WOLFE: Signature = Signature {
+    name: "frank_wolfe",
+    params: &[
+        Param {
+            name: "step",
+            default: D::Str("linesearch"),
+            domain: Domain::Choice(&["linesearch", "short", "open_loop"]),
+        },
+        Param {
+            name: "away",
+            default: D::Bool(true),
+            domain: Domain::Bool,
+        },
+        Param {
+            name: "max_iters",
+            default: D::Int(10000),
+            domain: MAX_ITERS,
+        },
+        Param {
+            name: "tol",
+            default: D::Float(1e-6),
+            domain: TOL,
+        },
+    ],
+    doc: "Frank–Wolfe (conditional gradient) for a smooth objective over vars in sets and finite boxes.",
+};
+
+impl Method for FrankWolfeMethod {
+    fn signature(&self) -> &'static Signature {
+        &FRANK_WOLFE
+    }
+
+    fn accepts(&self, s: &Structure) -> Fit {
+        if let no @ Fit::No { .. } = unconstrained(FRANK_WOLFE.name, s) {
+            return no;
+        }
+        if let Some(term) = s.composite.first_nonsmooth() {
+            return refuse(
+                format!("`frank_wolfe` minimizes a smooth objective, and `{term}` is nonsmooth"),
+                "use `fista()` for prox-friendly terms",
+            );
+        }
+        if let Some(v) = s.vars.iter().find(|v| v.set.is_none() && !v.bounded) {
+            return refuse(
+                format!(
+                    "`frank_wolfe` needs a bounded domain, and `{}` is neither in a set nor in a finite box",
+                    v.name
+                ),
+                "declare it `in [lo, hi]` or in a set, or use `fista()`",
+            );
+        }
+        Fit::Yes
+    }
+
+    /// `auto` takes Frank–Wolfe for nuclear balls, whose linear oracle is one
+    /// singular pair where a projection needs a whole SVD.
+    fn auto_fit(&self, s: &Structure) -> Option<AutoFit> {
+        let nuclear = s
+            .vars
+            .iter()
+            .any(|v| matches!(v.set, Some(Set::NuclearBall { .. })));
+        (nuclear && self.accepts(s) == Fit::Yes).then_some(AutoFit {
+            reason: "a var in nuclear_ball: its linear oracle is one singular pair",
+            fallback: None,
+        })
+    }
+
+    fn run(
+        &self,
+        model: &mut dyn Model,
+        s: &Structure,
+        x0: &[f64],
+        bounds: &Bounds,
+        params: &Params,
+        opts: &Options,
+    ) -> Outcome {
+        let step = match params.str("step", "linesearch") {
+            "short" => Step::Short,
+            "open_loop" => Step::OpenLoop,
+            _ => Step::LineSearch,
+        };
+        let fw = FrankWolfe {
+            step,
+            away: params.bool("away", true),
+        };
+        Outcome::Point(fw.run(model, &s.vars, bounds, x0, opts))
+    }
+}
+
+/// `bcd(rule, block, max_iters, tol)`.
+pub struct BcdMethod;
+
+static BCD: Signature = Signature {
+    name: "bcd",
+    params: &[
+        Param {
+            name: "rule",
+            default: D::Str("cyclic"),
+            domain: Domain::Choice(&["cyclic", "random", "gauss_southwell", "greedy"]),
+        },
+        Param {
+            name: "block",
+            default: D::Int(1),
+            domain: Domain::Int { min: 1 },
+        },
+        Param {
+            name: "max_iters",
+            default: D::Int(100000),
+            domain: MAX_ITERS,
+        },
+        Param {
+            name: "tol",
+            default: D::Float(1e-10),
+            domain: TOL,
+        },
+    ],
+    doc: "Block coordinate descent with working sets for least squares plus ℓ1 (Lasso, elastic net).",
+};
+
+/// Relative agreement required between the least-squares reading and the model's
+/// own objective at the solution.
+const READING_RTOL: f64 = 1e-8;
+
+impl BcdMethod {
+    /// The Lasso dual of the problem, or why `bcd` does not apply.
+    fn dual(s: &Structure) -> Result<LassoDual, Fit> {
+        if let no @ Fit::No { .. } = unconstrained(BCD.name, s) {
+            return Err(no);
+        }
+        if let no @ Fit::No { .. } = prox_friendly(BCD.name, &s.composite) {
+            return Err(no);
+        }
+        if let Some(v) = s.vars.iter().find(|v| v.boxed || v.set.is_some()) {
+            return Err(refuse(
+                format!(
+                    "`bcd` solves unconstrained Lasso problems, and `{}` has bounds or a set",
+                    v.name
+                ),
+                "use `fista()`",
+            ));
+        }
+        if let Some(t) = s.composite.terms.iter().find(|t| t.penalty != Penalty::L1) {
+            return Err(refuse(
+                format!("`bcd` handles ℓ1 terms, and `{}` is not one", t.text),
+                "use `fista()` for other prox-friendly terms",
+            ));
+        }
+        let Some(form) = s.composite.least_squares.as_ref().filter(|f| f.n == s.n) else {
+            return Err(refuse(
+                format!(
+                    "`bcd` needs a least-squares smooth part `c * sum((A @ x - b)^2)` (plus `d * sum(x^2)`), and `{}`'s is not one",
+                    s.name
+                ),
+                "use `fista()`",
+            ));
+        };
+        LassoDual::new(form.clone(), &s.composite.terms).ok_or_else(|| {
+            refuse(
+                format!("`bcd` needs an ℓ1 term on every variable of `{}`", s.name),
+                "add `norm(x, 1)` terms that cover every var, or use `fista()`",
+            )
+        })
+    }
+}
+
+impl Method for BcdMethod {
+    fn signature(&self) -> &'static Signature {
+        &BCD
+    }
+
+    fn accepts(&self, s: &Structure) -> Fit {
+        match Self::dual(s) {
+            Ok(_) => Fit::Yes,
+            Err(no) => no,
+        }
+    }
+
+    fn auto_fit(&self, s: &Structure) -> Option<AutoFit> {
+        Self::dual(s).is_ok().then_some(AutoFit {
+            reason: "least squares plus ℓ1: coordinate descent",
+            fallback: None,
+        })
+    }
+
+    /// It reads the problem's constants and never runs its programs (one
+    /// evaluation at the end checks the reading).
+    fn runs_many(&self) -> bool {
+        false
+    }
+
+    fn run(
+        &self,
+        model: &mut dyn Model,
+        s: &Structure,
+        x0: &[f64],
+        _bounds: &Bounds,
+        params: &Params,
+        opts: &Options,
+    ) -> Outcome {
+        let dual = match Self::dual(s) {
+            Ok(d) => d,
+            Err(_) => {
+                return Outcome::Point(SolveResult::new(
+                    Status::Error,
+                    x0.to_vec(),
+                    f64::NAN,
+                    "the problem is not least squares plus ℓ1",
+                ));
+            }
+        };
+        let rule = match params.str("rule", "cyclic") {
+            "random" => Rule::Random,
+            "gauss_southwell" => Rule::GaussSouthwell,
+            "greedy" => Rule::Greedy,
+            _ => Rule::Cyclic,
+        };
+        let bcd = Bcd {
+            rule,
+            block: params.int("block", 1).max(1),
+        };
+        let mut r = bcd.run(&dual, x0, opts);
+        // The model's own objective at the solution must agree with the reading.
+        let f = model.objective(&r.x, None);
+        r.evals = 1;
+        if !((f - r.f).abs() <= READING_RTOL * f.abs().max(1.0)) {
+            r.message = format!(
+                "the least-squares reading gives {} where the objective is {f}",
+                r.f
+            );
+            r.status = Status::Error;
+        }
+        r.f = f;
+        Outcome::Point(r)
+    }
+}
