@@ -40,9 +40,7 @@ pub fn prune(f: &Function) -> Function {
             .collect();
         let new = match (&node.op, args) {
             (Op::Input(k), _) => inputs.get(*k as usize).copied(),
-            (Op::Const(c), _) => src
-                .get_constant(*c)
-                .map(|t| graph.constant(optl_tensor::Tensor::clone(t))),
+            (Op::Const(c), _) => src.get_constant(*c).map(|t| graph.constant_rc(t)),
             // Live nodes keep their relative order, so sorted operands stay sorted.
             (op, Some(args)) => Some(graph.push_unshared(op.clone(), args, node.shape.clone())),
             (_, None) => None,
@@ -231,7 +229,7 @@ pub(crate) fn rebuild(
             let t = src
                 .get_constant(*c)
                 .ok_or_else(|| IrError::Invalid(format!("constant {c} does not exist")))?;
-            Ok(dst.constant(optl_tensor::Tensor::clone(t)))
+            Ok(dst.constant_rc(t))
         }
         Op::Unary(op) => {
             want(1)?;

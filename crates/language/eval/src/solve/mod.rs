@@ -192,6 +192,14 @@ fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structu
     }
 }
 
+/// A tensor's elements in row-major order (one copy; a memcpy when contiguous).
+fn flat_copy(t: &optl_tensor::Tensor) -> std::sync::Arc<Vec<f64>> {
+    std::sync::Arc::new(match t.as_slice() {
+        Some(s) => s.to_vec(),
+        None => t.iter().copied().collect(),
+    })
+}
+
 /// The IR's split as the methods' facts: positions made global, terms and
 /// nonsmooth parts rendered with the vars' names, least squares kept when the
 /// problem has one var.
@@ -222,12 +230,8 @@ fn composite(split: &optl_ir::Split, vars: &[VarFact], names: &[&str]) -> Compos
                 .map(|b| LeastSquaresBlock {
                     weight: b.weight,
                     rows: b.a.as_ref().map_or(var.len, |a| a.shape()[0]),
-                    a: b.a
-                        .as_ref()
-                        .map(|a| std::sync::Arc::new(a.iter().copied().collect())),
-                    b: b.b
-                        .as_ref()
-                        .map(|b| std::sync::Arc::new(b.iter().copied().collect())),
+                    a: b.a.as_deref().map(flat_copy),
+                    b: b.b.as_deref().map(flat_copy),
                 })
                 .collect(),
             constant: *constant,

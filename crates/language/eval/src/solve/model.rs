@@ -65,13 +65,15 @@ pub struct ProblemModel {
     pub problem: TracedProblem,
     layout: Layout,
     n: usize,
-    /// vars → [objective, gradient per var]
+    /// vars → [objective, gradient per var], once built (see `new`).
     value_grad: Option<Program>,
     /// vars → [smooth part, gradient per var], for an objective with
     /// prox-friendly terms (the splitting methods' `f`).
     smooth: Option<Program>,
-    /// vars → [objective]: the first objective, from which the Hessian-vector product
-    /// program is derived on first use (only Newton-CG asks for one, and building it
+    /// The smooth part's program, from which `smooth` is built on first use.
+    smooth_function: Option<Function>,
+    /// vars → [objective]: the first objective, from which the gradient (when not
+    /// built at once) and the Hessian-vector product programs are derived on first use (only Newton-CG asks for one, and building it
     /// by reverse-over-reverse AD costs about as much as the gradient).
     first_objective: Option<Function>,
     /// vars, directions → [H·v per var], once built.
@@ -129,18 +131,18 @@ impl ProblemModel {
             spans,
         };
         let objectives = engines.prepare(sub_function(f, f.outputs[..n_obj].to_vec()));
-        let (value_grad, first_objective) = if n_obj >= 1 {
-            let obj = sub_function(f, vec![f.outputs[0]]);
-            (
-                Some(engines.prepare_with(optl_ir::grad(&obj)?, hot)),
-                Some(obj),
-            )
-        } else {
-            (None, None)
+        // The gradient programs are built now when the solver runs them many
+        // times (and compiled, under `auto`), else on first use: a method that
+        // reads the problem's constants (`bcd`) evaluates the objective once.
+        let first_objective = (n_obj >= 1).then(|| sub_function(f, vec![f.outputs[0]]));
+        let value_grad = match (&first_objective, hot) {
+            (Some(obj), true) => Some(engines.prepare_with(optl_ir::grad(obj)?, hot)),
+            _ => None,
         };
-        let smooth = match smooth {
-            Some(s) => Some(engines.prepare_with(optl_ir::grad(s)?, hot)),
-            None => None,
+        let smooth_function = smooth.cloned();
+        let smooth = match (&smooth_function, hot) {
+            (Some(s), true) => Some(engines.prepare_with(optl_ir::grad(s)?, hot)),
+            _ => None,
         };
         let constraints_fn = sub_function(f, f.outputs[n_obj..].to_vec());
         // With constraints, the augmented Lagrangian evaluates them with every
@@ -158,6 +160,7 @@ impl ProblemModel {
             n,
             value_grad,
             smooth,
+            smooth_function,
             first_objective,
             hvp: None,
             objectives,
@@ -483,19 +486,48 @@ impl optl_solvers::Nlp for ProblemModel {
     }
 
     fn objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        if grad.is_none() && self.value_grad.is_none() {
+            // A value alone: the objectives program, without building the gradient.
+            return self
+                .objective_values(x)
+                .first()
+                .copied()
+                .unwrap_or(f64::NAN);
+        }
+        if self.value_grad.is_none()
+            && let Some(obj) = &self.first_objective
+        {
+            match optl_ir::grad(obj) {
+                Ok(g) => self.value_grad = Some(self.engines.prepare(g)),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
         let f = self.value_grad.clone();
         self.value_and_grad(f, x, grad)
     }
 
     fn smooth_objective(&mut self, x: &[f64], grad: Option<&mut [f64]>) -> f64 {
-        let f = self.smooth.clone().or_else(|| self.value_grad.clone());
+        let Some(smooth) = self.smooth_function.clone() else {
+            return self.objective(x, grad);
+        };
+        if self.smooth.is_none() {
+            match optl_ir::grad(&smooth) {
+                Ok(g) => self.smooth = Some(self.engines.prepare(g)),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
+        let f = self.smooth.clone();
         self.value_and_grad(f, x, grad)
     }
     fn hvp(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
         if self.hvp.is_none()
-            && let Some(obj) = self.first_objective.take()
+            && let Some(obj) = &self.first_objective
         {
-            match optl_ir::hvp(&obj) {
+            match optl_ir::hvp(obj) {
                 Ok(h) => self.hvp = Some(self.engines.prepare(h)),
                 Err(e) => {
                     self.error.get_or_insert(e);

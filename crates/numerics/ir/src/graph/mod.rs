@@ -261,6 +261,44 @@ pub fn shape_text(s: &[usize]) -> String {
     optl_tensor::shape_str(s)
 }
 
+/// Constants of at least this many elements have their hash remembered.
+const REMEMBERED_HASH_LEN: usize = 1024;
+/// How many such hashes are remembered (per thread).
+const REMEMBERED_HASHES: usize = 16;
+
+thread_local! {
+    /// The hashes of recently added large constants, by allocation. A `Weak`
+    /// keeps its allocation alive, so no other tensor can have its address while
+    /// the entry exists, and a shared tensor is never mutated in place.
+    static HASHES: std::cell::RefCell<Vec<(std::rc::Weak<Tensor>, u32)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `const_hash` of a shared tensor, remembered for large ones: simplifying and
+/// pruning a program re-adds its constants to a new graph, and hashing a data
+/// matrix each time cost a fifth of a small solve.
+fn shared_const_hash(t: &Rc<Tensor>) -> u32 {
+    if t.len() < REMEMBERED_HASH_LEN {
+        return const_hash(t.shape(), t);
+    }
+    HASHES.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some((_, h)) = memo
+            .iter()
+            .find(|(w, _)| std::ptr::eq(w.as_ptr(), Rc::as_ptr(t)))
+        {
+            return *h;
+        }
+        let h = const_hash(t.shape(), t);
+        memo.retain(|(w, _)| w.strong_count() > 0);
+        if memo.len() >= REMEMBERED_HASHES {
+            memo.remove(0);
+        }
+        memo.push((Rc::downgrade(t), h));
+        h
+    })
+}
+
 /// The graph: nodes, constants, and the hash-consing table.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
@@ -505,14 +543,15 @@ impl Graph {
     /// copying it; equal constants share one entry of the constant table.
     pub(crate) fn constant_rc(&mut self, t: &Rc<Tensor>) -> NodeId {
         let shape = t.shape().to_vec();
-        let hash = const_hash(&shape, t);
+        let hash = shared_const_hash(t);
         let consts = &self.consts;
         let found = self.const_ids.find(hash, |c| {
             let u = &consts[c as usize];
-            same_shape(u.shape(), &shape)
-                && u.iter()
-                    .zip(t.iter())
-                    .all(|(a, b)| canonical_bits(*a) == canonical_bits(*b))
+            Rc::ptr_eq(u, t)
+                || same_shape(u.shape(), &shape)
+                    && u.iter()
+                        .zip(t.iter())
+                        .all(|(a, b)| canonical_bits(*a) == canonical_bits(*b))
         });
         let c = match found {
             Some(c) => c,
