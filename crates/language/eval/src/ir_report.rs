@@ -139,6 +139,9 @@ fn report_one(interp: &mut Interp, value: &Value, span: Span, emit: &[Emit], out
         out.push_str("### ir\n");
         out.push_str(&optl_ir::print::to_text(&f));
     }
+    if emit.contains(&Emit::Ir) && differentiable {
+        split_report(out, &f);
+    }
     if emit.contains(&Emit::Grad) && differentiable {
         let scalar = f
             .outputs
@@ -198,4 +201,48 @@ fn trace_sym(
 
 fn note(out: &mut String, message: &str) {
     let _ = writeln!(out, "({message})");
+}
+
+/// The objective read as smooth part + prox-friendly terms (what `solve` gives the
+/// splitting methods), when it has nonsmooth terms or a least-squares smooth part.
+fn split_report(out: &mut String, f: &optl_ir::Function) {
+    let scalar = f.outputs.len() == 1 && f.graph.shape(f.outputs[0]).is_empty();
+    if !scalar {
+        return;
+    }
+    let split = optl_ir::split_objective(f, 0);
+    if split.is_smooth() && split.least_squares.is_none() {
+        return;
+    }
+    out.push_str(
+        "### split
+",
+    );
+    for t in &split.terms {
+        let _ = writeln!(
+            out,
+            "prox {} ({} entries)",
+            t.text(&format!("%{}", t.input)),
+            t.indices.len()
+        );
+    }
+    for t in &split.nonsmooth {
+        let _ = writeln!(out, "nonsmooth {t}");
+    }
+    if let Some((terms, constant)) = &split.least_squares {
+        for ls in terms {
+            let a = ls.a.as_ref().map_or("I".to_string(), |a| {
+                format!("A{}", optl_ir::graph::shape_text(a.shape()))
+            });
+            let b = if ls.b.is_some() { " - b" } else { "" };
+            let _ = writeln!(
+                out,
+                "least squares {} * sum(({a} @ %{}{b})^2)",
+                ls.weight, ls.input
+            );
+        }
+        if *constant != 0.0 {
+            let _ = writeln!(out, "constant {constant}");
+        }
+    }
 }

@@ -70,7 +70,11 @@ impl Interp {
         if !SET_NAMES.contains(&name) {
             let known = "a var is declared `in [lo, hi]` or in `simplex`, `simplex(r)`, `l1ball(r)`, `l2ball(r)` or `nuclear_ball(r)`";
             let hint = match crate::suggest::closest(name, SET_NAMES.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`? {known}"),
+                Some(close) => format!(
+                    "did you mean `{close}`? {}{}",
+                    known[..1].to_uppercase(),
+                    &known[1..]
+                ),
                 None => known.to_string(),
             };
             let d = Diagnostic::error(codes::INVALID_ARGUMENT, format!("unknown set `{name}`"))

@@ -393,6 +393,11 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Seed for randomized solvers (default 0).
     pub seed: u64,
+    /// Whether `max_iters` and `tol` were set by the user (`solve(..., steps, tol)`)
+    /// rather than left at these defaults: a method `auto` chose then keeps them
+    /// instead of its own defaults (see the splitting family).
+    pub max_iters_given: bool,
+    pub tol_given: bool,
 }
 
 impl Default for Options {
@@ -402,6 +407,8 @@ impl Default for Options {
             tol: 1e-10,
             timeout: None,
             seed: 0,
+            max_iters_given: false,
+            tol_given: false,
         }
     }
 }

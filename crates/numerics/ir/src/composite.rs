@@ -39,8 +39,10 @@ pub struct Term {
     /// them (consecutive groups for [`Penalty::GroupL2`]).
     pub indices: Vec<usize>,
     /// The block as written after the input's name: `""` (the whole input),
-    /// `"[0:5]"`, `" (rows)"`.
+    /// `"[0:5]"`.
     pub block: String,
+    /// For a group penalty, the axis summed within each group (1: groups are rows).
+    pub axis: Option<usize>,
 }
 
 impl Term {
@@ -50,7 +52,7 @@ impl Term {
         let body = match self.penalty {
             Penalty::L1 => format!("norm({b}, 1)"),
             Penalty::L2 => format!("norm({b})"),
-            Penalty::GroupL2 { .. } => format!("sum(norm({b}, 2, axis))"),
+            Penalty::GroupL2 { .. } => format!("sum(norm({b}, 2, {}))", self.axis.unwrap_or(1)),
             Penalty::LInf => format!("norm({b}, inf)"),
             Penalty::L0 => format!("count_nonzero({b})"),
             Penalty::Lq { q } => format!("sum(abs({b})^{q})"),
@@ -233,6 +235,10 @@ fn smooth(g: &Graph, id: NodeId, deps: &[bool]) -> bool {
             continue;
         }
         seen[n.index()] = true;
+        if let Some(x) = softplus_arg(g, n) {
+            stack.push(x);
+            continue;
+        }
         let node = g.node(n);
         let rough = match &node.op {
             Op::Unary(u) => matches!(
@@ -250,6 +256,42 @@ fn smooth(g: &Graph, id: NodeId, deps: &[bool]) -> bool {
         stack.extend(node.args.iter().copied().filter(|a| a.index() < n.index()));
     }
     true
+}
+
+/// The `x` of `softplus(x)` as traced (`x/2 + |x|/2 + log1p(exp(−|x|))`, a smooth
+/// function written with `abs` to avoid overflow), operands in any order.
+fn softplus_arg(g: &Graph, id: NodeId) -> Option<NodeId> {
+    let node = g.node(id);
+    let (Op::Binary(BinaryOp::Add), &[p, q]) = (&node.op, node.args.as_slice()) else {
+        return None;
+    };
+    let tail = |t: NodeId| -> Option<NodeId> {
+        let e = arg_of(g, t, &Op::Unary(UnaryOp::Log1p))?;
+        let n = arg_of(g, e, &Op::Unary(UnaryOp::Exp))?;
+        let a = arg_of(g, n, &Op::Unary(UnaryOp::Neg))?;
+        arg_of(g, a, &Op::Unary(UnaryOp::Abs))
+    };
+    let half_of = |t: NodeId| -> Option<NodeId> {
+        let m = g.node(t);
+        match (&m.op, m.args.as_slice()) {
+            (Op::Binary(BinaryOp::Mul), &[u, v]) if g.as_scalar_const(v) == Some(0.5) => Some(u),
+            (Op::Binary(BinaryOp::Mul), &[u, v]) if g.as_scalar_const(u) == Some(0.5) => Some(v),
+            _ => None,
+        }
+    };
+    let head = |t: NodeId, x: NodeId| -> bool {
+        let m = g.node(t);
+        let (Op::Binary(BinaryOp::Add), &[u, v]) = (&m.op, m.args.as_slice()) else {
+            return false;
+        };
+        let (hu, hv) = (half_of(u), half_of(v));
+        let abs_x =
+            |h: Option<NodeId>| h.and_then(|h| arg_of(g, h, &Op::Unary(UnaryOp::Abs))) == Some(x);
+        hu == Some(x) && abs_x(hv) || hv == Some(x) && abs_x(hu)
+    };
+    [(p, q), (q, p)]
+        .into_iter()
+        .find_map(|(t, h)| tail(t).filter(|&x| head(h, x)))
 }
 
 /// Whether `id` is `sqrt(sum(B·B))` of a block (smooth by its operations, yet the
@@ -344,20 +386,16 @@ fn term(g: &Graph, penalty: Penalty, b: NodeId, group_axis: Option<usize>) -> Op
             let shape = g.shape(b);
             let (rows, cols) = (shape[0], shape[1]);
             // `axis` is summed within a group: axis 1 → groups are rows.
-            let (ordered, size, what) = if axis == 1 {
-                (indices, cols, "rows")
+            let (ordered, size) = if axis == 1 {
+                (indices, cols)
             } else {
                 let mut by_cols = Vec::with_capacity(indices.len());
                 for j in 0..cols {
                     by_cols.extend((0..rows).map(|i| indices[i * cols + j]));
                 }
-                (by_cols, rows, "columns")
+                (by_cols, rows)
             };
-            (
-                Penalty::GroupL2 { size: size.max(1) },
-                ordered,
-                format!("{block} (groups: {what})"),
-            )
+            (Penalty::GroupL2 { size: size.max(1) }, ordered, block)
         }
         (p, _) => (p, indices, block),
     };
@@ -367,6 +405,7 @@ fn term(g: &Graph, penalty: Penalty, b: NodeId, group_axis: Option<usize>) -> Op
         input,
         indices,
         block,
+        axis: group_axis,
     })
 }
 

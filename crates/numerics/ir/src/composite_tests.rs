@@ -280,3 +280,37 @@ fn nonsmooth_operations_on_constants_are_smooth() {
     let s = split_objective(&o.function(), 0);
     assert!(s.is_smooth());
 }
+
+/// `softplus` is traced with `abs` (to avoid overflow) and is smooth all the same.
+#[test]
+fn softplus_as_traced_is_smooth() {
+    let mut o = Obj::new(&[3]);
+    let x = o.x;
+    let a = o.g.unary(UnaryOp::Abs, x);
+    let half = o.g.full(0.5, &[3]);
+    let hx = o.g.binary(BinaryOp::Mul, x, half).unwrap();
+    let ha = o.g.binary(BinaryOp::Mul, a, half).unwrap();
+    let m = o.g.binary(BinaryOp::Add, hx, ha).unwrap();
+    let n = o.g.unary(UnaryOp::Neg, a);
+    let e = o.g.unary(UnaryOp::Exp, n);
+    let l = o.g.unary(UnaryOp::Log1p, e);
+    let sp = o.g.binary(BinaryOp::Add, m, l).unwrap();
+    let t = o.g.sum(sp, None).unwrap();
+    o.add(1.0, t);
+    let l1 = o.l1(o.x);
+    o.add(0.1, l1);
+    let s = split_objective(&o.function(), 0);
+    assert!(s.nonsmooth.is_empty(), "{:?}", s.nonsmooth);
+    assert_eq!(s.terms.len(), 1);
+    // Without the log1p(exp(-|x|)) part it is |x|/2: nonsmooth.
+    let mut o = Obj::new(&[3]);
+    let x = o.x;
+    let a = o.g.unary(UnaryOp::Abs, x);
+    let half = o.g.full(0.5, &[3]);
+    let ha = o.g.binary(BinaryOp::Mul, a, half).unwrap();
+    let m = o.g.binary(BinaryOp::Add, x, ha).unwrap();
+    let t = o.g.sum(m, None).unwrap();
+    let t2 = o.g.unary(UnaryOp::Exp, t);
+    o.add(1.0, t2);
+    assert_eq!(split_objective(&o.function(), 0).nonsmooth.len(), 1);
+}

@@ -257,3 +257,35 @@ fn negations_move_outwards_and_cancel() {
     let d = g.binary(BinaryOp::Div, x, ny).expect("div");
     assert_eq!(g.node(d).op, Op::Unary(UnaryOp::Neg));
 }
+
+/// Pruning dead nodes at the end of a graph in place drops their entries from the
+/// hash-consing table too: building on the result must not find them (it indexed
+/// past the node list).
+#[test]
+fn pruning_dead_nodes_at_the_end_forgets_them() {
+    let mut g = Graph::new();
+    let x = g.input(vec![3]);
+    let y = g.unary(UnaryOp::Exp, x);
+    let s = g.sum(y, None).unwrap();
+    let dead = g.unary(UnaryOp::Sin, x);
+    let _ = g.sum(dead, None).unwrap();
+    let f = prune_owned(Function {
+        graph: g,
+        outputs: vec![s],
+    });
+    let mut g = f.graph.clone();
+    let x = NodeId(0);
+    let again = g.unary(UnaryOp::Sin, x);
+    assert!(again.index() < g.len());
+    let one = g.scalar(1.0);
+    let total = g.binary(BinaryOp::Add, f.outputs[0], one).unwrap();
+    let out = crate::interp::eval(
+        &Function {
+            graph: g,
+            outputs: vec![total],
+        },
+        &[optl_tensor::Tensor::zeros(ndarray::IxDyn(&[3]))],
+    )
+    .unwrap();
+    assert_eq!(out[0].sum(), 4.0);
+}

@@ -335,6 +335,8 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     } else if !plan.params.auto {
         opts.max_iters = plan.params.int("max_iters", opts.max_iters);
     }
+    opts.max_iters_given = args.has(2);
+    opts.tol_given = args.has(3);
     opts.tol = match tol_arg(&args)? {
         Some(t) => t,
         None if !plan.params.auto => plan.params.float("tol", opts.tol),

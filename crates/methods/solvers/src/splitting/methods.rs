@@ -29,6 +29,23 @@ fn refuse(message: String, hint: impl Into<String>) -> Fit {
     }
 }
 
+/// The options a splitting method runs with: chosen by `auto`, its own default
+/// `max_iters` and `tol` (Frank–Wolfe's `tol` is looser than the NLP solvers', its
+/// gap closing as O(1/k)) unless the solve gave them.
+fn own_defaults(sig: &Signature, params: &Params, opts: &Options) -> Options {
+    let mut o = opts.clone();
+    if params.auto {
+        for p in sig.params {
+            match (p.name, p.default) {
+                ("max_iters", D::Int(n)) if !opts.max_iters_given => o.max_iters = n as usize,
+                ("tol", D::Float(t)) if !opts.tol_given => o.tol = t,
+                _ => {}
+            }
+        }
+    }
+    o
+}
+
 /// One objective and no `subject to`.
 fn unconstrained(method: &str, s: &Structure) -> Fit {
     if let no @ Fit::No { .. } = one_objective(method, s) {
@@ -162,7 +179,8 @@ impl Method for FistaMethod {
             s.n,
             constrained,
         );
-        Outcome::Point(fista.run(model, &mut h, &cert, x0, opts))
+        let opts = own_defaults(&FISTA, params, opts);
+        Outcome::Point(fista.run(model, &mut h, &cert, x0, &opts))
     }
 }
 
@@ -254,7 +272,8 @@ impl Method for FrankWolfeMethod {
             step,
             away: params.bool("away", true),
         };
-        Outcome::Point(fw.run(model, &s.vars, bounds, x0, opts))
+        let opts = own_defaults(&FRANK_WOLFE, params, opts);
+        Outcome::Point(fw.run(model, &s.vars, bounds, x0, &opts))
     }
 }
 
@@ -389,7 +408,7 @@ impl Method for BcdMethod {
             rule,
             block: params.int("block", 1).max(1),
         };
-        let mut r = bcd.run(&dual, x0, opts);
+        let mut r = bcd.run(&dual, x0, &own_defaults(&BCD, params, opts));
         // The model's own objective at the solution must agree with the reading.
         let f = model.objective(&r.x, None);
         r.evals = 1;

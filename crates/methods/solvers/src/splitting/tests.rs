@@ -181,6 +181,7 @@ fn run(method: &dyn Method, m: &mut Model, s: &Structure, params: Params, tol: f
     assert_eq!(method.accepts(s), Fit::Yes);
     let opts = Options {
         tol,
+        tol_given: true,
         ..Options::default()
     };
     let x0 = vec![0.0; m.n];

@@ -187,6 +187,12 @@ impl Graph {
                 self.dedup.len = self.dedup.len.min(first_changed);
             }
             self.unentered = true;
+        } else if w < n {
+            // Only dead nodes at the end went: their entries must go too, or a
+            // lookup would find a node that no longer exists.
+            let limit = w as u32;
+            self.dedup.table.retain(|e| e.1 < limit);
+            self.dedup.len = self.dedup.len.min(w);
         }
         if next as usize != self.consts.len() {
             let mut c = 0;
