@@ -87,6 +87,8 @@ pub struct Composite {
     pub nonsmooth: Vec<String>,
     /// The smooth part when it is least squares.
     pub least_squares: Option<Arc<LeastSquaresForm>>,
+    /// Per var: whether the smooth part reads it.
+    pub smooth_reads: Vec<bool>,
 }
 
 impl Composite {
@@ -107,4 +109,21 @@ impl Composite {
             .map(String::as_str)
             .or(self.terms.first().map(|t| t.text.as_str()))
     }
+}
+
+/// How a var enters a linear equality: `s · x` (its rows are the var's entries) or
+/// `M @ x` for a dense row-major `[rows, len]` matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Coupling {
+    Scaled(f64),
+    Dense(Arc<Vec<f64>>),
+}
+
+/// One `subject to` that is an affine equality: `Σ coefficient · var + offset = 0`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearEquality {
+    pub rows: usize,
+    /// (index of the var in `Structure::vars`, how it enters); each var at most once.
+    pub terms: Vec<(usize, Coupling)>,
+    pub offset: Vec<f64>,
 }

@@ -33,7 +33,9 @@ pub mod registry;
 pub mod splitting;
 pub mod transport;
 
-pub use facts::{Composite, LeastSquaresBlock, LeastSquaresForm, ProxTerm, VarFact};
+pub use facts::{
+    Composite, Coupling, LeastSquaresBlock, LeastSquaresForm, LinearEquality, ProxTerm, VarFact,
+};
 pub use method::{
     AutoFit, DefaultValue, Domain, Fit, Method, Model, Outcome, Param, ParamValue, Params,
     Signature, Structure,

@@ -11,7 +11,7 @@
 //! diagnostic.
 
 use crate::FrontResult;
-use crate::facts::{Composite, VarFact};
+use crate::facts::{Composite, LinearEquality, VarFact};
 use crate::problem::{Bounds, MultiObjective, Nlp, Options, SolveResult};
 
 /// What a method runs on: one objective with constraints ([`Nlp`]) and, for
@@ -239,6 +239,8 @@ pub struct Structure {
     pub vars: Vec<VarFact>,
     /// The (single) objective as smooth part plus prox-friendly terms.
     pub composite: Composite,
+    /// Every `subject to`, when each is an affine equality (ADMM's coupling).
+    pub linear_equalities: Option<Vec<LinearEquality>>,
 }
 
 impl Structure {

@@ -8,7 +8,7 @@ use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
 use crate::multi::methods::{HypeMethod, MoeadMethod, Nsga2Method, Nsga3Method};
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
 use crate::problem::{Bounds, Options, Status};
-use crate::splitting::methods::{BcdMethod, FistaMethod, FrankWolfeMethod};
+use crate::splitting::methods::{AdmmMethod, BcdMethod, FistaMethod, FrankWolfeMethod};
 use crate::transport::methods::SinkhornMethod;
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ pub static METHODS: &[&dyn Method] = &[
     &FistaMethod,
     &FrankWolfeMethod,
     &BcdMethod,
+    &AdmmMethod,
 ];
 
 /// The order in which `auto` asks methods whether they fit a problem: the first
@@ -39,6 +40,7 @@ pub static AUTO_ORDER: &[&str] = &[
     "frank_wolfe",
     "bcd",
     "fista",
+    "admm",
     "sqp",
     "auglag",
     "lbfgs",

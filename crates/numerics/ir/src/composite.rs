@@ -570,6 +570,140 @@ fn linear(g: &Graph, id: NodeId) -> Option<(u32, Option<Rc<Tensor>>)> {
     }
 }
 
+/// How one input enters an affine expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Coefficient {
+    /// `s · x` (the rows are the input's entries).
+    Scaled(f64),
+    /// `M @ x` for a constant `[rows, len(x)]` matrix.
+    Dense(Rc<Tensor>),
+}
+
+/// An output read as `Σ coefficient_i · input_i + offset`, a vector of `rows`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Affine {
+    pub rows: usize,
+    /// Each input at most once.
+    pub terms: Vec<(u32, Coefficient)>,
+    /// `[rows]`, absent for zero.
+    pub offset: Option<Rc<Tensor>>,
+}
+
+/// Output `output` of `f` as an affine function of 1-d inputs, when it is written as
+/// sums, differences and constant multiples of inputs, `A @ x` and constants.
+pub fn affine_output(f: &Function, output: usize) -> Option<Affine> {
+    let g = &f.graph;
+    let &root = f.outputs.get(output)?;
+    let rows = match g.shape(root) {
+        [] => 1,
+        [r] => *r,
+        _ => return None,
+    };
+    let mut terms: Vec<(u32, Coefficient)> = Vec::new();
+    let mut offset: Option<Tensor> = None;
+    collect_affine(g, root, 1.0, &mut terms, &mut offset, rows, 0)?;
+    Some(Affine {
+        rows,
+        terms,
+        offset: offset.map(Rc::new),
+    })
+}
+
+/// Adds `coef · node` to the affine sum.
+fn collect_affine(
+    g: &Graph,
+    id: NodeId,
+    coef: f64,
+    terms: &mut Vec<(u32, Coefficient)>,
+    offset: &mut Option<Tensor>,
+    rows: usize,
+    depth: usize,
+) -> Option<()> {
+    if depth > MAX_SUM_DEPTH {
+        return None;
+    }
+    let node = g.node(id);
+    if let Some(t) = g.as_const(id) {
+        let flat = t.iter().copied().map(|v| coef * v).collect::<Vec<f64>>();
+        if flat.len() != rows && flat.len() != 1 {
+            return None;
+        }
+        let full: Vec<f64> = (0..rows).map(|k| flat[k.min(flat.len() - 1)]).collect();
+        let add = Tensor::from_shape_vec(ndarray::IxDyn(&[rows]), full).ok()?;
+        *offset = Some(match offset.take() {
+            Some(o) => o + add,
+            None => add,
+        });
+        return Some(());
+    }
+    if let Some(c) = g.as_scalar_const(id) {
+        let add = Tensor::from_elem(ndarray::IxDyn(&[rows]), coef * c);
+        *offset = Some(match offset.take() {
+            Some(o) => o + add,
+            None => add,
+        });
+        return Some(());
+    }
+    let mut add_term = |input: u32, c: Coefficient| -> Option<()> {
+        match (terms.iter_mut().find(|(i, _)| *i == input), c) {
+            (None, c) => terms.push((input, c)),
+            (Some((_, Coefficient::Scaled(a))), Coefficient::Scaled(b)) => *a += b,
+            _ => return None,
+        }
+        Some(())
+    };
+    match (&node.op, node.args.as_slice()) {
+        (Op::Binary(BinaryOp::Add), &[a, b]) => {
+            collect_affine(g, a, coef, terms, offset, rows, depth + 1)?;
+            collect_affine(g, b, coef, terms, offset, rows, depth + 1)
+        }
+        (Op::Binary(BinaryOp::Sub), &[a, b]) => {
+            collect_affine(g, a, coef, terms, offset, rows, depth + 1)?;
+            collect_affine(g, b, -coef, terms, offset, rows, depth + 1)
+        }
+        (Op::Unary(UnaryOp::Neg), &[a]) => {
+            collect_affine(g, a, -coef, terms, offset, rows, depth + 1)
+        }
+        (Op::Binary(BinaryOp::Mul), &[a, b]) => {
+            let (c, other) = match (g.as_scalar_const(a), g.as_scalar_const(b)) {
+                (Some(c), _) => (c, b),
+                (_, Some(c)) => (c, a),
+                _ => return None,
+            };
+            collect_affine(g, other, coef * c, terms, offset, rows, depth + 1)
+        }
+        (Op::Input(i), _) if node.shape.len() == 1 && node.shape[0] == rows => {
+            add_term(*i, Coefficient::Scaled(coef))
+        }
+        _ => {
+            let (input, m) = linear(g, id)?;
+            let m = m?;
+            (m.shape()[0] == rows).then_some(())?;
+            let scaled = if coef == 1.0 {
+                m
+            } else {
+                Rc::new(m.mapv(|v| coef * v))
+            };
+            add_term(input, Coefficient::Dense(scaled))
+        }
+    }
+}
+
+/// Per input: whether the smooth program reads it.
+pub fn reads_inputs(f: &Function) -> Vec<bool> {
+    let g = &f.graph;
+    let live = g.reachable(&f.outputs);
+    let mut reads = vec![false; g.input_shapes().len()];
+    for (i, node) in g.nodes().iter().enumerate() {
+        if let (true, Op::Input(k)) = (live[i], &node.op)
+            && let Some(r) = reads.get_mut(*k as usize)
+        {
+            *r = true;
+        }
+    }
+    reads
+}
+
 /// Nodes rendered deeper than this become `…`.
 const RENDER_DEPTH: usize = 4;
 

@@ -314,3 +314,44 @@ fn softplus_as_traced_is_smooth() {
     o.add(1.0, t2);
     assert_eq!(split_objective(&o.function(), 0).nonsmooth.len(), 1);
 }
+
+/// `D @ x - z + c`, `2 * x - y` and constants are read back as affine; products
+/// of inputs are not.
+#[test]
+fn affine_constraints_are_read_back() {
+    let mut g = Graph::new();
+    let x = g.input(vec![3]);
+    let z = g.input(vec![2]);
+    let d = g.constant(data(&[2, 3], 4));
+    let xc = g.reshape(x, &[3, 1]).unwrap();
+    let dx = g.matmul(d, xc).unwrap();
+    let dx = g.reshape(dx, &[2]).unwrap();
+    let r = g.binary(BinaryOp::Sub, dx, z).unwrap();
+    let c = g.constant(data(&[2], 5));
+    let r = g.binary(BinaryOp::Add, r, c).unwrap();
+    let two = g.full(2.0, &[2]);
+    let zz = g.binary(BinaryOp::Mul, z, two).unwrap();
+    let bad = g.binary(BinaryOp::Mul, z, z).unwrap();
+    let f = Function {
+        graph: g,
+        outputs: vec![r, zz, bad],
+    };
+    let a = affine_output(&f, 0).expect("affine");
+    assert_eq!(a.rows, 2);
+    assert_eq!(a.terms.len(), 2);
+    assert!(matches!(&a.terms[0], (0, Coefficient::Dense(m)) if **m == data(&[2, 3], 4)));
+    assert!(matches!(a.terms[1], (1, Coefficient::Scaled(s)) if s == -1.0));
+    assert_eq!(**a.offset.as_ref().unwrap(), data(&[2], 5));
+    let b = affine_output(&f, 1).expect("a multiple of an input");
+    assert!(matches!(b.terms[0], (1, Coefficient::Scaled(s)) if s == 2.0));
+    assert!(affine_output(&f, 2).is_none());
+    // Evaluated, the reading equals the program.
+    let (xv, zv) = (data(&[3], 6), data(&[2], 7));
+    let out = eval(&f, &[xv.clone(), zv.clone()]).unwrap();
+    let dm = data(&[2, 3], 4);
+    for r in 0..2 {
+        let dx: f64 = (0..3).map(|k| dm[[r, k]] * xv[[k]]).sum();
+        let want = dx - zv[[r]] + data(&[2], 5)[[r]];
+        assert!((out[0][[r]] - want).abs() < 1e-12);
+    }
+}

@@ -24,7 +24,9 @@ pub mod split;
 mod table;
 
 pub use ad::{grad, grad_only, hvp};
-pub use composite::{LeastSquares, Split, Term, split_objective};
+pub use composite::{
+    Affine, Coefficient, LeastSquares, Split, Term, affine_output, reads_inputs, split_objective,
+};
 pub use graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,
 };

@@ -15,8 +15,9 @@ use model::ProblemModel;
 use optl_ir::IrError;
 use optl_solvers::registry::{self, Plan};
 use optl_solvers::{
-    Bounds, Composite, DefaultValue, Domain, Fit, LeastSquaresBlock, LeastSquaresForm, Options,
-    Outcome, ParamValue, Params, ProxTerm, Signature, SolveResult, Structure, VarFact,
+    Bounds, Composite, Coupling, DefaultValue, Domain, Fit, LeastSquaresBlock, LeastSquaresForm,
+    LinearEquality, Options, Outcome, ParamValue, Params, ProxTerm, Signature, SolveResult,
+    Structure, VarFact,
 };
 use optl_syntax::codes;
 use optl_syntax::span::Span;
@@ -181,6 +182,7 @@ fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structu
     }
     let names: Vec<&str> = problem.vars.iter().map(|v| &*v.name).collect();
     let composite = split.map_or_else(Composite::default, |s| composite(s, &vars, &names));
+    let linear_equalities = linear_equalities(problem);
     Structure {
         name: problem.name.to_string(),
         n: start,
@@ -189,7 +191,39 @@ fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structu
         rows: problem.constraints.iter().map(|c| c.rows).sum(),
         vars,
         composite,
+        linear_equalities,
     }
+}
+
+/// Every `subject to` as an affine equality, if each is one.
+fn linear_equalities(problem: &TracedProblem) -> Option<Vec<LinearEquality>> {
+    problem
+        .constraints
+        .iter()
+        .map(|c| {
+            if c.kind != crate::numeric::ConstraintKind::Equal {
+                return None;
+            }
+            let a = optl_ir::affine_output(&problem.function, c.output)?;
+            Some(LinearEquality {
+                rows: a.rows,
+                terms: a
+                    .terms
+                    .iter()
+                    .map(|(input, coef)| {
+                        let coupling = match coef {
+                            optl_ir::Coefficient::Scaled(s) => Coupling::Scaled(*s),
+                            optl_ir::Coefficient::Dense(m) => Coupling::Dense(flat_copy(m)),
+                        };
+                        (*input as usize, coupling)
+                    })
+                    .collect(),
+                offset: a
+                    .offset
+                    .map_or_else(|| vec![0.0; a.rows], |o| o.iter().copied().collect()),
+            })
+        })
+        .collect()
 }
 
 /// A tensor's elements in row-major order (one copy; a memcpy when contiguous).
@@ -242,6 +276,7 @@ fn composite(split: &optl_ir::Split, vars: &[VarFact], names: &[&str]) -> Compos
         terms,
         nonsmooth,
         least_squares,
+        smooth_reads: optl_ir::reads_inputs(&split.smooth),
     }
 }
 

@@ -22,7 +22,7 @@ mod qp;
 mod sqp;
 
 pub use auglag::AugLag;
-pub use lbfgs::Lbfgs;
+pub use lbfgs::{Curvature, Lbfgs};
 pub use linesearch::{LineSearch, LsParams};
 pub use neldermead::NelderMead;
 pub use newton::Newton;

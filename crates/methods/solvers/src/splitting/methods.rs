@@ -2,6 +2,7 @@
 //! problems each accepts (read from the structure's [`Composite`] and var facts),
 //! when `auto` picks them, and how their parameters configure them.
 
+use super::admm::{Admm, Coupled};
 use super::certificate::{Certificate, LassoDual};
 use super::fista::Fista;
 use super::frank_wolfe::{FrankWolfe, Step};
@@ -421,5 +422,87 @@ impl Method for BcdMethod {
         }
         r.f = f;
         Outcome::Point(r)
+    }
+}
+
+/// `admm(rho, adaptive, max_iters, tol)`.
+pub struct AdmmMethod;
+
+static ADMM: Signature = Signature {
+    name: "admm",
+    params: &[
+        Param {
+            name: "rho",
+            default: D::Float(1.0),
+            domain: Domain::Float { positive: true },
+        },
+        Param {
+            name: "adaptive",
+            default: D::Bool(true),
+            domain: Domain::Bool,
+        },
+        Param {
+            name: "max_iters",
+            default: D::Int(10000),
+            domain: MAX_ITERS,
+        },
+        Param {
+            name: "tol",
+            default: D::Float(1e-8),
+            domain: TOL,
+        },
+    ],
+    doc: "ADMM for `minimize f(x) + h(z) subject to A @ x + B @ z == c`, the prox-friendly terms on z.",
+};
+
+impl Method for AdmmMethod {
+    fn signature(&self) -> &'static Signature {
+        &ADMM
+    }
+
+    fn accepts(&self, s: &Structure) -> Fit {
+        if let no @ Fit::No { .. } = one_objective(ADMM.name, s) {
+            return no;
+        }
+        if let no @ Fit::No { .. } = prox_friendly(ADMM.name, &s.composite) {
+            return no;
+        }
+        match Coupled::new(s) {
+            Ok(_) => Fit::Yes,
+            Err(message) => refuse(
+                message,
+                "write the problem as `minimize f(x) + g(z) subject to A @ x - z == c`, with the nonsmooth terms on `z`",
+            ),
+        }
+    }
+
+    fn auto_fit(&self, s: &Structure) -> Option<AutoFit> {
+        (s.constraints > 0 && self.accepts(s) == Fit::Yes).then_some(AutoFit {
+            reason: "prox-friendly terms on vars coupled linearly: ADMM",
+            fallback: None,
+        })
+    }
+
+    fn run(
+        &self,
+        model: &mut dyn Model,
+        s: &Structure,
+        x0: &[f64],
+        bounds: &Bounds,
+        params: &Params,
+        opts: &Options,
+    ) -> Outcome {
+        let coupled = match Coupled::new(s) {
+            Ok(c) => c,
+            Err(e) => {
+                return Outcome::Point(SolveResult::new(Status::Error, x0.to_vec(), f64::NAN, e));
+            }
+        };
+        let admm = Admm {
+            rho: params.float("rho", 1.0),
+            adaptive: params.bool("adaptive", true),
+        };
+        let opts = own_defaults(&ADMM, params, opts);
+        Outcome::Point(admm.run(model, &coupled, x0, bounds, &opts))
     }
 }

@@ -108,6 +108,7 @@ impl Model {
                 terms: self.terms.clone(),
                 nonsmooth: Vec::new(),
                 least_squares: Some(Arc::new(self.form())),
+                smooth_reads: vec![true],
             },
             ..Structure::default()
         }
