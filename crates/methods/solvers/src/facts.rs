@@ -18,8 +18,12 @@ pub struct VarFact {
     pub bounded: bool,
     /// Some entry has a finite bound.
     pub boxed: bool,
-    /// The convex set the var is declared in (`var x in simplex`), if any.
+    /// The convex set the var is declared in (`var x in simplex`), or that its
+    /// constraints say it is in (`sum(x) == 1` with `x >= 0`), if any.
     pub set: Option<Set>,
+    /// The set was read off `subject to` constraints rather than declared: the
+    /// methods that handle constraints still see them as constraints.
+    pub set_written: bool,
 }
 
 impl VarFact {

@@ -241,12 +241,20 @@ pub struct Structure {
     pub composite: Composite,
     /// Every `subject to`, when each is an affine equality (ADMM's coupling).
     pub linear_equalities: Option<Vec<LinearEquality>>,
+    /// The `subject to` statements that only say a var is in a set (read into
+    /// its `VarFact::set`), which the splitting methods need not see.
+    pub set_constraints: usize,
 }
 
 impl Structure {
-    /// The first var declared in a set.
+    /// The first var in a set.
     pub fn set_var(&self) -> Option<&VarFact> {
         self.vars.iter().find(|v| v.set.is_some())
+    }
+
+    /// The first var declared in a set (`var x in simplex`).
+    pub fn declared_set_var(&self) -> Option<&VarFact> {
+        self.vars.iter().find(|v| v.set.is_some() && !v.set_written)
     }
 }
 
@@ -343,7 +351,7 @@ pub fn one_objective(method: &str, s: &Structure) -> Fit {
 
 /// The error for a method that does not handle vars declared in sets.
 pub fn no_sets(method: &str, s: &Structure) -> Fit {
-    let Some(v) = s.set_var() else {
+    let Some(v) = s.declared_set_var() else {
         return Fit::Yes;
     };
     let set = v.set.map_or("a set", |set| set.name());

@@ -689,6 +689,75 @@ fn collect_affine(
     }
 }
 
+/// A constraint that says a var lies in a set, as written: `sum(x) == r`,
+/// `x >= 0`, `norm(x, 1) <= r`, `norm(x) <= r` or `sum(x^2) <= r²`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SetConstraint {
+    /// `sum(x) - r == 0`.
+    SumEquals { input: u32, r: f64 },
+    /// `-x <= 0`.
+    NonNegative { input: u32 },
+    /// `norm(x, 1) - r <= 0`.
+    L1Ball { input: u32, r: f64 },
+    /// `norm(x) - r <= 0`, or `sum(x^2) - r^2 <= 0`.
+    L2Ball { input: u32, r: f64 },
+}
+
+/// Output `output` of `f`, an equality (`equal`) or `<= 0` residual, as a set
+/// constraint on one whole input, if it is written as one.
+pub fn set_constraint(f: &Function, output: usize, equal: bool) -> Option<SetConstraint> {
+    let g = &f.graph;
+    let &root = f.outputs.get(output)?;
+    // A scalar relation's residual is reshaped to one row.
+    let root = arg_of(g, root, &Op::Reshape)
+        .filter(|&r| g.shape(r).is_empty())
+        .unwrap_or(root);
+    if equal {
+        // sum(x) - r
+        let node = g.node(root);
+        let (Op::Binary(BinaryOp::Sub), &[s, c]) = (&node.op, node.args.as_slice()) else {
+            return None;
+        };
+        let r = g.as_scalar_const(c)?;
+        let x = arg_of(g, s, &Op::Sum(None))?;
+        let Op::Input(input) = g.node(x).op else {
+            return None;
+        };
+        return (r.is_finite() && r > 0.0 && g.shape(x).len() == 1)
+            .then_some(SetConstraint::SumEquals { input, r });
+    }
+    if let Some(x) = arg_of(g, root, &Op::Unary(UnaryOp::Neg))
+        && let Op::Input(input) = g.node(x).op
+    {
+        return Some(SetConstraint::NonNegative { input });
+    }
+    let node = g.node(root);
+    let (Op::Binary(BinaryOp::Sub), &[lhs, c]) = (&node.op, node.args.as_slice()) else {
+        return None;
+    };
+    let r = g.as_scalar_const(c).filter(|r| r.is_finite() && *r > 0.0)?;
+    let whole = |b: NodeId| match g.node(b).op {
+        Op::Input(i) => Some(i),
+        _ => None,
+    };
+    if let Some(b) =
+        arg_of(g, lhs, &Op::Sum(None)).and_then(|a| arg_of(g, a, &Op::Unary(UnaryOp::Abs)))
+    {
+        return whole(b).map(|input| SetConstraint::L1Ball { input, r });
+    }
+    if let Some(sq) =
+        arg_of(g, lhs, &Op::Unary(UnaryOp::Sqrt)).and_then(|s| arg_of(g, s, &Op::Sum(None)))
+    {
+        return square_of(g, sq)
+            .and_then(whole)
+            .map(|input| SetConstraint::L2Ball { input, r });
+    }
+    let sq = arg_of(g, lhs, &Op::Sum(None))?;
+    square_of(g, sq)
+        .and_then(whole)
+        .map(|input| SetConstraint::L2Ball { input, r: r.sqrt() })
+}
+
 /// Per input: whether the smooth program reads it.
 pub fn reads_inputs(f: &Function) -> Vec<bool> {
     let g = &f.graph;

@@ -355,3 +355,48 @@ fn affine_constraints_are_read_back() {
         assert!((out[0][[r]] - want).abs() < 1e-12);
     }
 }
+
+/// Sets written as constraints are read back; other constraints are not sets.
+#[test]
+fn sets_written_as_constraints() {
+    let mut g = Graph::new();
+    let x = g.input(vec![3]);
+    let s = g.sum(x, None).unwrap();
+    let one = g.scalar(1.0);
+    let eq = g.binary(BinaryOp::Sub, s, one).unwrap();
+    let eq = g.reshape(eq, &[1]).unwrap();
+    let nonneg = g.unary(UnaryOp::Neg, x);
+    let a = g.unary(UnaryOp::Abs, x);
+    let l1 = g.sum(a, None).unwrap();
+    let two = g.scalar(2.0);
+    let l1 = g.binary(BinaryOp::Sub, l1, two).unwrap();
+    let sq = g.binary(BinaryOp::Mul, x, x).unwrap();
+    let ss = g.sum(sq, None).unwrap();
+    let four = g.scalar(4.0);
+    let l2 = g.binary(BinaryOp::Sub, ss, four).unwrap();
+    let m = g.max(x, None).unwrap();
+    let other = g.binary(BinaryOp::Sub, m, two).unwrap();
+    let f = Function {
+        graph: g,
+        outputs: vec![eq, nonneg, l1, l2, other],
+    };
+    assert_eq!(
+        set_constraint(&f, 0, true),
+        Some(SetConstraint::SumEquals { input: 0, r: 1.0 })
+    );
+    assert_eq!(
+        set_constraint(&f, 1, false),
+        Some(SetConstraint::NonNegative { input: 0 })
+    );
+    assert_eq!(
+        set_constraint(&f, 2, false),
+        Some(SetConstraint::L1Ball { input: 0, r: 2.0 })
+    );
+    assert_eq!(
+        set_constraint(&f, 3, false),
+        Some(SetConstraint::L2Ball { input: 0, r: 2.0 })
+    );
+    assert_eq!(set_constraint(&f, 4, false), None);
+    // An equality read as an inequality is not a set.
+    assert_eq!(set_constraint(&f, 2, true), None);
+}

@@ -25,7 +25,8 @@ mod table;
 
 pub use ad::{grad, grad_only, hvp};
 pub use composite::{
-    Affine, Coefficient, LeastSquares, Split, Term, affine_output, reads_inputs, split_objective,
+    Affine, Coefficient, LeastSquares, SetConstraint, Split, Term, affine_output, reads_inputs,
+    set_constraint, split_objective,
 };
 pub use graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,

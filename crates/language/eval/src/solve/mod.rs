@@ -177,9 +177,11 @@ fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structu
             bounded: lo.iter().zip(&hi).all(|(a, b)| *a && *b),
             boxed: lo.iter().chain(&hi).any(|b| *b),
             set: v.set,
+            set_written: false,
         });
         start += len;
     }
+    let set_constraints = written_sets(problem, &mut vars);
     let names: Vec<&str> = problem.vars.iter().map(|v| &*v.name).collect();
     let composite = split.map_or_else(Composite::default, |s| composite(s, &vars, &names));
     let linear_equalities = linear_equalities(problem);
@@ -192,7 +194,65 @@ fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structu
         vars,
         composite,
         linear_equalities,
+        set_constraints,
     }
+}
+
+/// Sets written as constraints on a whole var without a declared set: `sum(x) ==
+/// r` with `x >= 0` (as a constraint or as its bounds `[0, inf]`) is the simplex,
+/// `norm(x, 1) <= r` the ℓ1 ball, `norm(x) <= r` or `sum(x^2) <= r^2` the ℓ2 ball
+/// (for a var without bounds). The vars' facts get the set; returns how many
+/// `subject to` statements they account for.
+fn written_sets(problem: &TracedProblem, vars: &mut [VarFact]) -> usize {
+    use optl_ir::SetConstraint as C;
+    let read: Vec<Option<C>> = problem
+        .constraints
+        .iter()
+        .map(|c| {
+            let equal = c.kind == crate::numeric::ConstraintKind::Equal;
+            optl_ir::set_constraint(&problem.function, c.output, equal)
+        })
+        .collect();
+    let mut absorbed = 0;
+    for (i, var) in vars.iter_mut().enumerate() {
+        if var.set.is_some() {
+            continue;
+        }
+        let traced = &problem.vars[i];
+        let on = |c: &C| match *c {
+            C::SumEquals { input, .. }
+            | C::NonNegative { input }
+            | C::L1Ball { input, .. }
+            | C::L2Ball { input, .. } => input as usize == i,
+        };
+        let mine: Vec<&C> = read.iter().flatten().filter(|c| on(c)).collect();
+        let nonneg_bounds = traced.lower.iter().all(|l| *l == 0.0)
+            && traced.upper.iter().all(|u| *u == f64::INFINITY);
+        let free = traced.lower.iter().all(|l| *l == f64::NEG_INFINITY)
+            && traced.upper.iter().all(|u| *u == f64::INFINITY);
+        let sum = mine.iter().find_map(|c| match c {
+            C::SumEquals { r, .. } => Some(*r),
+            _ => None,
+        });
+        let nonneg = mine.iter().any(|c| matches!(c, C::NonNegative { .. }));
+        let (set, count) = match (sum, nonneg || nonneg_bounds, mine.len()) {
+            (Some(radius), true, k) if k == 1 + usize::from(nonneg) => {
+                (Some(optl_linalg::prox::Set::Simplex { radius }), k)
+            }
+            (None, false, 1) if free => match mine[0] {
+                C::L1Ball { r, .. } => (Some(optl_linalg::prox::Set::L1Ball { radius: *r }), 1),
+                C::L2Ball { r, .. } => (Some(optl_linalg::prox::Set::L2Ball { radius: *r }), 1),
+                _ => (None, 0),
+            },
+            _ => (None, 0),
+        };
+        if let Some(set) = set {
+            var.set = Some(set);
+            var.set_written = true;
+            absorbed += count;
+        }
+    }
+    absorbed
 }
 
 /// Every `subject to` as an affine equality, if each is one.

@@ -13,7 +13,7 @@ use crate::method::{
     AutoFit, DefaultValue as D, Domain, Fit, Method, Model, Outcome, Param, Params, Signature,
     Structure, one_objective,
 };
-use crate::problem::{Bounds, Options, SolveResult, Status};
+use crate::problem::{Bounds, Nlp, Options, SolveResult, Status};
 use optl_linalg::prox::{Penalty, Set};
 
 const MAX_ITERS: Domain = Domain::Int { min: 0 };
@@ -47,16 +47,39 @@ fn own_defaults(sig: &Signature, params: &Params, opts: &Options) -> Options {
     o
 }
 
+/// The result with its `max_violation` measured on the model's own constraints
+/// (for sets written as constraints, which the method met as sets).
+fn measured(model: &mut dyn Model, s: &Structure, mut r: SolveResult) -> SolveResult {
+    if s.set_constraints == 0 {
+        return r;
+    }
+    let (me, mi) = (Nlp::n_eq(model), Nlp::n_ineq(model));
+    let (mut ce, mut ci) = (vec![0.0; me], vec![0.0; mi]);
+    Nlp::constraints(model, &r.x, &mut ce, &mut ci);
+    let worst = ce
+        .iter()
+        .map(|c| c.abs())
+        .chain(ci.iter().map(|c| c.max(0.0)))
+        .fold(0.0f64, |a, b| if b.is_nan() { f64::NAN } else { a.max(b) });
+    r.max_violation = worst;
+    if !(worst <= 1e-8) && r.status == Status::Converged {
+        r.status = Status::Infeasible;
+        r.message = format!("the constraints read as sets are violated by {worst:e} at the answer");
+    }
+    r
+}
+
 /// One objective and no `subject to`.
 fn unconstrained(method: &str, s: &Structure) -> Fit {
     if let no @ Fit::No { .. } = one_objective(method, s) {
         return no;
     }
-    if s.constraints > 0 {
+    let general = s.constraints - s.set_constraints.min(s.constraints);
+    if general > 0 {
         return refuse(
             format!(
-                "`{method}` handles bounds and sets, and `{}` has {} `subject to` constraint(s)",
-                s.name, s.constraints
+                "`{method}` handles bounds and sets, and `{}` has {general} `subject to` constraint(s) that are not sets",
+                s.name
             ),
             "write the constraint as a set (`var x[n] in simplex`, `in l1ball(r)`, ...), or use `auglag()`",
         );
@@ -181,7 +204,8 @@ impl Method for FistaMethod {
             constrained,
         );
         let opts = own_defaults(&FISTA, params, opts);
-        Outcome::Point(fista.run(model, &mut h, &cert, x0, &opts))
+        let r = fista.run(model, &mut h, &cert, x0, &opts);
+        Outcome::Point(measured(model, s, r))
     }
 }
 
@@ -274,7 +298,8 @@ impl Method for FrankWolfeMethod {
             away: params.bool("away", true),
         };
         let opts = own_defaults(&FRANK_WOLFE, params, opts);
-        Outcome::Point(fw.run(model, &s.vars, bounds, x0, &opts))
+        let r = fw.run(model, &s.vars, bounds, x0, &opts);
+        Outcome::Point(measured(model, s, r))
     }
 }
 

@@ -133,6 +133,7 @@ fn var(n: usize, set: Option<Set>) -> VarFact {
         bounded: false,
         boxed: false,
         set,
+        set_written: false,
     }
 }
 
