@@ -8,7 +8,9 @@ use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
 use crate::multi::methods::{HypeMethod, MoeadMethod, Nsga2Method, Nsga3Method};
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
 use crate::problem::{Bounds, Options, Status};
-use crate::splitting::methods::{AdmmMethod, BcdMethod, FistaMethod, FrankWolfeMethod};
+use crate::splitting::methods::{
+    AdmmMethod, BcdMethod, FistaMethod, FrankWolfeMethod, HalpernMethod,
+};
 use crate::transport::methods::SinkhornMethod;
 use std::time::Duration;
 
@@ -28,6 +30,7 @@ pub static METHODS: &[&dyn Method] = &[
     &FrankWolfeMethod,
     &BcdMethod,
     &AdmmMethod,
+    &HalpernMethod,
 ];
 
 /// The order in which `auto` asks methods whether they fit a problem: the first

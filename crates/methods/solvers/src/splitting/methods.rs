@@ -526,8 +526,79 @@ impl Method for AdmmMethod {
         let admm = Admm {
             rho: params.float("rho", 1.0),
             adaptive: params.bool("adaptive", true),
+            anchored: false,
         };
         let opts = own_defaults(&ADMM, params, opts);
         Outcome::Point(admm.run(model, &coupled, x0, bounds, &opts))
+    }
+}
+
+/// `halpern(rho, max_iters, tol)`: Halpern-anchored ADMM.
+pub struct HalpernMethod;
+
+static HALPERN: Signature = Signature {
+    name: "halpern",
+    params: &[
+        Param {
+            name: "rho",
+            default: D::Float(1.0),
+            domain: Domain::Float { positive: true },
+        },
+        Param {
+            name: "max_iters",
+            default: D::Int(10000),
+            domain: MAX_ITERS,
+        },
+        Param {
+            name: "tol",
+            default: D::Float(1e-8),
+            domain: TOL,
+        },
+    ],
+    doc: "Halpern's anchored iteration of ADMM (Douglas–Rachford) on the same linear coupling as `admm`.",
+};
+
+impl Method for HalpernMethod {
+    fn signature(&self) -> &'static Signature {
+        &HALPERN
+    }
+
+    fn accepts(&self, s: &Structure) -> Fit {
+        match AdmmMethod.accepts(s) {
+            Fit::No {
+                message,
+                label,
+                hint,
+            } => Fit::No {
+                message: message.replace("`admm`", "`halpern`"),
+                label,
+                hint,
+            },
+            yes => yes,
+        }
+    }
+
+    fn run(
+        &self,
+        model: &mut dyn Model,
+        s: &Structure,
+        x0: &[f64],
+        bounds: &Bounds,
+        params: &Params,
+        opts: &Options,
+    ) -> Outcome {
+        let coupled = match Coupled::new(s) {
+            Ok(c) => c,
+            Err(e) => {
+                return Outcome::Point(SolveResult::new(Status::Error, x0.to_vec(), f64::NAN, e));
+            }
+        };
+        let halpern = Admm {
+            rho: params.float("rho", 1.0),
+            adaptive: false,
+            anchored: true,
+        };
+        let opts = own_defaults(&HALPERN, params, opts);
+        Outcome::Point(halpern.run(model, &coupled, x0, bounds, &opts))
     }
 }
