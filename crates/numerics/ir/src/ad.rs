@@ -508,6 +508,17 @@ fn vjp(
             ));
         }
         Op::LogDet => vec![Some(crate::ad_linalg::logdet(g, args[0], ga)?)],
+        Op::NuclearNorm => {
+            let d = g.nuclear_norm_grad(args[0])?;
+            let shape = g.shape(args[0]).to_vec();
+            let gb = g.broadcast(ga, &shape)?;
+            vec![Some(g.binary(BinaryOp::Mul, d, gb)?)]
+        }
+        Op::NuclearNormGrad => {
+            return Err(IrError::Invalid(
+                "second derivatives through linalg.nuclear_norm are not supported".into(),
+            ));
+        }
         Op::Cholesky => vec![Some(crate::ad_linalg::cholesky(g, id, ga)?)],
         Op::SparseMatVec { ncols, transpose } => {
             let gx = if wants(3) {

@@ -360,3 +360,16 @@ fn sparse_matvec_hessian_vector_products() {
         }
     }
 }
+
+#[test]
+fn nuclear_norm_gradient_matches_finite_differences() {
+    let mut rng = Rng(23);
+    for shape in [[4, 3], [3, 5], [2, 2]] {
+        let a = rng.tensor(&shape, 1.0);
+        let f = func(&[&shape], |g, v| g.nuclear_norm(v[0]));
+        check_gradients(&f, std::slice::from_ref(&a));
+    }
+    // Not differentiable twice: an error, never a wrong Hessian.
+    let f = func(&[&[3, 3]], |g, v| g.nuclear_norm(v[0]));
+    assert!(hvp(&f).is_err());
+}

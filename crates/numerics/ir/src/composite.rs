@@ -9,7 +9,7 @@
 //!   slice of one, or a reshape of either: `sum(abs(B))` (ℓ1), `max(abs(B))` (ℓ∞),
 //!   `sqrt(sum(B·B))` (ℓ2), `sum(sqrt(sum(B·B, axis)))` on a matrix block (group ℓ2
 //!   over rows or columns), `sum(B != 0)` (ℓ0), `sum(abs(B)^q)` with 0 < q < 1,
-//!   `sum(sqrt(abs(B)))` being q = 1/2 (ℓq);
+//!   `sum(sqrt(abs(B)))` being q = 1/2 (ℓq), `nuclear_norm(B)` of a matrix block;
 //! - **smooth**: no operation in it that is nonsmooth in the inputs (`abs`, `sign`,
 //!   `floor`, `ceil`, `min`, `max`, comparisons, a `where` whose condition depends
 //!   on the inputs) — constants count as smooth whatever they contain;
@@ -56,6 +56,7 @@ impl Term {
             Penalty::LInf => format!("norm({b}, inf)"),
             Penalty::L0 => format!("count_nonzero({b})"),
             Penalty::Lq { q } => format!("sum(abs({b})^{q})"),
+            Penalty::Nuclear { .. } => format!("linalg.nuclear_norm({b})"),
         };
         if self.weight == 1.0 {
             body
@@ -246,7 +247,7 @@ fn smooth(g: &Graph, id: NodeId, deps: &[bool]) -> bool {
                 UnaryOp::Abs | UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil
             ),
             Op::Binary(b) => b.is_comparison() || matches!(b, BinaryOp::Min | BinaryOp::Max),
-            Op::Max(_) | Op::Min(_) => true,
+            Op::Max(_) | Op::Min(_) | Op::NuclearNorm | Op::NuclearNormGrad => true,
             Op::Where => node.args.first().is_some_and(|c| deps[c.index()]),
             _ => false,
         };
@@ -367,6 +368,11 @@ fn penalty_of(g: &Graph, id: NodeId) -> Option<Term> {
         Op::Max(None) => {
             let b = arg_of(g, node.args[0], &Op::Unary(UnaryOp::Abs))?;
             term(g, Penalty::LInf, b, None)
+        }
+        Op::NuclearNorm => {
+            let b = node.args[0];
+            let (rows, cols) = (g.shape(b)[0], g.shape(b)[1]);
+            term(g, Penalty::Nuclear { rows, cols }, b, None)
         }
         Op::Unary(UnaryOp::Sqrt) => {
             let s = arg_of(g, node.args[0], &Op::Sum(None))?;
@@ -829,6 +835,7 @@ fn render(g: &Graph, id: NodeId, depth: usize) -> String {
         Op::Transpose => format!("transpose({})", arg(0)),
         Op::Slice(s) => format!("{}{}", arg(0), slice_text(s)),
         Op::Where => format!("where({}, {}, {})", arg(0), arg(1), arg(2)),
+        Op::NuclearNorm => format!("linalg.nuclear_norm({})", arg(0)),
         other => format!("{other:?}").to_lowercase(),
     }
 }

@@ -128,6 +128,8 @@ fn put_op(h: &mut blake3::Hasher, op: &Op) {
             put_u64(h, u64::from(*wrt));
         }
         Op::LogDet => put_str(h, "logdet"),
+        Op::NuclearNorm => put_str(h, "nuclear_norm"),
+        Op::NuclearNormGrad => put_str(h, "nuclear_norm_grad"),
         Op::Cholesky => put_str(h, "cholesky"),
         Op::SparseMatVec { ncols, transpose } => {
             put_str(h, "sparse_matvec");

@@ -458,7 +458,9 @@ pub(crate) fn eval_op(g: &Graph, node: &Node, args: &[&Tensor], limit: usize) ->
                 .map_err(|_| IrError::Invalid(format!("axis {axis} is too large")))?;
             t::concat(args, ax, limit).map_err(tensor_error)
         }
-        Op::Solve | Op::LogDet | Op::Cholesky => crate::interp_linalg::eval(node, args, limit),
+        Op::Solve | Op::LogDet | Op::Cholesky | Op::NuclearNorm | Op::NuclearNormGrad => {
+            crate::interp_linalg::eval(node, args, limit)
+        }
         Op::EntropicOt { .. } | Op::EntropicOtGrad { .. } => crate::interp_ot::eval(node, args),
         Op::SparseMatVec { .. } => crate::sparse::eval(node, args, limit),
     }

@@ -54,6 +54,11 @@ pub(crate) fn eval(node: &Node, args: &[&Tensor], limit: usize) -> IrResult<Tens
         (Op::LogDet, [a]) if square(a) => dense::logdet(a).map_err(linalg_error),
         (Op::Cholesky, [a]) if square(a) => dense::cholesky(a).map_err(linalg_error),
         (Op::LogDet | Op::Cholesky, [_]) => bad("a square matrix [n, n]"),
+        (Op::NuclearNorm, [a]) if a.ndim() == 2 => dense::nuclear_norm(a).map_err(linalg_error),
+        (Op::NuclearNormGrad, [a]) if a.ndim() == 2 => {
+            dense::nuclear_norm_grad(a).map_err(linalg_error)
+        }
+        (Op::NuclearNorm | Op::NuclearNormGrad, [_]) => bad("a matrix [m, n]"),
         (op, _) => Err(IrError::Invalid(format!(
             "`{op:?}` with {} arguments",
             args.len()

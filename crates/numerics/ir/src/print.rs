@@ -191,6 +191,8 @@ fn op_text(f: &Function, node: &Node, args: &str) -> String {
             f64::from_bits(*reg)
         )),
         Op::LogDet => with("logdet".to_string()),
+        Op::NuclearNorm => with("nuclear_norm".to_string()),
+        Op::NuclearNormGrad => with("nuclear_norm_grad".to_string()),
         Op::Cholesky => with("cholesky".to_string()),
         Op::SparseMatVec { ncols, transpose } => {
             with(format!("sparse_matvec ncols={ncols} transpose={transpose}"))

@@ -296,6 +296,14 @@ pub(crate) fn rebuild(
             want(1)?;
             dst.logdet(args[0])
         }
+        Op::NuclearNorm => {
+            want(1)?;
+            dst.nuclear_norm(args[0])
+        }
+        Op::NuclearNormGrad => {
+            want(1)?;
+            dst.nuclear_norm_grad(args[0])
+        }
         Op::Cholesky => {
             want(1)?;
             dst.cholesky(args[0])

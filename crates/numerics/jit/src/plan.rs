@@ -141,6 +141,8 @@ pub(crate) fn class(op: &Op) -> Class {
         // Never planned: `validate` refuses them (and `plan` too).
         Op::Solve
         | Op::LogDet
+        | Op::NuclearNorm
+        | Op::NuclearNormGrad
         | Op::Cholesky
         | Op::SparseMatVec { .. }
         | Op::EntropicOt { .. }
@@ -214,6 +216,8 @@ pub(crate) fn plan(f: &Function) -> Result<Plan, JitError> {
             node.op,
             Op::Solve
                 | Op::LogDet
+                | Op::NuclearNorm
+                | Op::NuclearNormGrad
                 | Op::Cholesky
                 | Op::SparseMatVec { .. }
                 | Op::EntropicOt { .. }

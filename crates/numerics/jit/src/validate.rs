@@ -138,6 +138,8 @@ pub(crate) fn validate(f: &Function) -> Result<(), JitError> {
             // `engines.rs`).
             Op::Solve
             | Op::LogDet
+            | Op::NuclearNorm
+            | Op::NuclearNormGrad
             | Op::Cholesky
             | Op::SparseMatVec { .. }
             | Op::EntropicOt { .. }

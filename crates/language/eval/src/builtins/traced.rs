@@ -146,6 +146,7 @@ pub fn call(interp: &mut Interp, name: &str, args: &Args) -> Option<EvalResult<V
         })(),
         "linalg.logdet" => composite(interp, args, |g, x| g.logdet(x)),
         "linalg.cholesky" => composite(interp, args, |g, x| g.cholesky(x)),
+        "linalg.nuclear_norm" => composite(interp, args, |g, x| g.nuclear_norm(x)),
         "ot.entropic_cost" => (|| {
             let reg = args.float(3)?;
             let a = interp.lift(args.value(0), args.span(0))?;

@@ -117,6 +117,29 @@ impl Graph {
         Ok(self.build(Op::LogDet, &[a], &[]))
     }
 
+    /// The nuclear norm of a matrix `a` `[m, n]`.
+    pub fn nuclear_norm(&mut self, a: NodeId) -> IrResult<NodeId> {
+        self.matrix_arg("nuclear_norm", a)?;
+        Ok(self.build(Op::NuclearNorm, &[a], &[]))
+    }
+
+    /// The nuclear norm's gradient at a matrix `a`.
+    pub fn nuclear_norm_grad(&mut self, a: NodeId) -> IrResult<NodeId> {
+        let s = self.matrix_arg("nuclear_norm", a)?;
+        Ok(self.build(Op::NuclearNormGrad, &[a], &s))
+    }
+
+    fn matrix_arg(&self, op: &str, a: NodeId) -> IrResult<Shape> {
+        let s = self.shape(a).to_vec();
+        if s.len() != 2 {
+            return Err(IrError::Shape(format!(
+                "{op} needs a matrix [m, n], got shape {}",
+                shape_text(&s)
+            )));
+        }
+        Ok(s)
+    }
+
     /// The lower Cholesky factor of a square (symmetric positive definite) `a`.
     pub fn cholesky(&mut self, a: NodeId) -> IrResult<NodeId> {
         let s = self.square_arg("cholesky", a)?;

@@ -187,6 +187,11 @@ pub enum Op {
     /// `log det a` of a square `a` `[n, n]` (shape `[]`); a run-time error when the
     /// determinant is not positive (NumPy would give NaN).
     LogDet,
+    /// The nuclear norm `Σ σᵢ` of a matrix `[m, n]` (shape `[]`).
+    NuclearNorm,
+    /// Its gradient `U_r V_rᵀ` (a subgradient where singular values vanish), of
+    /// the argument's shape. Not differentiable again.
+    NuclearNormGrad,
     /// The lower-triangular Cholesky factor `l` (`l lᵀ = a`) of a symmetric positive
     /// definite `a` `[n, n]`; any other `a` is a run-time error.
     Cholesky,

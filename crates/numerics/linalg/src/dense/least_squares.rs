@@ -170,3 +170,38 @@ pub fn nuclear_norm(a: &Tensor) -> Result<Tensor> {
     }
     tensor(OP, am.batch.clone(), out)
 }
+
+/// The nuclear norm's gradient (a subgradient where singular values vanish) of a
+/// matrix `a` `[m, n]`: `U_r V_rᵀ` over the singular values above
+/// `max(m, n)·ε·σ_max`.
+pub fn nuclear_norm_grad(a: &Tensor) -> Result<Tensor> {
+    const OP: &str = "nuclear_norm gradient";
+    let shape = a.shape().to_vec();
+    let [m, n] = shape[..] else {
+        return Err(Error::BadShape {
+            op: OP,
+            shape,
+            reason: "a matrix [m, n]",
+        });
+    };
+    let f = super::svd(a)?;
+    let k = m.min(n);
+    let s: Vec<f64> = f.s.iter().copied().collect();
+    let cut = s.first().copied().unwrap_or(0.0) * (m.max(n) as f64) * f64::EPSILON;
+    let u: Vec<f64> = f.u.iter().copied().collect();
+    let vt: Vec<f64> = f.vt.iter().copied().collect();
+    let mut out = vec![0.0; m * n];
+    for i in (0..k).filter(|&i| s[i] > cut) {
+        for r in 0..m {
+            let ur = u[r * k + i];
+            for c in 0..n {
+                out[r * n + c] += ur * vt[i * n + c];
+            }
+        }
+    }
+    Tensor::from_shape_vec(ndarray::IxDyn(&[m, n]), out).map_err(|_| Error::BadShape {
+        op: OP,
+        shape: vec![m, n],
+        reason: "a matrix [m, n]",
+    })
+}

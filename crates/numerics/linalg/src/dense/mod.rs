@@ -13,7 +13,7 @@ mod least_squares;
 mod solve;
 
 pub use decompose::{Eigh, Qr, Svd, cholesky, eigh, qr, svd};
-pub use least_squares::{Lstsq, lstsq, nuclear_norm, pinv};
+pub use least_squares::{Lstsq, lstsq, nuclear_norm, nuclear_norm_grad, pinv};
 pub use solve::{Slogdet, det, inv, logdet, slogdet, solve};
 
 use faer::MatRef;

@@ -37,6 +37,9 @@ pub enum Penalty {
         /// The exponent, in the open interval (0, 1).
         q: f64,
     },
+    /// The nuclear norm `Σ σᵢ` of the block read as a row-major `rows × cols`
+    /// matrix; its prox shrinks the singular values (one full SVD).
+    Nuclear { rows: usize, cols: usize },
 }
 
 impl Penalty {
@@ -45,6 +48,7 @@ impl Penalty {
         match *self {
             Penalty::GroupL2 { size } => size > 0,
             Penalty::Lq { q } => q > 0.0 && q < 1.0,
+            Penalty::Nuclear { rows, cols } => rows.checked_mul(cols).is_some(),
             _ => true,
         }
     }
@@ -62,6 +66,7 @@ impl Penalty {
             Penalty::LInf => x.iter().fold(0.0, |m, xi| m.max(xi.abs())),
             Penalty::L0 => x.iter().filter(|xi| **xi != 0.0).count() as f64,
             Penalty::Lq { q } => x.iter().map(|xi| xi.abs().powf(q)).sum(),
+            Penalty::Nuclear { rows, cols } => nuclear_value(x, rows, cols),
         }
     }
 
@@ -118,6 +123,7 @@ impl Penalty {
                     };
                 }
             }
+            Penalty::Nuclear { rows, cols } => nuclear_prox(v, rows, cols, t, out),
         }
     }
 
@@ -135,6 +141,7 @@ impl Penalty {
             Penalty::LInf => "linf",
             Penalty::L0 => "l0",
             Penalty::Lq { .. } => "lq",
+            Penalty::Nuclear { .. } => "nuclear",
         }
     }
 }
@@ -296,4 +303,40 @@ pub(crate) fn half_threshold(v: f64, t: f64) -> f64 {
     let phi = c.acos();
     let w = (2.0 / 3.0) * (1.0 + (2.0 * std::f64::consts::FRAC_PI_3 - (2.0 / 3.0) * phi).cos());
     (v.abs() * w).copysign(v)
+}
+
+/// The block as a `rows × cols` tensor (`None` if the sizes disagree).
+fn as_matrix(x: &[f64], rows: usize, cols: usize) -> Option<optl_tensor::Tensor> {
+    (rows.checked_mul(cols) == Some(x.len()))
+        .then(|| {
+            optl_tensor::Tensor::from_shape_vec(ndarray::IxDyn(&[rows, cols]), x.to_vec()).ok()
+        })
+        .flatten()
+}
+
+fn nuclear_value(x: &[f64], rows: usize, cols: usize) -> f64 {
+    as_matrix(x, rows, cols)
+        .and_then(|m| crate::dense::nuclear_norm(&m).ok())
+        .and_then(|t| t.iter().next().copied())
+        .unwrap_or(f64::NAN)
+}
+
+/// Singular value soft thresholding: `U max(Σ − t, 0) Vᵀ`.
+fn nuclear_prox(v: &[f64], rows: usize, cols: usize, t: f64, out: &mut [f64]) {
+    let Some(svd) = as_matrix(v, rows, cols).and_then(|m| crate::dense::svd(&m).ok()) else {
+        out.fill(f64::NAN);
+        return;
+    };
+    let k = rows.min(cols);
+    let s: Vec<f64> = svd.s.iter().map(|si| (si - t).max(0.0)).collect();
+    let u: Vec<f64> = svd.u.iter().copied().collect();
+    let vt: Vec<f64> = svd.vt.iter().copied().collect();
+    for r in 0..rows {
+        for c in 0..cols {
+            out[r * cols + c] = (0..k)
+                .filter(|&i| s[i] > 0.0)
+                .map(|i| u[r * k + i] * s[i] * vt[i * cols + c])
+                .sum();
+        }
+    }
 }
