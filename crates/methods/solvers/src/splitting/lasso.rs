@@ -83,10 +83,19 @@ impl Design {
             match &blk.a {
                 Some(a) => {
                     let scale = (2.0 * blk.weight).sqrt();
-                    for r in 0..blk.rows {
-                        for j in 0..n {
-                            cols[j * m + row0 + r] = scale * a[r * n + j];
+                    // Transposed in tiles, so both sides are read and written in
+                    // cache-sized runs.
+                    const TILE: usize = 32;
+                    for r0 in (0..blk.rows).step_by(TILE) {
+                        for j0 in (0..n).step_by(TILE) {
+                            for r in r0..(r0 + TILE).min(blk.rows) {
+                                for j in j0..(j0 + TILE).min(n) {
+                                    cols[j * m + row0 + r] = scale * a[r * n + j];
+                                }
+                            }
                         }
+                    }
+                    for r in 0..blk.rows {
                         target[row0 + r] = scale * blk.b.as_ref().map_or(0.0, |b| b[r]);
                     }
                     row0 += blk.rows;
