@@ -3,6 +3,7 @@
 //! and what is not prox-friendly is reported, not split.
 
 use super::*;
+use crate::constraints::*;
 use crate::graph::{BinaryOp, UnaryOp};
 use crate::interp::eval;
 use optl_tensor::Tensor;

@@ -11,6 +11,7 @@
 pub mod ad;
 mod ad_linalg;
 pub mod composite;
+pub mod constraints;
 pub mod graph;
 pub mod hash;
 pub mod interp;
@@ -24,10 +25,8 @@ pub mod split;
 mod table;
 
 pub use ad::{grad, grad_only, hvp};
-pub use composite::{
-    Affine, Coefficient, LeastSquares, SetConstraint, Split, Term, affine_output, reads_inputs,
-    set_constraint, split_objective,
-};
+pub use composite::{LeastSquares, Split, Term, reads_inputs, split_objective};
+pub use constraints::{Affine, Coefficient, SetConstraint, affine_output, set_constraint};
 pub use graph::{
     AxisSlice, BinaryOp, Function, Graph, IrError, IrResult, Node, NodeId, Op, Shape, UnaryOp,
 };
