@@ -73,7 +73,7 @@ fn main() {
                 make().as_mut(),
                 &mut Trivial,
                 &opts,
-                store.as_mut(),
+                store.as_mut().map(|s| s as &mut dyn optl_search::Ledger),
                 &mut |_, _| {},
             )
             .expect("search");

@@ -17,15 +17,19 @@
 
 pub mod algo;
 mod dna;
+mod ledger;
 mod mutate;
 mod sources;
 mod space;
 mod store;
 mod study;
 mod walk;
+mod worker;
 
 pub use algo::{Algorithm, Evolution, Grid, ParetoEvolution, Random, Survival, Tpe};
 pub use dna::{Decision, Dna};
+pub use ledger::{Ledger, MemoryLedger};
 pub use space::{MAX_DEPTH, PointKind, Space};
 pub use store::{Store, StudyInfo};
 pub use study::{Objective, SearchOptions, Stop, Study, StudySummary, Trial, run_search};
+pub use worker::{HEARTBEAT, STALE};

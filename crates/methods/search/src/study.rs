@@ -10,8 +10,8 @@ use rand::rngs::ChaCha8Rng;
 
 use crate::algo::Algorithm;
 use crate::dna::Dna;
+use crate::ledger::Ledger;
 use crate::space::Space;
-use crate::store::Store;
 use optl_solvers::multi::dominance::first_front;
 
 /// One evaluated (or cached, or failed) candidate.
@@ -33,6 +33,9 @@ pub struct Trial {
     pub seconds: f64,
     /// The outcome was reused from an earlier trial with the same key.
     pub cached: bool,
+    /// The worker that evaluated it (`Ledger::worker`); empty when the search
+    /// ran without a ledger or the trial was not evaluated.
+    pub worker: String,
 }
 
 /// What the search does with candidates.
@@ -44,6 +47,12 @@ pub trait Objective {
     /// them in parallel; returns per-candidate scores (to minimise) or error
     /// messages, in order. NaN scores are failures.
     fn evaluate(&mut self, batch: &[&Dna]) -> Vec<Result<Vec<f64>, String>>;
+    /// Why the search must stop now (e.g. the run's time limit was hit inside an
+    /// evaluation), if it must: the outcomes of the last `evaluate` are then not
+    /// trusted and, with a ledger, its claims are given back.
+    fn stopped(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Options of `run_search`.
@@ -182,26 +191,26 @@ enum Plan {
 
 /// Runs a search (see the crate documentation for the semantics): proposes
 /// `opts.trials` candidates in batches of `algo.batch()`, evaluates the new
-/// ones, reuses outcomes by key, records every batch in `store` (if any) as
-/// soon as it finishes, and calls `progress` after every trial. If `store`
-/// already holds trials of the study they are replayed, not re-evaluated.
+/// ones, reuses outcomes by key, and calls `progress` after every trial.
+///
+/// With a `ledger` (a study store, or a ledger shared by threads) every batch
+/// is posted to it and its new trials are evaluated by whichever worker claims
+/// them, this one included: trials the ledger already holds done (a resumed
+/// study, or another worker's) are taken from it, not evaluated again.
 pub fn run_search(
     space: &Space,
     algo: &mut dyn Algorithm,
     objective: &mut dyn Objective,
     opts: &SearchOptions,
-    mut store: Option<&mut Store>,
+    mut ledger: Option<&mut dyn Ledger>,
     progress: &mut dyn FnMut(&Trial, &StudySummary),
 ) -> Result<Study, String> {
     space.validate()?;
     let start = Instant::now();
-    let stored = match store.as_deref_mut() {
-        Some(s) => {
-            let space_text = opts.space_text.clone().unwrap_or_else(|| space.to_string());
-            s.begin_study(&opts.study, &space_text, &algo.describe(), opts.seed)?
-        }
-        None => Vec::new(),
-    };
+    if let Some(l) = ledger.as_deref_mut() {
+        let space_text = opts.space_text.clone().unwrap_or_else(|| space.to_string());
+        l.join(&opts.study, &space_text, &algo.describe(), opts.seed)?;
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let batch = algo.batch().max(1);
     let mut trials: Vec<Trial> = Vec::with_capacity(opts.trials.min(1 << 20));
@@ -227,24 +236,6 @@ pub fn run_search(
                 break;
             };
             let number = base + j;
-            if let Some(s) = stored.get(number) {
-                if s.dna != dna {
-                    return Err(format!(
-                        "the stored study was made with a different space/seed/algorithm: \
-                         trial {number} is stored as {} but now proposed as {}",
-                        s.dna, dna
-                    ));
-                }
-                if let Some(sc) = &s.scores {
-                    objectives.get_or_insert(sc.len());
-                }
-                if !s.key.is_empty() {
-                    seen.entry(s.key.clone()).or_insert(number);
-                }
-                cur.push(s.clone());
-                plans.push(Plan::Done);
-                continue;
-            }
             let mut t = Trial {
                 number,
                 dna,
@@ -254,6 +245,7 @@ pub fn run_search(
                 error: None,
                 seconds: 0.0,
                 cached: false,
+                worker: String::new(),
             };
             let plan = match objective.key(&t.dna) {
                 Err(e) => {
@@ -293,33 +285,25 @@ pub fn run_search(
             stop = Stop::Exhausted;
             break;
         }
-        if !to_eval.is_empty() {
-            let dnas: Vec<&Dna> = to_eval.iter().map(|&j| &cur[j].dna).collect();
-            let t0 = Instant::now();
-            let results = objective.evaluate(&dnas);
-            let seconds = t0.elapsed().as_secs_f64() / to_eval.len() as f64;
-            if results.len() != to_eval.len() {
-                return Err(format!(
-                    "the objective returned {} results for {} candidates",
-                    results.len(),
-                    to_eval.len()
-                ));
+        let finished = match ledger.as_deref_mut() {
+            None => {
+                evaluate_here(objective, &mut cur, &to_eval, &mut objectives)?;
+                fill_same(&mut cur, &plans);
+                true
             }
-            for (r, &j) in results.into_iter().zip(&to_eval) {
-                (cur[j].scores, cur[j].error) = judge(r, &mut objectives);
-                cur[j].seconds = seconds;
+            Some(l) => {
+                let deadline = opts.timeout.map(|t| start + t);
+                shared_batch(l, objective, &mut cur, &plans, &mut objectives, deadline)?
             }
-        }
-        for j in 0..cur.len() {
-            if let Plan::Same(i) = plans[j] {
-                (cur[j].scores, cur[j].error) = outcome(&cur[i]);
-            }
-        }
-        if let Some(s) = store.as_deref_mut() {
-            let fresh: Vec<&Trial> = cur.iter().filter(|t| t.number >= stored.len()).collect();
-            s.record_batch(&fresh)?;
+        };
+        if !finished {
+            stop = Stop::Timeout;
+            break;
         }
         for t in cur {
+            if let Some(sc) = &t.scores {
+                objectives.get_or_insert(sc.len());
+            }
             algo.observe(&t.dna, t.scores.as_deref());
             sum.done += 1;
             if t.cached {
@@ -376,4 +360,131 @@ pub fn run_search(
         failures: sum.failures,
         stop,
     })
+}
+
+/// Evaluates the trials `to_eval` of the batch `cur` in one `evaluate` call.
+fn evaluate_here(
+    objective: &mut dyn Objective,
+    cur: &mut [Trial],
+    to_eval: &[usize],
+    objectives: &mut Option<usize>,
+) -> Result<(), String> {
+    if to_eval.is_empty() {
+        return Ok(());
+    }
+    let dnas: Vec<&Dna> = to_eval.iter().map(|&j| &cur[j].dna).collect();
+    let t0 = Instant::now();
+    let results = objective.evaluate(&dnas);
+    let seconds = t0.elapsed().as_secs_f64() / to_eval.len() as f64;
+    if results.len() != to_eval.len() {
+        return Err(format!(
+            "the objective returned {} results for {} candidates",
+            results.len(),
+            to_eval.len()
+        ));
+    }
+    for (r, &j) in results.into_iter().zip(to_eval) {
+        (cur[j].scores, cur[j].error) = judge(r, objectives);
+        cur[j].seconds = seconds;
+    }
+    Ok(())
+}
+
+/// Copies the outcome of each proposal to the later ones of its batch with the same key.
+fn fill_same(cur: &mut [Trial], plans: &[Plan]) {
+    for j in 0..cur.len() {
+        if let Plan::Same(i) = plans[j] {
+            (cur[j].scores, cur[j].error) = outcome(&cur[i]);
+        }
+    }
+}
+
+/// Runs one batch through a ledger: posts it, evaluates what this worker can
+/// claim, waits for the rest, and stores the in-batch duplicates. Returns false
+/// if the deadline passed before the batch was done.
+fn shared_batch(
+    l: &mut dyn Ledger,
+    objective: &mut dyn Objective,
+    cur: &mut [Trial],
+    plans: &[Plan],
+    objectives: &mut Option<usize>,
+    deadline: Option<Instant>,
+) -> Result<bool, String> {
+    let first: Vec<usize> = (0..cur.len())
+        .filter(|&j| !matches!(plans[j], Plan::Same(_)))
+        .collect();
+    let refs: Vec<&Trial> = first.iter().map(|&j| &cur[j]).collect();
+    let pending: Vec<bool> = first
+        .iter()
+        .map(|&j| matches!(plans[j], Plan::Eval))
+        .collect();
+    let stored = l.post(&refs, &pending)?;
+    for (&j, s) in first.iter().zip(stored) {
+        if let Some(s) = s {
+            adopt(&mut cur[j], s);
+        }
+    }
+    let evals: Vec<usize> = (0..cur.len())
+        .filter(|&j| matches!(plans[j], Plan::Eval))
+        .collect();
+    if let (Some(&lo), Some(&hi)) = (evals.first(), evals.last()) {
+        let (lo, hi) = (cur[lo].number, cur[hi].number);
+        evaluate_claims(l, objective, cur, objectives, (lo, hi))?;
+        let numbers: Vec<usize> = evals.iter().map(|&j| cur[j].number).collect();
+        let done = loop {
+            if let Some(done) = l.collect(&numbers)? {
+                break done;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
+            l.wait();
+            // A claim put back by a stopped worker is ours to take.
+            evaluate_claims(l, objective, cur, objectives, (lo, hi))?;
+        };
+        for (&j, s) in evals.iter().zip(done) {
+            adopt(&mut cur[j], s);
+        }
+    }
+    fill_same(cur, plans);
+    let same: Vec<&Trial> = (0..cur.len())
+        .filter(|&j| matches!(plans[j], Plan::Same(_)))
+        .map(|j| &cur[j])
+        .collect();
+    if !same.is_empty() {
+        let pending = vec![false; same.len()];
+        l.post(&same, &pending)?;
+    }
+    Ok(true)
+}
+
+/// Claims and evaluates trials numbered `lo..=hi` of the batch until none is left.
+fn evaluate_claims(
+    l: &mut dyn Ledger,
+    objective: &mut dyn Objective,
+    cur: &mut [Trial],
+    objectives: &mut Option<usize>,
+    (lo, hi): (usize, usize),
+) -> Result<(), String> {
+    let base = cur[0].number;
+    while let Some(n) = l.claim(lo, hi)? {
+        let j = n - base;
+        evaluate_here(objective, cur, &[j], objectives)?;
+        if let Some(why) = objective.stopped() {
+            l.release(n)?;
+            return Err(why);
+        }
+        cur[j].worker = l.worker().to_string();
+        l.finish(&cur[j])?;
+    }
+    Ok(())
+}
+
+/// Takes a trial's stored outcome (and its evaluation's time and worker).
+fn adopt(t: &mut Trial, stored: Trial) {
+    t.scores = stored.scores;
+    t.error = stored.error;
+    t.seconds = stored.seconds;
+    t.worker = stored.worker;
+    t.cached = stored.cached;
 }

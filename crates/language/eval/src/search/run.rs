@@ -144,7 +144,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         Value::Unit => None,
         _ => Some(open_store(interp, &args)?),
     };
-    let mut opts = SearchOptions {
+    let opts = SearchOptions {
         trials,
         seed,
         // The search's own timeout, and never past the run's time limit (objectives
@@ -155,10 +155,6 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         space_text: Some(space.repr()),
         ..SearchOptions::default()
     };
-    if let Some(s) = &store {
-        // Outcomes already known for this study (from earlier runs) are reused.
-        opts.warm_cache = s.cache(&opts.study).unwrap_or_default();
-    }
     let span = args.span;
     // The embedder's progress callback runs during the search, while the trials
     // borrow the interpreter; it is lent out and given back afterwards.
@@ -177,7 +173,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         algo.as_mut(),
         &mut candidates,
         &opts,
-        store.as_mut(),
+        store.as_mut().map(|s| s as &mut dyn optl_search::Ledger),
         &mut |_, sum| {
             if let Some(f) = hook.as_mut() {
                 f(&Progress::Search {

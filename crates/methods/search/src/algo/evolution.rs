@@ -16,12 +16,16 @@ use crate::walk::below;
 /// (`Space::mutate` with `mutation_rate`; ties go to the earliest sampled),
 /// and every observed child joins the population, whose oldest member leaves
 /// once it holds more than `population`. Failed trials score `+inf`.
-/// One proposal per batch, as in the sequential algorithm of the paper.
+/// One proposal per batch, as in the sequential algorithm of the paper; with
+/// `parallel(k)`, `k` children of the same population per batch (each from its
+/// own tournament), as the paper's asynchronous workers do.
 #[derive(Clone, Debug)]
 pub struct Evolution {
     pub population: usize,
     pub tournament: usize,
     pub mutation_rate: f64,
+    /// Proposals per batch (1 unless `parallel` raised it).
+    pub batch: usize,
     members: VecDeque<(Dna, f64)>,
     proposed: usize,
 }
@@ -34,6 +38,7 @@ impl Evolution {
             population: population.max(1),
             tournament: tournament.max(1),
             mutation_rate,
+            batch: 1,
             members: VecDeque::new(),
             proposed: 0,
         }
@@ -42,7 +47,11 @@ impl Evolution {
 
 impl Algorithm for Evolution {
     fn batch(&self) -> usize {
-        1
+        self.batch.max(1)
+    }
+
+    fn parallel(&mut self, k: usize) {
+        self.batch = k.max(1);
     }
 
     fn propose(&mut self, space: &Space, rng: &mut ChaCha8Rng) -> Option<Dna> {
@@ -76,8 +85,11 @@ impl Algorithm for Evolution {
 
     fn describe(&self) -> String {
         format!(
-            "evolution(population={}, tournament={}, mutation_rate={:?})",
-            self.population, self.tournament, self.mutation_rate
+            "evolution(population={}, tournament={}, mutation_rate={:?}{})",
+            self.population,
+            self.tournament,
+            self.mutation_rate,
+            super::batch_text(self.batch)
         )
     }
 }

@@ -34,6 +34,16 @@ pub trait Algorithm {
     /// `evolution(population=16, tournament=4, mutation_rate=0.1)`; stored
     /// with a study so a resumed study can be checked to use the same one.
     fn describe(&self) -> String;
+    /// Lets up to `k` proposals be evaluated at once (`search(..., parallel =
+    /// k)`): the batch becomes at least `k`, by the algorithm's documented rule.
+    /// The default keeps the batch (already fixed by the parameters).
+    fn parallel(&mut self, _k: usize) {}
+}
+
+/// `, batch=k` for a describe text when `k > 1` (absent for 1, so studies stored
+/// before batches existed still match).
+fn batch_text(k: usize) -> String {
+    if k > 1 { format!(", batch={k}") } else { String::new() }
 }
 
 /// The first score of an observation, failures as `+inf` (for the single

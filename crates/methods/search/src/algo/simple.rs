@@ -26,6 +26,10 @@ impl Algorithm for Random {
         self.batch.max(1)
     }
 
+    fn parallel(&mut self, k: usize) {
+        self.batch = self.batch.max(k);
+    }
+
     fn propose(&mut self, space: &Space, rng: &mut ChaCha8Rng) -> Option<Dna> {
         Some(space.random(rng))
     }
@@ -68,6 +72,10 @@ impl Default for Grid {
 impl Algorithm for Grid {
     fn batch(&self) -> usize {
         self.batch.max(1)
+    }
+
+    fn parallel(&mut self, k: usize) {
+        self.batch = self.batch.max(k);
     }
 
     fn propose(&mut self, space: &Space, _: &mut ChaCha8Rng) -> Option<Dna> {

@@ -23,7 +23,12 @@ pub struct Tpe {
     pub gamma: f64,
     /// Draws from `l` ranked per decision (default 24).
     pub candidates: usize,
+    /// Proposals per batch (1 unless `parallel` raised it).
+    pub batch: usize,
     history: Vec<(Dna, f64)>,
+    /// Proposals of the current batch not observed yet: the model counts each
+    /// as the worst score so far ("constant liar"), so a batch spreads out.
+    pending: Vec<Dna>,
     /// Decision point numbers of each trial's decisions (filled lazily, as
     /// `observe` does not see the space).
     decoded: Vec<Vec<usize>>,
@@ -41,7 +46,9 @@ impl Tpe {
             n_startup,
             gamma,
             candidates: candidates.max(1),
+            batch: 1,
             history: Vec::new(),
+            pending: Vec::new(),
             decoded: Vec::new(),
         }
     }
@@ -225,13 +232,50 @@ fn from_unit(dom: &Domain<'_>, u: f64) -> Decision {
 
 impl Algorithm for Tpe {
     fn batch(&self) -> usize {
-        1
+        self.batch.max(1)
+    }
+
+    fn parallel(&mut self, k: usize) {
+        self.batch = k.max(1);
     }
 
     fn propose(&mut self, space: &Space, rng: &mut ChaCha8Rng) -> Option<Dna> {
-        if self.history.len() < self.n_startup.max(1) {
-            return Some(space.random(rng));
+        let dna = if self.history.len() + self.pending.len() < self.n_startup.max(1) {
+            space.random(rng)
+        } else {
+            let observed = self.history.len();
+            let lies = self.pending.iter().map(|d| (d.clone(), f64::INFINITY));
+            self.history.extend(lies);
+            let dna = self.model_proposal(space, rng);
+            self.history.truncate(observed);
+            self.decoded.truncate(observed);
+            dna
+        };
+        self.pending.push(dna.clone());
+        Some(dna)
+    }
+
+    fn observe(&mut self, dna: &Dna, scores: Option<&[f64]>) {
+        if let Some(i) = self.pending.iter().position(|d| d == dna) {
+            self.pending.remove(i);
         }
+        self.history.push((dna.clone(), first_score(scores)));
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "tpe(n_startup={}, gamma={:?}, candidates={}{})",
+            self.n_startup,
+            self.gamma,
+            self.candidates,
+            super::batch_text(self.batch)
+        )
+    }
+}
+
+impl Tpe {
+    /// A proposal from the estimators of the good and bad trials of `history`.
+    fn model_proposal(&mut self, space: &Space, rng: &mut ChaCha8Rng) -> Dna {
         while self.decoded.len() < self.history.len() {
             let dna = &self.history[self.decoded.len()].0;
             self.decoded.push(space.decode(dna).unwrap_or_default());
@@ -265,23 +309,12 @@ impl Algorithm for Tpe {
         };
         let mut out = Vec::new();
         match walk::<true, _>(space, 0, &mut src, &mut out) {
-            Ok(()) => Some(Dna(out)),
+            Ok(()) => Dna(out),
             Err(_) => {
                 let mut out = Vec::new();
                 let _ = walk::<false, _>(space, 0, &mut RandomSource(src.rng), &mut out);
-                Some(Dna(out))
+                Dna(out)
             }
         }
-    }
-
-    fn observe(&mut self, dna: &Dna, scores: Option<&[f64]>) {
-        self.history.push((dna.clone(), first_score(scores)));
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "tpe(n_startup={}, gamma={:?}, candidates={})",
-            self.n_startup, self.gamma, self.candidates
-        )
     }
 }
