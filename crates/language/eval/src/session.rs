@@ -329,6 +329,7 @@ impl Interpreter {
         base_dir: Option<&Path>,
     ) -> Result<(Program, Value), Error> {
         let program = self.front_end(name, src, base_dir)?;
+        self.log_step(name, src, base_dir);
         self.interp.reset_budget();
         let globals = self.globals.clone();
         let outer_dir =
@@ -336,6 +337,17 @@ impl Interpreter {
         let value = self.interp.exec_stmts(&program.stmts, &globals);
         self.interp.base_dir = outer_dir;
         Ok((program, value.map_err(Error::runtime)?))
+    }
+
+    /// Records a top-level evaluation, for search helpers to redo.
+    fn log_step(&mut self, name: &str, src: &str, base_dir: Option<&Path>) {
+        if let Some(log) = self.interp.replay.as_mut() {
+            log.push(crate::search::workers::ReplayStep {
+                name: name.to_string(),
+                src: src.to_string(),
+                base_dir: base_dir.map(Path::to_path_buf),
+            });
+        }
     }
 
     /// Parses and checks `src` (loading its imports) without running it.
@@ -555,6 +567,7 @@ impl Interpreter {
             signature: Signature::parse(params),
             f: Box::new(f),
         };
+        self.interp.replay = None;
         self.prelude
             .define(name.into(), Value::Func(Rc::new(Func::Host(host))));
     }
@@ -567,6 +580,7 @@ impl Interpreter {
 
     /// Binds a global name to a value.
     pub fn set(&mut self, name: &str, value: Value) {
+        self.interp.replay = None;
         self.globals.define(name.into(), value);
     }
 
@@ -587,6 +601,7 @@ impl Interpreter {
 
     /// Forgets every global definition (the prelude stays).
     pub fn reset(&mut self) {
+        self.interp.replay = Some(Vec::new());
         self.globals = Scope::child(&self.prelude);
     }
 

@@ -126,6 +126,18 @@ impl MemoryLedger {
         }
     }
 
+    /// A ledger holding the done trials of a finished study, whose one
+    /// participant replays that study without evaluating anything.
+    pub fn with_trials(trials: &[Trial]) -> MemoryLedger {
+        let me = MemoryLedger::new();
+        let rows = trials
+            .iter()
+            .map(|t| (t.number, (t.clone(), State::Done)))
+            .collect();
+        lock(&me.shared.0).rows = rows;
+        me
+    }
+
     /// Another participant of the same ledger (for another thread).
     pub fn handle(&self) -> MemoryLedger {
         MemoryLedger::participant(self.shared.clone())

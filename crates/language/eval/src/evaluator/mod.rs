@@ -74,6 +74,15 @@ pub struct Interp {
     /// The session's prelude, for builtins whose defaults are prelude values
     /// (`discover`'s `start = adamw()`).
     pub(crate) prelude: Option<Rc<Scope>>,
+    /// The session's top-level evaluations so far, for search helpers to redo
+    /// (`search(..., parallel)`); `None` once the host defined a value or function,
+    /// which a helper could not recreate.
+    pub(crate) replay: Option<Vec<crate::search::workers::ReplayStep>>,
+    /// The trials of each `search` call made so far this session, in call order
+    /// (helpers find theirs by number, and replay the earlier ones from these).
+    pub(crate) searches: Vec<std::sync::Arc<Vec<optl_search::Trial>>>,
+    /// Set on a search helper's interpreter: the search it joins.
+    pub(crate) worker: Option<crate::search::workers::WorkerRole>,
 }
 
 impl Interp {
@@ -96,7 +105,17 @@ impl Interp {
             base_dir: None,
             progress: None,
             prelude: None,
+            replay: Some(Vec::new()),
+            searches: Vec::new(),
+            worker: None,
         }
+    }
+
+    /// Moves the random builtins to stream `n` (the call counter `next_seed` counts
+    /// from); returns the stream it was on. A search trial runs on a stream of its
+    /// own, so its draws do not depend on the trials before it or on the thread.
+    pub(crate) fn swap_rng_stream(&mut self, n: u64) -> u64 {
+        std::mem::replace(&mut self.rng_calls, n)
     }
 
     /// A fresh seed derived from the run's seed and a call counter (SplitMix64).
@@ -163,6 +182,12 @@ impl Interp {
     /// calls OptL code only now and then, or swallows some of its errors, calls this
     /// itself).
     pub fn check_time(&self, span: Span) -> EvalResult<()> {
+        if self.worker.as_ref().is_some_and(|w| w.cancelled()) {
+            return Err(Box::new(
+                Diagnostic::error(codes::TIMEOUT, "the search this helper joined is over")
+                    .at(span, "stopped here"),
+            ));
+        }
         match self.limits.timeout {
             Some(t) if self.started.elapsed() > t => Err(Box::new(
                 Diagnostic::error(codes::TIMEOUT, format!("time limit of {:?} exceeded", t))

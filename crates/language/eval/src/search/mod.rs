@@ -7,6 +7,7 @@
 pub mod algorithms;
 mod run;
 pub mod space;
+pub(crate) mod workers;
 
 use crate::builtins::{Args, Entry};
 use crate::evaluator::{EvalResult, Interp, a_type, err_label};

@@ -7,16 +7,21 @@
 
 use super::algorithms::algorithm_of;
 use super::space::{dna_value, materialize, space_of};
+use super::workers::spawn_helpers;
 use crate::builtins::Args;
 use crate::evaluator::{ArgVal, EvalResult, Interp, a_type, err_label};
 use crate::progress::Progress;
 use crate::value::Value;
-use optl_search::{Dna, Objective, SearchOptions, Stop, Store, Study, Trial, run_search};
+use optl_search::{
+    Dna, Ledger, MemoryLedger, Objective, SearchOptions, Stop, Store, Study, Trial, run_search,
+};
 use optl_syntax::codes;
 use optl_syntax::diag::Diagnostic;
 use optl_syntax::span::Span;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Labels (the printed candidate) longer than this are cut in the study.
 const LABEL_CHARS: usize = 120;
@@ -87,7 +92,10 @@ impl Objective for Candidates<'_> {
                 }
                 let v = self.value(dna)?;
                 let arg = ArgVal::positional(v, self.span);
-                match self.interp.call(self.objective, vec![arg], self.span) {
+                let stream = self.interp.swap_rng_stream(trial_stream(dna));
+                let result = self.interp.call(self.objective, vec![arg], self.span);
+                self.interp.swap_rng_stream(stream);
+                match result {
                     Ok(result) => self.scores(&result),
                     Err(d) if [codes::TIMEOUT, codes::STEP_LIMIT].contains(&d.code) => {
                         let message = d.message.clone();
@@ -99,6 +107,20 @@ impl Objective for Candidates<'_> {
             })
             .collect()
     }
+
+    fn stopped(&self) -> Option<String> {
+        self.fatal.as_ref().map(|d| d.message.clone())
+    }
+}
+
+/// The random stream of a trial's objective call: a hash of its DNA (FNV-1a), high
+/// bits set so it never meets the run's own streams.
+fn trial_stream(dna: &Dna) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in dna.to_text().bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h | (1 << 63)
 }
 
 pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
@@ -132,10 +154,9 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             ));
         }
     };
-    // Trials run one after another; `parallel` is accepted (and checked) because
-    // proposals come in batches fixed by the algorithm, so the study is the same
-    // whatever it is. See ARCHITECTURE.md for why OptL values stay on one thread.
-    args.opt_positive(6, 1)?;
+    let ordinal = interp.searches.len();
+    let parallel = args.opt_positive(6, 1)?;
+    algo.parallel(parallel);
     let name = match args.value(8) {
         Value::Unit => "study".to_string(),
         _ => args.str(8)?.to_string(),
@@ -155,6 +176,46 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         space_text: Some(space.repr()),
         ..SearchOptions::default()
     };
+    // Workers: this thread, and with `parallel = k` k - 1 helpers that join it on a
+    // shared ledger (see `workers`); a helper's interpreter joins one search.
+    let helper = interp.worker.as_ref().is_some_and(|w| w.ordinal == ordinal);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let mut memory: Option<MemoryLedger> = None;
+    let replayed = interp
+        .worker
+        .as_ref()
+        .and_then(|w| w.earlier.get(ordinal).cloned());
+    if let Some(trials) = replayed {
+        // A helper on its way to its search: the owner's outcomes, not evaluated again.
+        memory = Some(MemoryLedger::with_trials(&trials));
+        store = None;
+    } else if helper {
+        if store.is_none() {
+            memory = interp.worker.as_mut().and_then(|w| w.ledger.take());
+        }
+    } else if parallel > 1
+        && interp.worker.is_none()
+        && let Some(steps) = interp.replay.clone()
+    {
+        let replay = Arc::new(super::workers::Replay {
+            steps,
+            limits: interp.limits.clone(),
+            seed: interp.seed,
+            engine: interp.engines.engine,
+        });
+        if store.is_none() {
+            memory = Some(MemoryLedger::new());
+        }
+        let earlier = interp.searches.clone();
+        spawn_helpers(
+            &replay,
+            ordinal,
+            parallel - 1,
+            memory.as_ref(),
+            &cancel,
+            &earlier,
+        );
+    }
     let span = args.span;
     // The embedder's progress callback runs during the search, while the trials
     // borrow the interpreter; it is lent out and given back afterwards.
@@ -173,7 +234,11 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         algo.as_mut(),
         &mut candidates,
         &opts,
-        store.as_mut().map(|s| s as &mut dyn optl_search::Ledger),
+        match (&mut store, &mut memory) {
+            (Some(s), _) => Some(s as &mut dyn Ledger),
+            (None, Some(m)) => Some(m as &mut dyn Ledger),
+            (None, None) => None,
+        },
         &mut |_, sum| {
             if let Some(f) = hook.as_mut() {
                 f(&Progress::Search {
@@ -187,6 +252,22 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
             }
         },
     );
+    cancel.store(true, Ordering::Relaxed);
+    if let Some(m) = memory.as_ref().filter(|_| !helper) {
+        m.close();
+    }
+    if helper {
+        // The rest of the run is the owner's.
+        if let Some(w) = candidates.interp.worker.as_mut() {
+            w.done = true;
+        }
+        return Err(err_label(
+            codes::TIMEOUT,
+            "this search helper's work is done".to_string(),
+            span,
+            "here",
+        ));
+    }
     let fatal = candidates
         .fatal
         .take()
@@ -200,6 +281,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     }
     let study =
         result.map_err(|m| err_label(codes::INVALID_ARGUMENT, m, span, "in this search"))?;
+    interp.searches.push(Arc::new(study.trials.clone()));
     study_value(&space, &study, minimize)
         .map_err(|m| err_label(codes::INVALID_ARGUMENT, m, span, "in this search"))
 }
@@ -259,6 +341,7 @@ fn study_value(space: &Value, study: &Study, minimize: bool) -> Result<Value, St
         field("unique", Value::Int(study.unique as i64)),
         field("cache_hits", Value::Int(study.cache_hits as i64)),
         field("failures", Value::Int(study.failures as i64)),
+        field("workers", Value::Int(workers(study) as i64)),
         field(
             "stop",
             Value::str(match study.stop {
@@ -281,6 +364,18 @@ fn study_value(space: &Value, study: &Study, minimize: bool) -> Result<Value, St
     Ok(Value::Result(std::rc::Rc::new(crate::value::Record {
         fields,
     })))
+}
+
+/// The workers that evaluated trials (a search without helpers or storage: 1).
+fn workers(study: &Study) -> usize {
+    let evaluated = study
+        .trials
+        .iter()
+        .filter(|t| !t.cached && !t.key.is_empty());
+    let mut names: Vec<&str> = evaluated.map(|t| t.worker.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
 }
 
 fn trial_value(space: &Value, t: &Trial, minimize: bool) -> Result<Value, String> {

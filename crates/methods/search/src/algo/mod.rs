@@ -43,7 +43,11 @@ pub trait Algorithm {
 /// `, batch=k` for a describe text when `k > 1` (absent for 1, so studies stored
 /// before batches existed still match).
 fn batch_text(k: usize) -> String {
-    if k > 1 { format!(", batch={k}") } else { String::new() }
+    if k > 1 {
+        format!(", batch={k}")
+    } else {
+        String::new()
+    }
 }
 
 /// The first score of an observation, failures as `+inf` (for the single
