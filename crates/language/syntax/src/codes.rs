@@ -64,6 +64,7 @@ codes! {
     SINGULAR_MATRIX = "E0217", "singular matrix";
     NOT_POSITIVE_DEFINITE = "E0218", "matrix not symmetric positive definite";
     NON_FINITE_INPUT = "E0219", "NaN or infinity in an input";
+    STUDY_STORAGE = "E0220", "cannot use the study storage";
 }
 
 /// Looks a code up by its id (`"E0100"`).

@@ -4,7 +4,8 @@
 //! tree, the DNA they propose and the scores observed. `run_search` drives an
 //! algorithm against an `Objective`, never evaluating a candidate twice (by
 //! key), and `Store` keeps studies in SQLite so an interrupted search resumes
-//! exactly where it stopped.
+//! exactly where it stopped; `PgStore` keeps them in PostgreSQL, so that
+//! workers on several machines share one study.
 //!
 //! Determinism: one `ChaCha8Rng` seeded from `SearchOptions::seed` feeds the
 //! algorithm; proposals come in batches of `Algorithm::batch()`, which depends
@@ -19,6 +20,7 @@ pub mod algo;
 mod dna;
 mod ledger;
 mod mutate;
+mod pg;
 mod sources;
 mod space;
 mod store;
@@ -29,6 +31,7 @@ mod worker;
 pub use algo::{Algorithm, Evolution, Grid, ParetoEvolution, Random, Survival, Tpe};
 pub use dna::{Decision, Dna};
 pub use ledger::{Ledger, MemoryLedger};
+pub use pg::PgStore;
 pub use space::{MAX_DEPTH, PointKind, Space};
 pub use store::{Store, StudyInfo};
 pub use study::{Objective, SearchOptions, Stop, Study, StudySummary, Trial, run_search};

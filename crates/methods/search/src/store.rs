@@ -31,7 +31,7 @@ use crate::ledger::{Ledger, dna_mismatch, study_mismatch};
 use crate::study::Trial;
 use crate::worker::{HEARTBEAT, STALE, unix_now, worker_id};
 
-const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,7 +80,8 @@ ALTER TABLE trials ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 ";
 
-const TRIAL_COLUMNS: &str = "number, dna, key, label, scores, error, seconds, cached, worker";
+pub(crate) const TRIAL_COLUMNS: &str =
+    "number, dna, key, label, scores, error, seconds, cached, worker";
 
 /// A study store: one SQLite file holding any number of studies.
 pub struct Store {
@@ -148,7 +149,7 @@ impl Drop for Heartbeat {
     }
 }
 
-type Row = (
+pub(crate) type Row = (
     i64,
     String,
     String,

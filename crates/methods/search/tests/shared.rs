@@ -232,3 +232,41 @@ fn a_dropped_participant_gives_back_its_claims() {
     ledger.close();
     assert!(b.collect(&[0]).unwrap_err().contains("closed"));
 }
+
+#[test]
+fn stores_of_other_versions_are_upgraded_or_refused() {
+    // Version 1 (no shared trials): upgraded in place, its trials kept.
+    let path = temp_store("v1");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE studies(name TEXT PRIMARY KEY, space TEXT NOT NULL, algo TEXT NOT NULL,
+                              seed INTEGER NOT NULL, created REAL NOT NULL);
+         CREATE TABLE trials(study TEXT NOT NULL REFERENCES studies(name), number INTEGER NOT NULL,
+             dna TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL, scores TEXT, error TEXT,
+             seconds REAL NOT NULL, cached INTEGER NOT NULL, PRIMARY KEY(study, number));
+         INSERT INTO meta VALUES('schema_version', '1');
+         INSERT INTO studies VALUES('old', 'sp', 'al', 3, 0);
+         INSERT INTO trials VALUES('old', 0, '1', 'k', 'x', '[2.5]', NULL, 0.1, 0);",
+    )
+    .unwrap();
+    drop(raw);
+    let store = Store::open(&path).unwrap();
+    let t = store.trials("old").unwrap();
+    assert_eq!((t.len(), t[0].scores.clone()), (1, Some(vec![2.5])));
+    drop(store);
+    // A newer version: refused, naming both.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    drop(raw);
+    let e = Store::open(&path).map(|_| ()).unwrap_err();
+    assert!(
+        e.contains("schema version 3") && e.contains("version 2"),
+        "{e}"
+    );
+    remove_store(&path);
+}

@@ -13,7 +13,8 @@ use crate::evaluator::{ArgVal, EvalResult, Interp, a_type, err_label};
 use crate::progress::Progress;
 use crate::value::Value;
 use optl_search::{
-    Dna, Ledger, MemoryLedger, Objective, SearchOptions, Stop, Store, Study, Trial, run_search,
+    Dna, Ledger, MemoryLedger, Objective, PgStore, SearchOptions, Stop, Store, Study, Trial,
+    run_search,
 };
 use optl_syntax::codes;
 use optl_syntax::diag::Diagnostic;
@@ -161,7 +162,12 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         Value::Unit => "study".to_string(),
         _ => args.str(8)?.to_string(),
     };
+    let replayed = interp
+        .worker
+        .as_ref()
+        .and_then(|w| w.earlier.get(ordinal).cloned());
     let mut store = match args.value(7) {
+        _ if replayed.is_some() => None,
         Value::Unit => None,
         _ => Some(open_store(interp, &args)?),
     };
@@ -181,14 +187,9 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let helper = interp.worker.as_ref().is_some_and(|w| w.ordinal == ordinal);
     let cancel = Arc::new(AtomicBool::new(false));
     let mut memory: Option<MemoryLedger> = None;
-    let replayed = interp
-        .worker
-        .as_ref()
-        .and_then(|w| w.earlier.get(ordinal).cloned());
     if let Some(trials) = replayed {
         // A helper on its way to its search: the owner's outcomes, not evaluated again.
         memory = Some(MemoryLedger::with_trials(&trials));
-        store = None;
     } else if helper {
         if store.is_none() {
             memory = interp.worker.as_mut().and_then(|w| w.ledger.take());
@@ -235,7 +236,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         &mut candidates,
         &opts,
         match (&mut store, &mut memory) {
-            (Some(s), _) => Some(s as &mut dyn Ledger),
+            (Some(s), _) => Some(s.as_mut()),
             (None, Some(m)) => Some(m as &mut dyn Ledger),
             (None, None) => None,
         },
@@ -286,9 +287,23 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         .map_err(|m| err_label(codes::INVALID_ARGUMENT, m, span, "in this search"))
 }
 
-/// Opens the study database named by `storage` (relative to the script).
-fn open_store(interp: &Interp, args: &Args) -> EvalResult<Store> {
-    let path = PathBuf::from(&*args.str(7)?);
+/// Opens the study storage named by `storage`: a PostgreSQL URL, or an SQLite
+/// file (relative to the script).
+fn open_store(interp: &Interp, args: &Args) -> EvalResult<Box<dyn Ledger>> {
+    let text = args.str(7)?;
+    let fail = |m: String| {
+        Box::new(
+            Diagnostic::error(codes::STUDY_STORAGE, m)
+                .at(args.span(7), "this storage")
+                .hint("check that the file can be made, or that the server runs and accepts this user"),
+        )
+    };
+    if text.starts_with("postgresql://") || text.starts_with("postgres://") {
+        return PgStore::connect(&text)
+            .map(|s| Box::new(s) as Box<dyn Ledger>)
+            .map_err(fail);
+    }
+    let path = PathBuf::from(&*text);
     let path = match &interp.base_dir {
         Some(dir) if path.is_relative() => dir.join(path),
         _ => path,
@@ -296,14 +311,14 @@ fn open_store(interp: &Interp, args: &Args) -> EvalResult<Store> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(parent);
     }
-    Store::open(&path).map_err(|m| {
-        err_label(
-            codes::FILE_ERROR,
-            format!("cannot open the study database `{}`: {m}", path.display()),
-            args.span(7),
-            "this storage",
-        )
-    })
+    Store::open(&path)
+        .map(|s| Box::new(s) as Box<dyn Ledger>)
+        .map_err(|m| {
+            fail(format!(
+                "cannot open the study database `{}`: {m}",
+                path.display()
+            ))
+        })
 }
 
 /// A score as the user wrote the objective (undoing the sign for `minimize = false`).
