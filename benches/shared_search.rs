@@ -37,7 +37,15 @@ lite = run("sqlite:///" + d + "/optuna.db", "s%d" % os.getpid())
 print("memory", mem)
 print("sqlite", lite)
 if pg:
-    print("postgresql", run(pg.replace("postgresql://", "postgresql+psycopg2://"), "p%d" % os.getpid()))
+    # A database of its own: Optuna's tables share names with OptL's.
+    import psycopg2
+    db = "optuna_bench_%d" % os.getpid()
+    admin = psycopg2.connect(pg); admin.autocommit = True
+    admin.cursor().execute("CREATE DATABASE " + db)
+    url = pg.rsplit("/", 1)[0] + "/" + db
+    print("postgresql", run(url.replace("postgresql://", "postgresql+psycopg2://"), "p"))
+    import gc; gc.collect()
+    admin.cursor().execute("DROP DATABASE " + db + " WITH (FORCE)")
 "#;
 
 fn seconds(src: &str) -> f64 {
