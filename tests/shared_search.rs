@@ -285,3 +285,56 @@ fn an_unreachable_database_is_a_coded_error_without_the_password() {
         "{own}"
     );
 }
+
+const DISCOVER: &str = "\
+let tk = [tasks.quadratic(n = 8, cond = 10), tasks.logreg(n = 100, d = 5)]
+let d = discover(start = sgd(lr = 0.001), tasks = tk, trials = 60, population = 8,
+                 steps = 50, seed = 2, storage = \"d.db\", name = \"x\")
+print(d.score, d.losses, d.source, d.trials, d.unique, d.cache_hits, d.failures)
+";
+
+#[test]
+fn a_stored_discovery_is_shared_by_processes_and_resumed() {
+    let serial_dir = temp_dir("discover-serial");
+    std::fs::write(
+        serial_dir.join("s.opt"),
+        DISCOVER.replace(", storage = \"d.db\", name = \"x\"", ""),
+    )
+    .expect("script");
+    let want = start(&serial_dir).wait_with_output().expect("runs");
+    assert!(
+        want.status.success(),
+        "{}",
+        String::from_utf8_lossy(&want.stderr)
+    );
+    let dir = temp_dir("discover-shared");
+    std::fs::write(dir.join("s.opt"), DISCOVER).expect("script");
+    let workers: Vec<Child> = (0..2).map(|_| start(&dir)).collect();
+    for w in workers {
+        let out = w.wait_with_output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.stdout, want.stdout,
+            "a worker's discovery differs from the serial one"
+        );
+    }
+    // Run again: every candidate's outcome comes from the study.
+    let again = start(&dir).wait_with_output().expect("runs");
+    assert_eq!(again.stdout, want.stdout);
+    let c = rusqlite::Connection::open(dir.join("d.db")).expect("the study");
+    let (done, attempts): (i64, i64) = c
+        .query_row(
+            "SELECT count(*), sum(attempts) FROM trials WHERE state = 'done'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("reads");
+    assert!(done > 0);
+    assert_eq!(attempts, done, "a candidate was trained twice");
+    let _ = std::fs::remove_dir_all(&serial_dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,6 +15,7 @@
 //! floored at [`LOSS_FLOOR`], so tasks are meant to be losses (objectives >= 0).
 
 mod convert;
+mod shared;
 mod train;
 
 pub use train::LOSS_FLOOR;
@@ -39,9 +40,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) const TABLE: &[Entry] = &[(
     "discover",
-    "start?, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?",
+    "start?, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?, storage?, name?",
     discover,
-    "Evolves rules from `start` (default `adamw()`) by regularized evolution, scoring each by training on the `tasks` (problems) for `steps` steps; returns the best rules as rules and OptL source.",
+    "Evolves rules from `start` (default `adamw()`) by regularized evolution, scoring each by training on the `tasks` (problems) for `steps` steps; returns the best rules as rules and OptL source. With `storage` the study is kept (and shared by workers) as `search`'s.",
 )];
 
 /// Children proposed from one state of the population and trained together. (Over
@@ -273,6 +274,34 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     trainer.start_losses = start_losses.clone();
+    let shared = match args.value(9) {
+        Value::Unit => None,
+        _ => {
+            let text = args.str(9)?;
+            let mut ledger = crate::search::run::open_store(trainer.interp, &text, args.span(9))?;
+            let name = match args.value(10) {
+                Value::Unit => "discovery".to_string(),
+                _ => args.str(10)?.to_string(),
+            };
+            let tasks_text: Vec<String> = tasks
+                .iter()
+                .map(|t| crate::hashing::value_hash(trainer.interp, t, span))
+                .collect();
+            let space = format!(
+                "start {} tasks {}",
+                rule_source(&start),
+                tasks_text.join(" ")
+            );
+            let algo = format!(
+                "discover(population={}, tournament={}, steps={}, batch={BATCH})",
+                set.population, set.tournament, set.steps
+            );
+            ledger
+                .join(&name, &space, &algo, seed)
+                .map_err(|m| err_label(codes::STUDY_STORAGE, m, args.span(9), "this storage"))?;
+            Some(shared::Shared { ledger, posted: 0 })
+        }
+    };
     // The embedder's progress callback hears of the search, not of each solve.
     let hook = trainer.interp.progress.take();
     let mut search = Discovery {
@@ -280,6 +309,7 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         trainer,
         hook,
         trials: set.trials,
+        shared,
     };
     let start = Trained {
         candidate: start,
@@ -315,6 +345,8 @@ struct Discovery<'a> {
     /// The embedder's progress callback, held while the search runs.
     hook: Option<ProgressFn>,
     trials: usize,
+    /// The stored study, with `storage`.
+    shared: Option<shared::Shared>,
 }
 
 impl evolve::Search for Discovery<'_> {
@@ -349,6 +381,9 @@ impl evolve::Search for Discovery<'_> {
 
     /// Trains the batch's new rules together (on all cores).
     fn evaluate(&mut self, rules: &[Rc<SymObj>]) -> Vec<Evaluation<Rc<[f64]>, Box<Diagnostic>>> {
+        if self.shared.is_some() {
+            return shared::evaluate(self, rules);
+        }
         let trained = self.trainer.losses_of(rules);
         trained
             .into_iter()

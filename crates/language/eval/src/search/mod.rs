@@ -5,7 +5,7 @@
 //! is the `optl_search` crate.
 
 pub mod algorithms;
-mod run;
+pub(crate) mod run;
 pub mod space;
 pub(crate) mod workers;
 

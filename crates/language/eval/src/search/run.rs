@@ -169,7 +169,7 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     let mut store = match args.value(7) {
         _ if replayed.is_some() => None,
         Value::Unit => None,
-        _ => Some(open_store(interp, &args)?),
+        _ => Some(open_store(interp, &args.str(7)?, args.span(7))?),
     };
     let opts = SearchOptions {
         trials,
@@ -289,21 +289,20 @@ pub(super) fn search(interp: &mut Interp, args: Args) -> EvalResult<Value> {
 
 /// Opens the study storage named by `storage`: a PostgreSQL URL, or an SQLite
 /// file (relative to the script).
-fn open_store(interp: &Interp, args: &Args) -> EvalResult<Box<dyn Ledger>> {
-    let text = args.str(7)?;
+pub(crate) fn open_store(interp: &Interp, text: &str, span: Span) -> EvalResult<Box<dyn Ledger>> {
     let fail = |m: String| {
         Box::new(
             Diagnostic::error(codes::STUDY_STORAGE, m)
-                .at(args.span(7), "this storage")
+                .at(span, "this storage")
                 .hint("check that the file can be made, or that the server runs and accepts this user"),
         )
     };
     if text.starts_with("postgresql://") || text.starts_with("postgres://") {
-        return PgStore::connect(&text)
+        return PgStore::connect(text)
             .map(|s| Box::new(s) as Box<dyn Ledger>)
             .map_err(fail);
     }
-    let path = PathBuf::from(&*text);
+    let path = PathBuf::from(text);
     let path = match &interp.base_dir {
         Some(dir) if path.is_relative() => dir.join(path),
         _ => path,
