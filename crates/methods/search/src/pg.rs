@@ -23,7 +23,9 @@ use postgres::{Client, Config, NoTls};
 
 use crate::dna::scores_to_json;
 use crate::ledger::{Ledger, dna_mismatch, study_mismatch};
-use crate::store::{Heartbeat, POLL, Row, SCHEMA_VERSION, StudyInfo, TRIAL_COLUMNS, row_trial};
+use crate::store::{
+    Heartbeat, POLL, Row, SCHEMA_VERSION, StudyInfo, TRIAL_COLUMNS, done_in_order, row_trial,
+};
 use crate::study::Trial;
 use crate::worker::{HEARTBEAT, STALE, worker_id};
 
@@ -477,22 +479,7 @@ impl Ledger for PgStore {
                 .map(|r| Ok((pg_row(r)?, r.try_get(9)?)))
                 .collect()
         })?;
-        let mut by_number: HashMap<usize, (Row, String)> =
-            rows.into_iter().map(|r| (r.0.0 as usize, r)).collect();
-        let mut out = Vec::with_capacity(numbers.len());
-        for n in numbers {
-            match by_number.remove(n) {
-                Some((row, state)) if state == "done" => out.push(row_trial(row)?),
-                Some(_) => return Ok(None),
-                None => {
-                    return Err(format!(
-                        "study database {}: trial {n} was never posted",
-                        self.url
-                    ));
-                }
-            }
-        }
-        Ok(Some(out))
+        done_in_order(numbers, rows, &format!("study database {}", self.url))
     }
 
     fn wait(&mut self) {

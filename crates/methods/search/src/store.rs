@@ -561,22 +561,7 @@ impl Ledger for Store {
             .and_then(Iterator::collect)
             .map_err(|e| self.err(e))?;
         drop(st);
-        let mut by_number: HashMap<usize, (Row, String)> =
-            rows.into_iter().map(|r| (r.0.0 as usize, r)).collect();
-        let mut out = Vec::with_capacity(numbers.len());
-        for n in numbers {
-            match by_number.remove(n) {
-                Some((row, state)) if state == "done" => out.push(row_trial(row)?),
-                Some(_) => return Ok(None),
-                None => {
-                    return Err(format!(
-                        "study store '{}': trial {n} was never posted",
-                        self.path
-                    ));
-                }
-            }
-        }
-        Ok(Some(out))
+        done_in_order(numbers, rows, &format!("study store '{}'", self.path))
     }
 
     fn wait(&mut self) {
@@ -600,6 +585,26 @@ impl Drop for Store {
             );
         }
     }
+}
+
+/// The trials `numbers` from rows `(row, state)` of a batch once all are done
+/// (`Ledger::collect`); `store` names the store in the error of a missing one.
+pub(crate) fn done_in_order(
+    numbers: &[usize],
+    rows: Vec<(Row, String)>,
+    store: &str,
+) -> Result<Option<Vec<Trial>>, String> {
+    let mut by_number: HashMap<usize, (Row, String)> =
+        rows.into_iter().map(|r| (r.0.0 as usize, r)).collect();
+    let mut out = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        match by_number.remove(n) {
+            Some((row, state)) if state == "done" => out.push(row_trial(row)?),
+            Some(_) => return Ok(None),
+            None => return Err(format!("{store}: trial {n} was never posted")),
+        }
+    }
+    Ok(Some(out))
 }
 
 /// How long `collect` callers sleep between polls of a store.

@@ -4,25 +4,10 @@
 
 mod common;
 
-use common::{FnObjective, remove_store, temp_store, values};
-use optl_search::{
-    Algorithm, Dna, Evolution, Ledger, MemoryLedger, Random, SearchOptions, Space, Store, Study,
-    Tpe, Trial, run_search,
-};
+use common::{ALGOS, FnObjective, Make, remove_store, seen, space, temp_store, values};
+use optl_search::{Dna, Ledger, MemoryLedger, SearchOptions, Store, Study, Trial, run_search};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn space() -> Space {
-    Space::Seq(vec![
-        Space::OneOf(vec![Space::Fixed; 5]),
-        Space::Int { lo: 0, hi: 6 },
-        Space::Float {
-            lo: 0.1,
-            hi: 1.0,
-            log: false,
-        },
-    ])
-}
 
 fn opts() -> SearchOptions {
     SearchOptions {
@@ -31,32 +16,6 @@ fn opts() -> SearchOptions {
         study: "shared".into(),
         ..SearchOptions::default()
     }
-}
-
-type Make = fn() -> Box<dyn Algorithm>;
-
-const ALGOS: [(&str, Make); 5] = [
-    ("random", || Box::new(Random { batch: 6 })),
-    ("evolution", || Box::new(Evolution::new(8, 3, 0.4))),
-    ("tpe", || Box::new(Tpe::default())),
-    ("evolution batch 4", || {
-        let mut e = Evolution::new(8, 3, 0.4);
-        e.parallel(4);
-        Box::new(e)
-    }),
-    ("tpe batch 3", || {
-        let mut t = Tpe::default();
-        t.parallel(3);
-        Box::new(t)
-    }),
-];
-
-/// A trial as every worker must see it (not who ran it, nor how long).
-fn seen(trials: &[Trial]) -> Vec<(usize, String, Option<Vec<f64>>, bool)> {
-    trials
-        .iter()
-        .map(|t| (t.number, t.dna.to_text(), t.scores.clone(), t.cached))
-        .collect()
 }
 
 /// Runs the search as one worker; counts the candidates it evaluated in `count`.

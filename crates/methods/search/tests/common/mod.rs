@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use optl_search::{Decision, Dna, Objective, Space};
+use optl_search::{Algorithm, Decision, Dna, Evolution, Objective, Random, Space, Tpe, Trial};
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
@@ -118,4 +118,44 @@ pub fn remove_store(p: &std::path::Path) {
         s.push(suffix);
         let _ = std::fs::remove_file(s);
     }
+}
+
+/// The space of the shared-study tests.
+pub fn space() -> Space {
+    Space::Seq(vec![
+        Space::OneOf(vec![Space::Fixed; 5]),
+        Space::Int { lo: 0, hi: 6 },
+        Space::Float {
+            lo: 0.1,
+            hi: 1.0,
+            log: false,
+        },
+    ])
+}
+
+/// The algorithms every shared-study test runs.
+pub type Make = fn() -> Box<dyn Algorithm>;
+
+pub const ALGOS: [(&str, Make); 5] = [
+    ("random", || Box::new(Random { batch: 6 })),
+    ("evolution", || Box::new(Evolution::new(8, 3, 0.4))),
+    ("tpe", || Box::new(Tpe::default())),
+    ("evolution batch 4", || {
+        let mut e = Evolution::new(8, 3, 0.4);
+        e.parallel(4);
+        Box::new(e)
+    }),
+    ("tpe batch 3", || {
+        let mut t = Tpe::default();
+        t.parallel(3);
+        Box::new(t)
+    }),
+];
+
+/// A trial as every worker must see it (not who ran it, nor how long).
+pub fn seen(trials: &[Trial]) -> Vec<(usize, String, Option<Vec<f64>>, bool)> {
+    trials
+        .iter()
+        .map(|t| (t.number, t.dna.to_text(), t.scores.clone(), t.cached))
+        .collect()
 }
