@@ -49,7 +49,10 @@ fn duplicates_are_cached_not_evaluated() {
         let mut calls = 0;
         let s = run_search(
             &space,
-            &mut Random { batch },
+            &mut Random {
+                batch,
+                ..Random::default()
+            },
             &mut obj,
             &opts(20, 0),
             None,
@@ -78,7 +81,10 @@ fn batches_give_the_same_study_as_one_at_a_time() {
     ]);
     let one = run_search(
         &space,
-        &mut Random { batch: 1 },
+        &mut Random {
+            batch: 1,
+            ..Random::default()
+        },
         &mut FnObjective::new(sum_score),
         &opts(50, 4),
         None,
@@ -87,7 +93,10 @@ fn batches_give_the_same_study_as_one_at_a_time() {
     let mut obj = FnObjective::new(sum_score);
     let eight = run_search(
         &space,
-        &mut Random { batch: 8 },
+        &mut Random {
+            batch: 8,
+            ..Random::default()
+        },
         &mut obj,
         &opts(50, 4),
         None,

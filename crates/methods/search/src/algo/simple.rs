@@ -13,21 +13,27 @@ use crate::space::Space;
 pub struct Random {
     /// Proposals per batch (default 8).
     pub batch: usize,
+    /// Proposals per batch under `parallel(k)`: 8k, so that k workers rarely wait
+    /// at a batch's end. Not part of `describe`: it changes no proposal.
+    pub in_flight: usize,
 }
 
 impl Default for Random {
     fn default() -> Self {
-        Random { batch: 8 }
+        Random {
+            batch: 8,
+            in_flight: 0,
+        }
     }
 }
 
 impl Algorithm for Random {
     fn batch(&self) -> usize {
-        self.batch.max(1)
+        self.batch.max(self.in_flight).max(1)
     }
 
     fn parallel(&mut self, k: usize) {
-        self.batch = self.batch.max(k);
+        self.in_flight = if k > 1 { 8 * k } else { 0 };
     }
 
     fn propose(&mut self, space: &Space, rng: &mut ChaCha8Rng) -> Option<Dna> {

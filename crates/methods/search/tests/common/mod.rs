@@ -137,7 +137,12 @@ pub fn space() -> Space {
 pub type Make = fn() -> Box<dyn Algorithm>;
 
 pub const ALGOS: [(&str, Make); 5] = [
-    ("random", || Box::new(Random { batch: 6 })),
+    ("random", || {
+        Box::new(Random {
+            batch: 6,
+            ..Random::default()
+        })
+    }),
     ("evolution", || Box::new(Evolution::new(8, 3, 0.4))),
     ("tpe", || Box::new(Tpe::default())),
     ("evolution batch 4", || {
