@@ -24,10 +24,11 @@ use postgres::{Client, Config, NoTls};
 use crate::dna::scores_to_json;
 use crate::ledger::{Ledger, dna_mismatch, study_mismatch};
 use crate::store::{
-    Heartbeat, POLL, Row, SCHEMA_VERSION, StudyInfo, TRIAL_COLUMNS, done_in_order, row_trial,
+    Heartbeat, POLL, Row, SCHEMA_VERSION, StudyInfo, TRIAL_COLUMNS, done_in_order, outcomes_by_key,
+    row_trial,
 };
 use crate::study::Trial;
-use crate::worker::{HEARTBEAT, STALE, worker_id};
+use crate::worker::{STALE, once_per_heartbeat, worker_id};
 
 /// How long connecting may take before the server counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -279,22 +280,15 @@ impl PgStore {
     /// Outcomes of study `name` by candidate key (`None` for a failure), to
     /// reuse in another search (`SearchOptions::warm_cache`).
     pub fn cache(&self, name: &str) -> Result<HashMap<String, Option<Vec<f64>>>, String> {
-        let mut map = HashMap::new();
-        for t in self.trials(name)? {
-            if !t.key.is_empty() {
-                map.entry(t.key).or_insert(t.scores);
-            }
-        }
-        Ok(map)
+        self.trials(name).map(outcomes_by_key)
     }
 
     /// Queues again the claims of workers whose heartbeat is older than
     /// `STALE` (looked for at most once per `HEARTBEAT`).
     fn requeue_stale(&mut self, study: &str) -> Result<(), String> {
-        if self.checked.is_some_and(|t| t.elapsed() < HEARTBEAT) {
+        if !once_per_heartbeat(&mut self.checked) {
             return Ok(());
         }
-        self.checked = Some(Instant::now());
         let stale = STALE.as_secs_f64();
         self.db(|c| c.execute(REQUEUE, &[&study, &stale]))
             .map(|_| ())

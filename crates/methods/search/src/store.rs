@@ -29,7 +29,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::dna::{Dna, scores_from_json, scores_to_json};
 use crate::ledger::{Ledger, dna_mismatch, study_mismatch};
 use crate::study::Trial;
-use crate::worker::{HEARTBEAT, STALE, unix_now, worker_id};
+use crate::worker::{HEARTBEAT, STALE, once_per_heartbeat, unix_now, worker_id};
 
 pub(crate) const SCHEMA_VERSION: i64 = 2;
 
@@ -326,22 +326,15 @@ impl Store {
     /// Outcomes of study `name` by candidate key (`None` for a failure), to
     /// reuse in another search (`SearchOptions::warm_cache`).
     pub fn cache(&self, name: &str) -> Result<HashMap<String, Option<Vec<f64>>>, String> {
-        let mut map = HashMap::new();
-        for t in self.trials(name)? {
-            if !t.key.is_empty() {
-                map.entry(t.key).or_insert(t.scores);
-            }
-        }
-        Ok(map)
+        self.trials(name).map(outcomes_by_key)
     }
 
     /// Queues again the claims of workers whose heartbeat is older than
     /// `STALE` (looked for at most once per `HEARTBEAT`).
     fn requeue_stale(&mut self, study: &str) -> Result<(), String> {
-        if self.checked.is_some_and(|t| t.elapsed() < HEARTBEAT) {
+        if !once_per_heartbeat(&mut self.checked) {
             return Ok(());
         }
-        self.checked = Some(std::time::Instant::now());
         let now = unix_now();
         let limit = now - STALE.as_secs_f64();
         let stale: i64 = self
@@ -585,6 +578,17 @@ impl Drop for Store {
             );
         }
     }
+}
+
+/// The outcome of each key's first trial (`None` for a failure).
+pub(crate) fn outcomes_by_key(trials: Vec<Trial>) -> HashMap<String, Option<Vec<f64>>> {
+    let mut map = HashMap::new();
+    for t in trials {
+        if !t.key.is_empty() {
+            map.entry(t.key).or_insert(t.scores);
+        }
+    }
+    map
 }
 
 /// The trials `numbers` from rows `(row, state)` of a batch once all are done

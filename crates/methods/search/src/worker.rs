@@ -11,6 +11,16 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// queued again. Five heartbeats, so a busy machine does not lose live claims.
 pub const STALE: Duration = Duration::from_secs(5);
 
+/// True at most once per `HEARTBEAT` (`last` holds when it last was): how often
+/// a waiting worker looks for stale claims.
+pub(crate) fn once_per_heartbeat(last: &mut Option<std::time::Instant>) -> bool {
+    if last.is_some_and(|t| t.elapsed() < HEARTBEAT) {
+        return false;
+    }
+    *last = Some(std::time::Instant::now());
+    true
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
