@@ -92,6 +92,20 @@ fn start(dir: &Path) -> Child {
         .expect("starts")
 }
 
+/// Waits for a worker process: it succeeds and prints what the serial run printed.
+fn prints_the_same(worker: Child, want: &[u8], what: &str) {
+    let out = worker.wait_with_output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.stdout, want,
+        "a worker's {what} differs from the serial one"
+    );
+}
+
 /// (number, dna, attempts) of the done trials, and the number of lost claims.
 type Stored = (Vec<(i64, String, i64)>, i64);
 
@@ -134,16 +148,7 @@ fn kill_one_of(
         "the study finished before the kill"
     );
     for c in children {
-        let out = c.wait_with_output().expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            out.stdout, want.stdout,
-            "a worker's study differs from the serial one"
-        );
+        prints_the_same(c, &want.stdout, "study");
     }
     let (got, lost) = read();
     let numbers: Vec<i64> = got.iter().map(|t| t.0).collect();
@@ -311,16 +316,7 @@ fn a_stored_discovery_is_shared_by_processes_and_resumed() {
     std::fs::write(dir.join("s.opt"), DISCOVER).expect("script");
     let workers: Vec<Child> = (0..2).map(|_| start(&dir)).collect();
     for w in workers {
-        let out = w.wait_with_output().expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            out.stdout, want.stdout,
-            "a worker's discovery differs from the serial one"
-        );
+        prints_the_same(w, &want.stdout, "discovery");
     }
     // Run again: every candidate's outcome comes from the study.
     let again = start(&dir).wait_with_output().expect("runs");
