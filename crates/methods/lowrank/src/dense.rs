@@ -50,21 +50,6 @@ pub(crate) fn top_eigenvectors(g: MatRef<'_, f64>, k: usize) -> Option<(Mat<f64>
     Some((vectors, values))
 }
 
-/// The `k` leading left singular vectors of `a` (columns, descending singular
-/// values), from the eigenvectors of `a aᵀ` when `a` is wide (much cheaper than
-/// an SVD of the whole matrix, and what HOSVD/HOOI need: a subspace) and from a
-/// thin SVD otherwise.
-pub(crate) fn leading_left_singular(a: MatRef<'_, f64>, k: usize) -> Option<Mat<f64>> {
-    if a.ncols() > 2 * a.nrows() {
-        let g = mul(a, a.transpose());
-        return top_eigenvectors(g.as_ref(), k).map(|(v, _)| v);
-    }
-    let svd = a.thin_svd().ok()?;
-    let u = svd.U();
-    let k = k.min(u.ncols());
-    Some(Mat::from_fn(a.nrows(), k, |i, j| u[(i, j)]))
-}
-
 /// An orthonormal basis of the columns of `a` (thin Householder QR's `Q`).
 pub(crate) fn orthonormalize(a: MatRef<'_, f64>) -> Mat<f64> {
     a.qr().compute_thin_Q()
@@ -171,28 +156,5 @@ mod tests {
         let mut b = vec![2.0, 2.0];
         assert!(spd_solve(&mut g, &mut b, 2, 0.0));
         assert!((b[0] + b[1] - 2.0).abs() < 1e-6, "{b:?}");
-    }
-
-    #[test]
-    fn leading_left_singular_spans_the_range() {
-        // rank-2 wide matrix: columns in span{e0 + e1, e2}
-        let (m, n) = (4, 12);
-        let data: Vec<f64> = (0..m * n)
-            .map(|k| {
-                let (i, j) = (k / n, k % n);
-                let a = (j as f64 * 0.7).sin();
-                let b = (j as f64 * 1.3).cos();
-                match i {
-                    0 | 1 => a,
-                    2 => b,
-                    _ => 0.0,
-                }
-            })
-            .collect();
-        let u = leading_left_singular(view(&data, m, n), 2).unwrap();
-        // e3 is orthogonal to the range.
-        assert!(u[(3, 0)].abs() < 1e-12 && u[(3, 1)].abs() < 1e-12);
-        let gram = mul_tn(u.as_ref(), u.as_ref());
-        assert!((gram[(0, 0)] - 1.0).abs() < 1e-12 && gram[(0, 1)].abs() < 1e-12);
     }
 }

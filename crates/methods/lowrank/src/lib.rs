@@ -6,6 +6,7 @@
 //! - [`cp`]: CANDECOMP/PARAFAC by alternating least squares;
 //! - [`complete`]: low-rank matrix completion from observed entries (never the dense
 //!   matrix) by alternating minimization or nuclear-ball Frank–Wolfe;
+//! - [`dictionary`]: dictionary learning (batch, online, orthogonal Frank–Wolfe) and
 //!   sparse coding with ℓ1, ℓ0 and ℓq priors.
 //!
 //! Every refusal of user input is an [`Error`]; nothing panics or prints. Work is
@@ -15,6 +16,7 @@
 mod complete;
 mod cp;
 pub(crate) mod dense;
+pub mod dictionary;
 mod error;
 mod modes;
 mod tucker;

@@ -93,6 +93,28 @@ pub struct Composite {
     pub least_squares: Option<Arc<LeastSquaresForm>>,
     /// Per var: whether the smooth part reads it.
     pub smooth_reads: Vec<bool>,
+    /// The objective when it is low-rank matrix completion.
+    pub completion: Option<Arc<CompletionForm>>,
+}
+
+/// `weight · Σ_Ω (M − U Vᵀ)² + ridge_u ‖U‖² + ridge_v ‖V‖² + constant` over two
+/// matrix vars `U [rows, rank]` and `V [cols, rank]`, Ω the mask's ones (every
+/// entry when there is no mask).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompletionForm {
+    pub weight: f64,
+    /// Indices in `Structure::vars`.
+    pub u: usize,
+    pub v: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub rank: usize,
+    /// Row-major `[rows, cols]`.
+    pub m: Arc<Vec<f64>>,
+    pub mask: Option<Arc<Vec<f64>>>,
+    pub ridge_u: f64,
+    pub ridge_v: f64,
+    pub constant: f64,
 }
 
 impl Composite {

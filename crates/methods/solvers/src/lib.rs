@@ -14,7 +14,9 @@
 //! - [`transport`]: entropic optimal transport recognised in a problem, solved by
 //!   Sinkhorn (optl-transport);
 //! - [`splitting`]: FISTA, Frank–Wolfe and coordinate descent for a smooth part
-//!   plus prox-friendly terms and vars in sets ([`facts`] describes them).
+//!   plus prox-friendly terms and vars in sets ([`facts`] describes them);
+//! - [`lowrank`]: low-rank matrix completion recognised in a problem, solved by
+//!   alternating minimization (optl-lowrank).
 //!
 //! No solver panics or prints, whatever the problem returns (NaN/Inf included).
 
@@ -25,6 +27,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod facts;
+pub mod lowrank;
 pub mod method;
 pub mod multi;
 pub mod nlp;
@@ -34,7 +37,8 @@ pub mod splitting;
 pub mod transport;
 
 pub use facts::{
-    Composite, Coupling, LeastSquaresBlock, LeastSquaresForm, LinearEquality, ProxTerm, VarFact,
+    CompletionForm, Composite, Coupling, LeastSquaresBlock, LeastSquaresForm, LinearEquality,
+    ProxTerm, VarFact,
 };
 pub use method::{
     AutoFit, DefaultValue, Domain, Fit, Method, Model, Outcome, Param, ParamValue, Params,

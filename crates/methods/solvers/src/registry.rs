@@ -4,6 +4,7 @@
 //! Adding a family: its folder (a module beside `nlp/`), a `mod` line in `lib.rs`,
 //! and its methods in [`METHODS`] (and in [`AUTO_ORDER`] if `auto` may pick it).
 
+use crate::lowrank::AltMinMethod;
 use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
 use crate::multi::methods::{HypeMethod, MoeadMethod, Nsga2Method, Nsga3Method};
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
@@ -26,6 +27,7 @@ pub static METHODS: &[&dyn Method] = &[
     &MoeadMethod,
     &HypeMethod,
     &SinkhornMethod,
+    &AltMinMethod,
     &FistaMethod,
     &FrankWolfeMethod,
     &BcdMethod,
@@ -40,6 +42,7 @@ pub static AUTO_ORDER: &[&str] = &[
     "nsga2",
     "nsga3",
     "sinkhorn",
+    "altmin",
     "frank_wolfe",
     "bcd",
     "fista",

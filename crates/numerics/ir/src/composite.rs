@@ -90,6 +90,9 @@ pub struct Split {
     /// The smooth terms when every one is a least-squares term or a constant (the
     /// constants' sum in `constant`); `None` otherwise.
     pub least_squares: Option<(Vec<LeastSquares>, f64)>,
+    /// The objective when it is low-rank matrix completion
+    /// ([`crate::completion`]); `None` otherwise.
+    pub completion: Option<crate::completion::CompletionTerms>,
 }
 
 impl Split {
@@ -151,11 +154,15 @@ pub fn split_objective(f: &Function, output: usize) -> Split {
         nonsmooth.insert(0, t.text(&format!("%{}", t.input)));
     }
     let least_squares = least_squares_of(g, &smooth_leaves);
+    let completion = (terms.is_empty() && nonsmooth.is_empty())
+        .then(|| crate::completion::completion_of(g, &smooth_leaves))
+        .flatten();
     Split {
         smooth: smooth_program(f, &smooth_leaves),
         terms,
         nonsmooth,
         least_squares,
+        completion,
     }
 }
 
@@ -170,6 +177,7 @@ fn whole(f: &Function, output: usize) -> Split {
         terms: Vec::new(),
         nonsmooth: Vec::new(),
         least_squares: None,
+        completion: None,
     }
 }
 

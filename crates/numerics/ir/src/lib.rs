@@ -10,6 +10,7 @@
 
 pub mod ad;
 mod ad_linalg;
+pub mod completion;
 pub mod composite;
 pub mod constraints;
 pub mod graph;
@@ -25,6 +26,7 @@ pub mod split;
 mod table;
 
 pub use ad::{grad, grad_only, hvp};
+pub use completion::CompletionTerms;
 pub use composite::{LeastSquares, Split, Term, reads_inputs, split_objective};
 pub use constraints::{Affine, Coefficient, SetConstraint, affine_output, set_constraint};
 pub use graph::{

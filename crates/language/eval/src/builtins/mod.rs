@@ -7,6 +7,7 @@ mod data;
 mod linalg;
 
 pub(crate) use linalg::{error as linalg_error, sparse_matmul};
+mod lowrank;
 mod math;
 mod numeric;
 mod ot;
@@ -71,6 +72,7 @@ impl Builtins {
             .chain(linalg::TOP)
             .chain(numeric::TABLE)
             .chain(pareto::TABLE)
+            .chain(lowrank::TABLE)
             .chain(rules::TABLE)
             .chain(crate::search::TABLE)
             .chain(crate::discover::TABLE);

@@ -15,9 +15,9 @@ use model::ProblemModel;
 use optl_ir::IrError;
 use optl_solvers::registry::{self, Plan};
 use optl_solvers::{
-    Bounds, Composite, Coupling, DefaultValue, Domain, Fit, LeastSquaresBlock, LeastSquaresForm,
-    LinearEquality, Options, Outcome, ParamValue, Params, ProxTerm, Signature, SolveResult,
-    Structure, VarFact,
+    Bounds, CompletionForm, Composite, Coupling, DefaultValue, Domain, Fit, LeastSquaresBlock,
+    LeastSquaresForm, LinearEquality, Options, Outcome, ParamValue, Params, ProxTerm, Signature,
+    SolveResult, Structure, VarFact,
 };
 use optl_syntax::codes;
 use optl_syntax::span::Span;
@@ -332,11 +332,28 @@ fn composite(split: &optl_ir::Split, vars: &[VarFact], names: &[&str]) -> Compos
         })),
         _ => None,
     };
+    let completion = split.completion.as_ref().map(|c| {
+        let (u, v) = (c.u as usize, c.v as usize);
+        std::sync::Arc::new(CompletionForm {
+            weight: c.weight,
+            u,
+            v,
+            rows: vars[u].shape[0],
+            cols: vars[v].shape[0],
+            rank: vars[u].shape[1],
+            m: flat_copy(&c.m),
+            mask: c.mask.as_deref().map(flat_copy),
+            ridge_u: c.ridge_u,
+            ridge_v: c.ridge_v,
+            constant: c.constant,
+        })
+    });
     Composite {
         terms,
         nonsmooth,
         least_squares,
         smooth_reads: optl_ir::reads_inputs(&split.smooth),
+        completion,
     }
 }
 
