@@ -44,7 +44,7 @@ fn every_way_of_writing_completion_is_recognised() {
         "sum((mask * (M - U @ transpose(V)))^2)",
         "sum(mask * (U @ transpose(V) - M)^2)",
         "3 * sum((M - U @ transpose(V))^2 * mask) + 7",
-        "0.5 * sum(mask * (M - U @ transpose(V)) * (M - U @ transpose(V)))",
+        "sum(mask * (M - U @ transpose(V))^2) / 4",
     ] {
         let out = run(&problem(objective, "")).unwrap();
         let (solver, err) = solver_and_error(&out);
