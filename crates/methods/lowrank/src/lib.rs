@@ -13,6 +13,12 @@
 //! split over the rayon pool in fixed blocks whose results are combined in a fixed
 //! order, so the same inputs and seed give the same bits with any number of threads.
 
+// `!(a < b)` is used on purpose: unlike `a >= b` it is true when either side is
+// NaN, which is exactly the case the checks must catch.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+// Numerical kernels walk several parallel arrays with one index.
+#![allow(clippy::needless_range_loop)]
+
 mod complete;
 mod cp;
 pub(crate) mod dense;

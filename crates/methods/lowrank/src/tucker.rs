@@ -201,7 +201,7 @@ pub fn tucker(x: &Tensor, ranks: &[usize], o: &TuckerOptions) -> Result<Decompos
     }
     Ok(Decomposition {
         core: tensor(&core.shape, core.data),
-        factors: factors.iter().map(|f| matrix(f)).collect(),
+        factors: factors.iter().map(matrix).collect(),
         rel_error,
         iters,
         status,
