@@ -109,6 +109,7 @@ impl Model {
                 nonsmooth: Vec::new(),
                 least_squares: Some(Arc::new(self.form())),
                 smooth_reads: vec![true],
+                completion: None,
             },
             ..Structure::default()
         }
