@@ -184,7 +184,12 @@ fn l1_codes_satisfy_the_lasso_kkt_conditions() {
     let (n, d, atoms, lam) = (40, 12, 8, 0.3);
     let dict = unit_rows(atoms, d, 4);
     let x = gaussian(n * d, 5);
-    let c = code(&x, d, &dict, atoms, Prior::L1, lam);
+    // The default options (tol 1e-8 on the code steps) are accurate enough.
+    let o = CodeOptions {
+        lam,
+        ..CodeOptions::default()
+    };
+    let c = sparse_code(&x, n, d, &dict, atoms, &o).unwrap();
     assert_eq!(c.status, Status::Converged);
     let rec = reconstruct(&c.codes, &dict, atoms, d);
     let (mut zeros, mut nonzeros) = (0, 0);
@@ -234,7 +239,17 @@ fn sparse_codes(n: usize, atoms: usize, k: usize, seed: u64) -> Vec<f64> {
 #[test]
 fn exactly_sparse_data_gives_back_its_support() {
     let (n, d, atoms) = (60, 30, 20);
-    let dict = unit_rows(atoms, d, 6);
+    // Orthonormal rows plus a perturbation of relative size ~0.3, normalized: an
+    // incoherent (but not orthogonal) dictionary, where the Lasso support is exact.
+    let mut dict: Vec<f64> = orthonormal_rows(atoms, d, 6)
+        .iter()
+        .zip(gaussian(atoms * d, 60))
+        .map(|(q, e)| q + 0.3 / (d as f64).sqrt() * e)
+        .collect();
+    for r in dict.chunks_mut(d) {
+        let norm = dot(r, r).sqrt();
+        r.iter_mut().for_each(|v| *v /= norm);
+    }
     let truth = sparse_codes(n, atoms, 3, 7);
     let x = reconstruct(&truth, &dict, atoms, d);
     let c = code(&x, d, &dict, atoms, Prior::L1, 0.01);
@@ -293,21 +308,24 @@ fn planted() -> (Vec<f64>, Vec<f64>) {
     (x, dict)
 }
 
-fn learn(x: &[f64], d: usize, atoms: usize, method: LearnMethod, iters: usize) -> Dictionary {
-    let o = LearnOptions {
-        method,
-        lam: 0.1,
-        max_iters: iters,
-        batch: 256,
-        seed: 11,
-    };
+fn learn(x: &[f64], d: usize, atoms: usize, o: LearnOptions) -> Dictionary {
     dict_learn(x, x.len() / d, d, atoms, &o).unwrap()
+}
+
+fn options(method: LearnMethod, lam: f64, max_iters: usize, batch: usize) -> LearnOptions {
+    LearnOptions {
+        method,
+        lam,
+        max_iters,
+        batch,
+        seed: 11,
+    }
 }
 
 #[test]
 fn batch_and_online_recover_a_planted_dictionary() {
     let (x, truth) = planted();
-    let (n, d, atoms) = (2000, 16, 10);
+    let (n, d, atoms, lam) = (2000, 16, 10, 0.3);
     // The objective of a data-row dictionary like the initial one.
     let mut start = x[..atoms * d].to_vec();
     for r in start.chunks_mut(d) {
@@ -315,39 +333,49 @@ fn batch_and_online_recover_a_planted_dictionary() {
         r.iter_mut().for_each(|v| *v /= norm);
     }
     let o = CodeOptions {
-        lam: 0.1,
+        lam,
         ..CodeOptions::default()
     };
     let start = sparse_code(&x, n, d, &start, atoms, &o).unwrap().objective / n as f64;
-    for (method, iters) in [(LearnMethod::Batch, 100), (LearnMethod::Online, 150)] {
-        let learned = learn(&x, d, atoms, method, iters);
-        assert_eq!((learned.atoms, learned.d, learned.n), (atoms, d, n));
-        assert_eq!(learned.iters, iters);
-        for atom in learned.dictionary.chunks(d) {
-            assert!((dot(atom, atom) - 1.0).abs() < 1e-12);
-        }
-        // Batch recovers every atom. The online method lowers the objective but,
-        // after 150 steps, recovers only some planted atoms (3 of 10 at
-        // |cos| > 0.95): an open defect recorded in #20, not asserted here.
-        if method == LearnMethod::Batch {
+    // The online statistics remember ~batch + t/batch steps (scikit-learn's
+    // forgetting rule), so small batches adapt faster on 2000 samples.
+    for (method, iters, batch) in [
+        (LearnMethod::Batch, 30, 256),
+        (LearnMethod::Online, 1000, 32),
+    ] {
+        for seed in [11, 12] {
+            let learned = learn(
+                &x,
+                d,
+                atoms,
+                LearnOptions {
+                    seed,
+                    ..options(method, lam, iters, batch)
+                },
+            );
+            assert_eq!((learned.atoms, learned.d, learned.n), (atoms, d, n));
+            assert_eq!(learned.iters, iters);
+            for atom in learned.dictionary.chunks(d) {
+                assert!((dot(atom, atom) - 1.0).abs() < 1e-12);
+            }
             let found = matched(&truth, &learned.dictionary, d);
             assert_eq!(
                 found, atoms,
-                "{method:?}: {found} of {atoms} atoms recovered"
+                "{method:?} seed {seed}: {found} of {atoms} atoms recovered"
             );
+            assert!(
+                learned.objective < 0.8 * start,
+                "{method:?}: {} vs {start}",
+                learned.objective
+            );
+            // The reported codes and objective are sparse_code's with the final D.
+            let c = sparse_code(&x, n, d, &learned.dictionary, atoms, &o).unwrap();
+            assert_eq!(c.codes, learned.codes);
+            assert_eq!(c.objective / n as f64, learned.objective);
         }
-        assert!(
-            learned.objective < 0.5 * start,
-            "{method:?}: {} vs {start}",
-            learned.objective
-        );
-        // The reported codes and objective are sparse_code's with the final D.
-        let c = sparse_code(&x, n, d, &learned.dictionary, atoms, &o).unwrap();
-        assert_eq!(c.codes, learned.codes);
-        assert_eq!(c.objective / n as f64, learned.objective);
     }
-    let one = learn(&x, d, atoms, LearnMethod::Batch, 1);
-    let many = learn(&x, d, atoms, LearnMethod::Batch, 30);
+    let one = learn(&x, d, atoms, options(LearnMethod::Batch, lam, 1, 256));
+    let many = learn(&x, d, atoms, options(LearnMethod::Batch, lam, 30, 256));
     assert!(
         many.objective < one.objective,
         "{} vs {}",
@@ -367,7 +395,7 @@ fn orthogonal_frank_wolfe_recovers_an_orthogonal_dictionary() {
         .map(|(m, v)| if *m < 0.2 { *v } else { 0.0 })
         .collect();
     let x = reconstruct(&codes, &truth, d, d);
-    let learned = learn(&x, d, d, LearnMethod::OrthogonalFw, 200);
+    let learned = learn(&x, d, d, options(LearnMethod::OrthogonalFw, 0.1, 200, 256));
     let dict = &learned.dictionary;
     for i in 0..d {
         for k in 0..d {

@@ -5,10 +5,10 @@
 //!
 //! - [`sparse_code`] minimizes `Σ_i ½‖x_i − c_i D‖² + lam·R(c_i)` for a fixed `D`
 //!   with an ℓ1 (FISTA), ℓ0 (iterative hard thresholding) or ℓq (proximal
-//!   gradient) prior ([`code`]);
+//!   gradient) prior;
 //! - [`dict_learn`] learns `D` by batch alternating minimization or online
-//!   (Mairal et al.) block coordinate descent ([`learn`]), or, for square
-//!   orthogonal dictionaries, by online Frank–Wolfe ℓ3 maximization ([`orthogonal`]).
+//!   (Mairal et al.) block coordinate descent, or, for square orthogonal
+//!   dictionaries, by online Frank–Wolfe ℓ3 maximization.
 //!
 //! This file holds the public types, the input checks they share and the seeded
 //! random draws (rows, permutations) of the learners.
