@@ -8,11 +8,12 @@ use std::time::Duration;
 
 /// Tokens that make up OptL programs, including a few malformed ones.
 const VOCAB: &[&str] = &[
-    "let", "fn", "problem", "rule", "var", "state", "minimize", "maximize", "subject", "to", "in",
-    "for", "import", "if", "then", "else", "and", "or", "not", "true", "false", "(", ")", "[", "]",
-    "{", "}", ",", ";", ":", ".", "=", "+", "-", "*", "/", "%", "@", "^", "==", "!=", "<", "<=",
-    ">", ">=", "\n", "\n", "x", "y", "f", "g", "w", "u", "sum", "zeros", "print", "range", "adam",
-    "std", "0", "1", "2", "3.5", "1e-3", "\"s\"", "\"", "#", "$", "inf", "nan", "with", "sgd",
+    "let", "fn", "problem", "rule", "lower", "var", "state", "minimize", "maximize", "subject",
+    "to", "in", "for", "import", "if", "then", "else", "and", "or", "not", "true", "false", "(",
+    ")", "[", "]", "{", "}", ",", ";", ":", ".", "=", "+", "-", "*", "/", "%", "@", "^", "==",
+    "!=", "<", "<=", ">", ">=", "\n", "\n", "x", "y", "f", "g", "w", "u", "sum", "zeros", "print",
+    "range", "adam", "std", "0", "1", "2", "3.5", "1e-3", "\"s\"", "\"", "#", "$", "inf", "nan",
+    "with", "sgd",
 ];
 
 fn limited() -> Interpreter {

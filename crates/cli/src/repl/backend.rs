@@ -121,8 +121,8 @@ pub static COMMANDS: &[Command] = &[
 
 /// The language's keywords, offered by completion next to the names in scope.
 pub const KEYWORDS: &[&str] = &[
-    "let", "fn", "problem", "rule", "var", "state", "minimize", "maximize", "subject", "to", "in",
-    "for", "import", "if", "then", "else", "and", "or", "not", "true", "false",
+    "let", "fn", "problem", "rule", "lower", "var", "state", "minimize", "maximize", "subject",
+    "to", "in", "for", "import", "if", "then", "else", "and", "or", "not", "true", "false",
 ];
 
 /// Whether `input` only lacks its end, so a REPL should read another line. A

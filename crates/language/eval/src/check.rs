@@ -36,6 +36,8 @@ enum Ctx {
     TopLevel,
     Block,
     Problem,
+    /// The body of a `lower NAME { ... }` block inside a problem.
+    Lower,
     Rule,
 }
 
@@ -67,6 +69,9 @@ pub fn check_program(
         outer,
         imports,
         diags: Vec::new(),
+        lower_vars: Vec::new(),
+        current_lower: None,
+        lowers_seen: 0,
     };
     c.stmts(&program.stmts, Ctx::TopLevel);
     c.diags
@@ -77,6 +82,13 @@ struct Checker<'a> {
     outer: &'a dyn Outer,
     imports: &'a HashMap<Span, Rc<Module>>,
     diags: Vec<Diagnostic>,
+    /// The vars of lower problems checked so far, with their lower problem's name
+    /// (for the hint when one is read outside its block).
+    lower_vars: Vec<(Rc<str>, Rc<str>)>,
+    /// The lower problem whose body is being checked.
+    current_lower: Option<Rc<str>>,
+    /// `lower` blocks met in the problem body being checked.
+    lowers_seen: usize,
 }
 
 fn known_of_value(v: &Value) -> Known {
@@ -304,7 +316,9 @@ impl Checker<'_> {
                     }
                 }
                 self.push();
+                let lowers_outside = std::mem::take(&mut self.lowers_seen);
                 self.stmts(&d.body, if is_rule { Ctx::Rule } else { Ctx::Problem });
+                self.lowers_seen = lowers_outside;
                 let assigns_u = self.top().assigns_u;
                 self.pop();
                 self.pop();
@@ -319,8 +333,9 @@ impl Checker<'_> {
                     );
                 }
             }
+            StmtKind::Lower(d) => self.lower(d, s.span, ctx),
             StmtKind::Var(v) => {
-                if ctx != Ctx::Problem {
+                if ctx != Ctx::Problem && ctx != Ctx::Lower {
                     self.misplaced(s.span, "`var`", "inside a `problem` body");
                 }
                 for e in v.dims.iter().flatten() {
@@ -339,7 +354,7 @@ impl Checker<'_> {
                 self.define(&v.name, Known::Plain, "var");
             }
             StmtKind::Minimize(e) | StmtKind::Maximize(e) | StmtKind::SubjectTo(e) => {
-                if ctx != Ctx::Problem {
+                if ctx != Ctx::Problem && ctx != Ctx::Lower {
                     let what = match &s.kind {
                         StmtKind::Minimize(_) => "`minimize`",
                         StmtKind::Maximize(_) => "`maximize`",
@@ -388,11 +403,11 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Expr(e) => {
-                if ctx == Ctx::Problem || ctx == Ctx::Rule {
-                    let body = if ctx == Ctx::Problem {
-                        "problem"
-                    } else {
-                        "rule"
+                if matches!(ctx, Ctx::Problem | Ctx::Lower | Ctx::Rule) {
+                    let body = match ctx {
+                        Ctx::Problem => "problem",
+                        Ctx::Lower => "lower",
+                        _ => "rule",
                     };
                     self.error(
                         Diagnostic::error(
@@ -407,6 +422,72 @@ impl Checker<'_> {
             }
             StmtKind::Error => {}
         }
+    }
+
+    /// `lower NAME { ... }`: only directly in a problem body, at most one per
+    /// problem, with exactly one objective; its body sees the names declared
+    /// before it, and after it `NAME` stands for the lower problem's solution.
+    fn lower(&mut self, d: &optl_syntax::ast::Decl, span: Span, ctx: Ctx) {
+        let name = &d.name;
+        match ctx {
+            Ctx::Problem if self.lowers_seen > 0 => self.error(
+                Diagnostic::error(
+                    codes::MISPLACED_STATEMENT,
+                    format!("a second lower problem `{}` in one problem", name.name),
+                )
+                .at(span, "a problem has at most one `lower` block")
+                .hint("put the lower variables of both into one `lower` block, with one objective"),
+            ),
+            Ctx::Problem => {}
+            Ctx::Lower => self.error(
+                Diagnostic::error(
+                    codes::MISPLACED_STATEMENT,
+                    format!("the lower problem `{}` is nested in another lower problem", name.name),
+                )
+                .at(span, "a `lower` block inside a `lower` block")
+                .hint("OptL problems have two levels: write the lower problem's variables in its one block"),
+            ),
+            _ => self.misplaced(span, "`lower`", "directly inside a `problem` body"),
+        }
+        self.lowers_seen += 1;
+        let objectives = d
+            .body
+            .iter()
+            .filter(|st| matches!(st.kind, StmtKind::Minimize(_) | StmtKind::Maximize(_)))
+            .count();
+        if objectives != 1 {
+            let found = match objectives {
+                0 => "has no objective".to_string(),
+                k => format!("has {k} objectives"),
+            };
+            self.error(
+                Diagnostic::error(
+                    codes::LOWER_WITHOUT_OBJECTIVE,
+                    format!("the lower problem `{}` {found}", name.name),
+                )
+                .at(name.span, "needs exactly one `minimize` or `maximize`")
+                .hint(
+                    "a lower problem is solved for its vars: write one `minimize E` in its block",
+                ),
+            );
+        }
+        let outer_lower = self.current_lower.replace(name.name.clone());
+        self.push();
+        self.stmts(&d.body, Ctx::Lower);
+        let vars: Vec<Rc<str>> = d
+            .body
+            .iter()
+            .filter_map(|st| match &st.kind {
+                StmtKind::Var(v) => Some(v.name.name.clone()),
+                _ => None,
+            })
+            .collect();
+        self.pop();
+        self.current_lower = outer_lower;
+        for v in vars {
+            self.lower_vars.push((v, name.name.clone()));
+        }
+        self.define(name, Known::Plain, "lower problem");
     }
 
     // ---------- expressions ----------
@@ -550,6 +631,25 @@ impl Checker<'_> {
                 self.error(d);
                 return;
             }
+        }
+        if self.current_lower.as_deref() == Some(name) {
+            let d = Diagnostic::error(
+                codes::UNKNOWN_NAME,
+                format!("the lower problem `{name}` reads its own solution"),
+            )
+            .at(span, "a cycle between the levels")
+            .hint("inside its block a lower problem reads its own vars by their plain names, and the upper vars");
+            self.error(d);
+            return;
+        }
+        if let Some((_, lower)) = self.lower_vars.iter().rev().find(|(v, _)| &**v == name) {
+            let d = Diagnostic::error(codes::UNKNOWN_NAME, format!("unknown name `{name}`"))
+                .at(span, "not defined here")
+                .hint(format!(
+                    "`{name}` is a var of the lower problem `{lower}`; outside its block, write `{lower}.{name}`"
+                ));
+            self.error(d);
+            return;
         }
         let mut candidates: Vec<Rc<str>> = self.outer.names();
         for s in &self.scopes {

@@ -173,6 +173,33 @@ pub struct TracedProblem {
     /// Per objective: true when it was written as `maximize` (and negated).
     pub maximize: Vec<bool>,
     pub constraints: Vec<TracedConstraint>,
+    /// The lower problem, when the problem is bilevel.
+    pub lower: Option<TracedLower>,
+}
+
+/// The statements of one level traced so far.
+#[derive(Default)]
+struct Level {
+    vars: Vec<TracedVar>,
+    objectives: Vec<optl_ir::NodeId>,
+    maximize: Vec<bool>,
+    residuals: Vec<(optl_ir::NodeId, Span)>,
+    kinds: Vec<ConstraintKind>,
+}
+
+/// The lower problem of a bilevel problem (`lower NAME { ... }`): its vars are
+/// inputs of the problem's function after the upper vars declared before the
+/// block; its objective and constraint residuals are outputs after the upper ones.
+#[derive(Clone, Debug)]
+pub struct TracedLower {
+    pub name: Rc<str>,
+    /// The name as written in the `lower` statement.
+    pub span: Span,
+    pub vars: Vec<TracedVar>,
+    /// The output holding the lower objective (minimize sense).
+    pub objective: usize,
+    pub maximize: bool,
+    pub constraints: Vec<TracedConstraint>,
 }
 
 /// The shape of a numeric argument value (for tracing at the shapes of a call).
@@ -300,7 +327,7 @@ impl Interp {
         let graph = self.end_trace();
         // An error inside a problem declared in another file (the stdlib's tasks, an
         // imported module) also points at the place that asked for the problem.
-        let (outputs, vars, maximize, constraints) = result.map_err(|d| {
+        let (outputs, vars, maximize, constraints, lower) = result.map_err(|d| {
             match d
                 .labels
                 .iter()
@@ -316,6 +343,7 @@ impl Interp {
             vars,
             maximize,
             constraints,
+            lower,
         })
     }
 
@@ -329,24 +357,86 @@ impl Interp {
         Vec<TracedVar>,
         Vec<bool>,
         Vec<TracedConstraint>,
+        Option<TracedLower>,
     )> {
         let scope = Scope::child(&p.family.env);
         for (name, value) in &p.args {
             scope.define(name.clone(), value.clone());
         }
-        let limit = self.limits.max_elements;
-        let mut vars = Vec::new();
-        let mut objectives = Vec::new();
-        let mut maximize = Vec::new();
-        let mut residuals = Vec::new();
-        let mut kinds = Vec::new();
         self.hoist(&p.family.decl.body, &scope);
-        for s in p.family.decl.body.iter() {
+        let mut upper = Level::default();
+        let mut lower = None;
+        self.trace_level(&p.family.decl.body, &scope, &mut upper, Some(&mut lower))?;
+        let _ = span;
+        let mut outputs = Vec::new();
+        let upper_constraints = self.level_outputs(&mut upper, &mut outputs);
+        let lower = match lower {
+            Some((name, name_span, mut level)) => {
+                let objective = outputs.len();
+                let maximize = level.maximize.first().copied().unwrap_or(false);
+                let constraints = self.level_outputs(&mut level, &mut outputs);
+                Some(TracedLower {
+                    name,
+                    span: name_span,
+                    vars: level.vars,
+                    objective,
+                    maximize,
+                    constraints,
+                })
+            }
+            None => None,
+        };
+        Ok((
+            outputs,
+            upper.vars,
+            upper.maximize,
+            upper_constraints,
+            lower,
+        ))
+    }
+
+    /// Appends a level's objectives and then its constraint residuals to
+    /// `outputs`; the constraints, numbered by their place there.
+    fn level_outputs(
+        &mut self,
+        level: &mut Level,
+        outputs: &mut Vec<optl_ir::NodeId>,
+    ) -> Vec<TracedConstraint> {
+        outputs.append(&mut level.objectives);
+        let mut constraints = Vec::new();
+        for ((node, cspan), kind) in level.residuals.drain(..).zip(level.kinds.drain(..)) {
+            let rows = self
+                .traces
+                .last()
+                .map_or(0, |t| t.graph.shape(node).iter().product());
+            constraints.push(TracedConstraint {
+                kind,
+                output: outputs.len(),
+                rows,
+                span: cspan,
+            });
+            outputs.push(node);
+        }
+        constraints
+    }
+
+    /// Traces the statements of one level of a problem body into `level`; a
+    /// `lower` block (allowed when `lower` is given) into that slot.
+    #[allow(clippy::type_complexity)]
+    fn trace_level(
+        &mut self,
+        body: &[optl_syntax::ast::Stmt],
+        scope: &Rc<Scope>,
+        level: &mut Level,
+        mut lower: Option<&mut Option<(Rc<str>, Span, Level)>>,
+    ) -> EvalResult<()> {
+        let limit = self.limits.max_elements;
+        for s in body {
             match &s.kind {
                 StmtKind::Var(v) => {
                     let mut shape = Vec::new();
                     for d in v.dims.iter().flatten() {
-                        match self.eval(d, &scope)? {
+                        match self.eval(d, scope)? {
                             Value::Int(n) if n >= 0 => shape.push(n as usize),
                             other => {
                                 return Err(err_label(
@@ -373,7 +463,7 @@ impl Interp {
                         let base = optl_tensor::full(&shape, default, limit)
                             .map_err(|e| crate::convert::tensor_error(e, s.span))?;
                         let Some(e) = e else { return Ok(base) };
-                        let v = interp.eval(e, &scope)?;
+                        let v = interp.eval(e, scope)?;
                         if matches!(v, Value::Tracer(_)) {
                             return Err(not_traceable(
                                 "a var's start or bounds depending on other vars",
@@ -425,14 +515,14 @@ impl Interp {
                     }
                     let (set, init) = match &v.set {
                         Some(decl) => {
-                            let set = self.var_set(decl, &shape, &scope)?;
+                            let set = self.var_set(decl, &shape, scope)?;
                             (Some(set), project_start(set, init, decl.span)?)
                         }
                         None => (None, init),
                     };
                     let tracer = self.trace_input(shape.clone());
                     scope.define(v.name.name.clone(), tracer);
-                    vars.push(TracedVar {
+                    level.vars.push(TracedVar {
                         name: v.name.name.clone(),
                         shape,
                         init,
@@ -442,12 +532,12 @@ impl Interp {
                     });
                 }
                 StmtKind::Let(name, e) => {
-                    let v = self.eval(e, &scope)?;
+                    let v = self.eval(e, scope)?;
                     scope.define(name.name.clone(), v);
                 }
                 StmtKind::Minimize(e) | StmtKind::Maximize(e) => {
                     let is_max = matches!(s.kind, StmtKind::Maximize(_));
-                    let v = self.eval(e, &scope)?;
+                    let v = self.eval(e, scope)?;
                     let node = self.lift(&v, e.span)?;
                     // A vector is one objective per entry, in order.
                     let count = match self.active(e.span)?.graph.shape(node) {
@@ -485,8 +575,8 @@ impl Interp {
                                 entry
                             })
                         })?;
-                        objectives.push(self.lift(&part, e.span)?);
-                        maximize.push(is_max);
+                        level.objectives.push(self.lift(&part, e.span)?);
+                        level.maximize.push(is_max);
                     }
                 }
                 StmtKind::SubjectTo(e) => {
@@ -503,8 +593,8 @@ impl Interp {
                             "not a relation",
                         ));
                     };
-                    let a = self.eval(lhs, &scope)?;
-                    let b = self.eval(rhs, &scope)?;
+                    let a = self.eval(lhs, scope)?;
+                    let b = self.eval(rhs, scope)?;
                     let (kind, first, second) = match op {
                         BinOp::Le | BinOp::Lt => (ConstraintKind::LessEq, &a, &b),
                         BinOp::Ge | BinOp::Gt => (ConstraintKind::LessEq, &b, &a),
@@ -516,8 +606,31 @@ impl Interp {
                         let n: usize = g.shape(d).iter().product();
                         g.reshape(d, &[n])
                     })?;
-                    residuals.push((self.lift(&r, e.span)?, e.span));
-                    kinds.push(kind);
+                    level.residuals.push((self.lift(&r, e.span)?, e.span));
+                    level.kinds.push(kind);
+                }
+                StmtKind::Lower(d) => {
+                    let Some(slot) = lower.as_deref_mut() else {
+                        return Err(err_label(
+                            codes::MISPLACED_STATEMENT,
+                            "a `lower` block inside a lower problem",
+                            s.span,
+                            "not allowed here",
+                        ));
+                    };
+                    let inner = Scope::child(scope);
+                    let mut level = Level::default();
+                    self.trace_level(&d.body, &inner, &mut level, None)?;
+                    let fields: Vec<(Rc<str>, Value)> = level
+                        .vars
+                        .iter()
+                        .map(|v| {
+                            let value = inner.lookup(&v.name).unwrap_or(Value::Unit);
+                            (v.name.clone(), value)
+                        })
+                        .collect();
+                    scope.define(d.name.name.clone(), Value::record(fields));
+                    *slot = Some((d.name.name.clone(), d.name.span, level));
                 }
                 StmtKind::Fn(_) | StmtKind::Problem(_) | StmtKind::Rule(_) => {}
                 _ => {
@@ -530,24 +643,7 @@ impl Interp {
                 }
             }
         }
-        let _ = span;
-        let n_obj = objectives.len();
-        let mut outputs = objectives;
-        let mut constraints = Vec::new();
-        for (i, ((node, cspan), kind)) in residuals.into_iter().zip(kinds).enumerate() {
-            let rows = self
-                .traces
-                .last()
-                .map_or(0, |t| t.graph.shape(node).iter().product());
-            outputs.push(node);
-            constraints.push(TracedConstraint {
-                kind,
-                output: n_obj + i,
-                rows,
-                span: cspan,
-            });
-        }
-        Ok((outputs, vars, maximize, constraints))
+        Ok(())
     }
 }
 

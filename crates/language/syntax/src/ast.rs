@@ -81,6 +81,9 @@ pub enum StmtKind {
     Fn(FnDecl),
     Problem(Decl),
     Rule(Decl),
+    /// `lower NAME { ... }` inside a problem: the lower level of a bilevel problem
+    /// (never has a parameter list).
+    Lower(Decl),
     Var(Box<VarDecl>),
     Minimize(Expr),
     Maximize(Expr),

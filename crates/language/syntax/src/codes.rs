@@ -44,6 +44,7 @@ codes! {
     CYCLIC_IMPORT = "E0111", "cyclic import";
     UNKNOWN_STD_MODULE = "E0112", "unknown standard library module";
     RULE_WITHOUT_UPDATE = "E0113", "rule does not assign the update `u`";
+    LOWER_WITHOUT_OBJECTIVE = "E0114", "lower problem without exactly one objective";
     TYPE_MISMATCH = "E0200", "type mismatch";
     SHAPE_MISMATCH = "E0201", "shape mismatch";
     INDEX_OUT_OF_BOUNDS = "E0202", "index out of bounds";

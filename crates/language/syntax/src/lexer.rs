@@ -46,6 +46,8 @@ pub enum Tok {
     Problem,
     #[token("rule")]
     Rule,
+    #[token("lower")]
+    Lower,
     #[token("var")]
     Var,
     #[token("state")]
@@ -206,6 +208,7 @@ impl Tok {
             Fn => "fn",
             Problem => "problem",
             Rule => "rule",
+            Lower => "lower",
             Var => "var",
             State => "state",
             Minimize => "minimize",

@@ -49,11 +49,11 @@ fn stmt(o: &mut String, s: &Stmt) {
             expr(o, &f.body);
             o.push(')');
         }
-        StmtKind::Problem(d) | StmtKind::Rule(d) => {
-            let kw = if matches!(s.kind, StmtKind::Problem(_)) {
-                "problem"
-            } else {
-                "rule"
+        StmtKind::Problem(d) | StmtKind::Rule(d) | StmtKind::Lower(d) => {
+            let kw = match s.kind {
+                StmtKind::Problem(_) => "problem",
+                StmtKind::Rule(_) => "rule",
+                _ => "lower",
             };
             let _ = write!(o, "({kw} {}", d.name.name);
             if let Some(p) = &d.params {

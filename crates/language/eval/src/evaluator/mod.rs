@@ -271,6 +271,7 @@ impl Interp {
             // Problem and rule bodies run when solved, not here; the checker rejects
             // these statements anywhere else.
             StmtKind::Var(_)
+            | StmtKind::Lower(_)
             | StmtKind::Minimize(_)
             | StmtKind::Maximize(_)
             | StmtKind::SubjectTo(_)

@@ -408,6 +408,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     let traced = interp.trace_problem(&problem, args.span(0))?;
+    single_level(&traced, args.span(1))?;
     let split = (traced.maximize.len() == 1).then(|| optl_ir::split_objective(&traced.function, 0));
     let structure = structure(&traced, split.as_ref());
     let given = given_plan(solver.as_deref(), &structure, args.span(1))?;
@@ -510,6 +511,25 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         warnings,
         started,
     ))
+}
+
+/// Refuses a bilevel problem: no method solves one yet, and a single-level
+/// method would ignore its lower problem (docs/language.md, *Bilevel problems*).
+fn single_level(traced: &crate::numeric::TracedProblem, at: Span) -> EvalResult<()> {
+    let Some(lower) = &traced.lower else {
+        return Ok(());
+    };
+    let d = optl_syntax::Diagnostic::error(
+        codes::INVALID_ARGUMENT,
+        format!(
+            "`{}` is a bilevel problem (its lower problem is `{}`), and no bilevel solver is built yet",
+            traced.name, lower.name
+        ),
+    )
+    .at(at, "this solver would ignore the lower problem")
+    .also(lower.span, "the lower problem")
+    .hint("this version parses, checks, prints and hashes bilevel problems; to solve one now, write the lower problem's solution in closed form or solve it in a separate `solve`");
+    Err(Box::new(d))
 }
 
 /// The methods that handle nonsmooth terms as such.
@@ -717,6 +737,7 @@ impl RuleTask {
         rule_span: Span,
     ) -> EvalResult<RuleTask> {
         let traced = interp.trace_problem(problem, problem_span)?;
+        single_level(&traced, rule_span)?;
         if traced.maximize.len() != 1 || !traced.constraints.is_empty() {
             return Err(err_label(
                 codes::INVALID_ARGUMENT,
