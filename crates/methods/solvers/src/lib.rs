@@ -16,7 +16,9 @@
 //! - [`splitting`]: FISTA, Frank–Wolfe and coordinate descent for a smooth part
 //!   plus prox-friendly terms and vars in sets ([`facts`] describes them);
 //! - [`lowrank`]: low-rank matrix completion recognised in a problem, solved by
-//!   alternating minimization (optl-lowrank).
+//!   alternating minimization (optl-lowrank);
+//! - [`bilevel`]: the building blocks of the bilevel methods (the lower problem at
+//!   fixed upper variables, the implicit hypergradient); no method is registered yet.
 //!
 //! No solver panics or prints, whatever the problem returns (NaN/Inf included).
 
@@ -26,6 +28,7 @@
 // Numerical kernels walk several parallel arrays with one index.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bilevel;
 pub mod facts;
 pub mod lowrank;
 pub mod method;
