@@ -6,7 +6,8 @@
 //! lower variables `y` at the positions [`Levels::lower`] names; the upper and the
 //! lower problem are each an [`Nlp`] over all of `z`.
 
-use crate::problem::{Nlp, dot};
+use crate::problem::Nlp;
+use optl_linalg::{MatrixFree, Precond, Status, cg};
 
 /// The flat positions of the lower variables in `z`; the others are upper.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,11 +111,11 @@ impl Nlp for LowerAt<'_> {
 
 /// The implicit hypergradient at `z` (its `y` a solution of an unconstrained,
 /// strongly convex lower problem at its `x`): `∇ₓF − H_xy v` where `H_yy v = ∇_y F`,
-/// `v` by conjugate gradients on Hessian-vector products of the lower problem
-/// (one product over `z` gives both blocks). Returns the upper value, the
-/// hypergradient over the upper positions, and the CG residual relative to
-/// `‖∇_y F‖` (NaN when CG met non-positive curvature: the lower problem is not
-/// strongly convex there and the hypergradient is not defined by this formula).
+/// `v` by optl-linalg's conjugate gradients on Hessian-vector products of the lower
+/// problem (one product over `z` gives both blocks). Returns the upper value, the
+/// hypergradient over the upper positions, and CG's relative residual (NaN, and a
+/// NaN hypergradient, when CG meets non-positive curvature or fails: the lower
+/// problem is not strongly convex there and this formula does not hold).
 pub fn hypergradient(
     upper: &mut dyn Nlp,
     lower: &mut dyn Nlp,
@@ -127,56 +128,30 @@ pub fn hypergradient(
     let mut gz = vec![0.0; levels.n];
     let f = upper.objective(z, Some(&mut gz));
     let b = Levels::gather(&levels.lower, &gz);
-    // CG on H_yy v = b, H_yy applied through the lower's HVP over z.
-    let m = b.len();
-    let mut v = vec![0.0; m];
-    let mut r = b.clone();
-    let mut p = r.clone();
-    let b_norm = dot(&b, &b).sqrt();
-    let mut rr = dot(&r, &r);
-    let mut spread = vec![0.0; levels.n];
-    let mut hz = vec![0.0; levels.n];
-    let mut hp = vec![0.0; m];
-    let mut residual = if b_norm == 0.0 { 0.0 } else { 1.0 };
-    for _ in 0..cg_iters {
-        if b_norm == 0.0 || rr.sqrt() <= tol * b_norm {
-            break;
-        }
-        spread.iter_mut().for_each(|s| *s = 0.0);
-        for (&i, &x) in levels.lower.iter().zip(&p) {
+    let lower = std::cell::RefCell::new(lower);
+    // `H·(0, v)` over z: its lower block is H_yy v, its upper block H_xy v.
+    let hvp_z = |v: &[f64]| {
+        let mut spread = vec![0.0; levels.n];
+        for (&i, &x) in levels.lower.iter().zip(v) {
             spread[i] = x;
         }
-        lower.hvp(z, &spread, &mut hz);
-        for (o, &i) in hp.iter_mut().zip(&levels.lower) {
+        let mut hz = vec![0.0; levels.n];
+        lower.borrow_mut().hvp(z, &spread, &mut hz);
+        hz
+    };
+    let h_yy = MatrixFree::new(b.len(), |v: &[f64], out: &mut [f64]| {
+        let hz = hvp_z(v);
+        for (o, &i) in out.iter_mut().zip(&levels.lower) {
             *o = hz[i];
         }
-        let curvature = dot(&p, &hp);
-        if !(curvature > 0.0) {
-            return (f, vec![f64::NAN; upper_idx.len()], f64::NAN);
-        }
-        let alpha = rr / curvature;
-        for k in 0..m {
-            v[k] += alpha * p[k];
-            r[k] -= alpha * hp[k];
-        }
-        let rr_next = dot(&r, &r);
-        for k in 0..m {
-            p[k] = r[k] + rr_next / rr * p[k];
-        }
-        rr = rr_next;
-        residual = rr.sqrt() / b_norm;
-    }
-    if b_norm > 0.0 {
-        residual = rr.sqrt() / b_norm;
-    }
-    // H_xy v: the upper block of the lower's HVP in the direction (0, v).
-    spread.iter_mut().for_each(|s| *s = 0.0);
-    for (&i, &x) in levels.lower.iter().zip(&v) {
-        spread[i] = x;
-    }
-    lower.hvp(z, &spread, &mut hz);
+    });
+    let solved = match cg(&h_yy, &b, tol, cg_iters, Precond::None) {
+        Ok(r) if matches!(r.status, Status::Converged | Status::MaxIters) => r,
+        _ => return (f, vec![f64::NAN; upper_idx.len()], f64::NAN),
+    };
+    let hz = hvp_z(&solved.x);
     let grad = upper_idx.iter().map(|&i| gz[i] - hz[i]).collect();
-    (f, grad, residual)
+    (f, grad, solved.residual)
 }
 
 #[cfg(test)]
