@@ -19,9 +19,19 @@ fn opts() -> SearchOptions {
 }
 
 /// Runs the search as one worker; counts the candidates it evaluated in `count`.
+/// With a ledger, the first evaluation of the study waits (up to 1 s) until a
+/// second one has begun, so that more than one worker takes part however the
+/// threads are scheduled (on a loaded machine one could otherwise claim all).
 fn work(make: Make, ledger: Option<&mut dyn Ledger>, count: &AtomicUsize) -> Study {
+    let shared = ledger.is_some();
     let mut obj = FnObjective::new(|d: &Dna| {
-        count.fetch_add(1, Ordering::SeqCst);
+        let before = count.fetch_add(1, Ordering::SeqCst);
+        if shared && before == 0 {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            while count.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
         std::thread::sleep(std::time::Duration::from_micros(300));
         let v = values(d);
         Ok(vec![(v[0] - 2.0).powi(2) + (v[1] - 3.0).abs() + v[2]])
