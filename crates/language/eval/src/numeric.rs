@@ -185,6 +185,8 @@ struct Level {
     maximize: Vec<bool>,
     residuals: Vec<(optl_ir::NodeId, Span)>,
     kinds: Vec<ConstraintKind>,
+    /// For a lower level: the upper vars declared before its block.
+    upper_before: usize,
 }
 
 /// The lower problem of a bilevel problem (`lower NAME { ... }`): its vars are
@@ -196,6 +198,9 @@ pub struct TracedLower {
     /// The name as written in the `lower` statement.
     pub span: Span,
     pub vars: Vec<TracedVar>,
+    /// The upper vars declared before the block: the lower vars are the
+    /// function's inputs from this index on.
+    pub first_input: usize,
     /// The output holding the lower objective (minimize sense).
     pub objective: usize,
     pub maximize: bool,
@@ -378,6 +383,7 @@ impl Interp {
                 Some(TracedLower {
                     name,
                     span: name_span,
+                    first_input: level.upper_before,
                     vars: level.vars,
                     objective,
                     maximize,
@@ -619,7 +625,10 @@ impl Interp {
                         ));
                     };
                     let inner = Scope::child(scope);
-                    let mut level = Level::default();
+                    let mut level = Level {
+                        upper_before: level.vars.len(),
+                        ..Level::default()
+                    };
                     self.trace_level(&d.body, &inner, &mut level, None)?;
                     let fields: Vec<(Rc<str>, Value)> = level
                         .vars

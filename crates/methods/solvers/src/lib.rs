@@ -17,8 +17,8 @@
 //!   plus prox-friendly terms and vars in sets ([`facts`] describes them);
 //! - [`lowrank`]: low-rank matrix completion recognised in a problem, solved by
 //!   alternating minimization (optl-lowrank);
-//! - [`bilevel`]: the building blocks of the bilevel methods (the lower problem at
-//!   fixed upper variables, the implicit hypergradient); no method is registered yet.
+//! - [`bilevel`]: implicit differentiation, the value-function penalty and
+//!   unrolled differentiation for problems with a `lower` block.
 //!
 //! No solver panics or prints, whatever the problem returns (NaN/Inf included).
 

@@ -244,6 +244,9 @@ pub struct Structure {
     /// The `subject to` statements that only say a var is in a set (read into
     /// its `VarFact::set`), which the splitting methods need not see.
     pub set_constraints: usize,
+    /// The lower problem, for a bilevel problem (then `constraints` and `rows`
+    /// count the upper level's).
+    pub lower: Option<crate::bilevel::LowerFact>,
 }
 
 impl Structure {
@@ -294,8 +297,14 @@ pub trait Method: Sync {
     /// The constructor the language shows.
     fn signature(&self) -> &'static Signature;
 
-    /// Whether the method can solve a problem of this structure.
+    /// Whether the method can solve a problem of this structure (asked after
+    /// [`registry::fit`](crate::registry::fit) has checked the number of levels).
     fn accepts(&self, s: &Structure) -> Fit;
+
+    /// Whether the method solves bilevel problems (and only those).
+    fn bilevel(&self) -> bool {
+        false
+    }
 
     /// Whether `auto` picks this method for the structure (asked in the
     /// registry's order); `None` by default.

@@ -104,6 +104,13 @@ pub trait Nlp {
     fn constraints_jacobian(&mut self, x: &[f64], out: &mut [f64]) {
         jacobian_by_rows(self, x, out);
     }
+
+    /// For a bilevel problem (this `Nlp` being its upper level over all of `z`):
+    /// both levels at once, and where the lower variables are. `None` (the
+    /// default) for a single-level problem.
+    fn bilevel(&mut self) -> Option<crate::bilevel::Bilevel<'_>> {
+        None
+    }
 }
 
 /// The constraints' Jacobian (as [`Nlp::constraints_jacobian`]) by one
@@ -270,6 +277,9 @@ pub enum Status {
     /// The input was invalid (wrong lengths, NaN start or bounds, infinite
     /// bounds for NSGA-II); nothing was solved.
     Error,
+    /// A bilevel method's last lower solve stopped without converging, so the
+    /// upper point and its hypergradient cannot be trusted (see `SolveResult::lower`).
+    LowerNotConverged,
 }
 
 impl Status {
@@ -284,6 +294,7 @@ impl Status {
             Status::Unbounded => "unbounded",
             Status::Timeout => "timeout",
             Status::Error => "error",
+            Status::LowerNotConverged => "lower_not_converged",
         }
     }
 }
@@ -349,6 +360,8 @@ pub struct SolveResult {
     pub gap: f64,
     /// The method that produced the result (set by the registry's plan).
     pub method: &'static str,
+    /// For a bilevel problem: the lower problem at the final point.
+    pub lower: Option<crate::bilevel::LowerReport>,
 }
 
 impl SolveResult {
@@ -375,6 +388,7 @@ impl SolveResult {
             certificate: "kkt",
             gap: f64::NAN,
             method: "",
+            lower: None,
         }
     }
 }

@@ -4,8 +4,9 @@
 //! Adding a family: its folder (a module beside `nlp/`), a `mod` line in `lib.rs`,
 //! and its methods in [`METHODS`] (and in [`AUTO_ORDER`] if `auto` may pick it).
 
+use crate::bilevel::methods::{ImplicitMethod, PenaltyMethod, UnrolledMethod};
 use crate::lowrank::AltMinMethod;
-use crate::method::{AutoFit, Method, Model, Outcome, Params, Structure};
+use crate::method::{AutoFit, Fit, Method, Model, Outcome, Params, Structure};
 use crate::multi::methods::{HypeMethod, MoeadMethod, Nsga2Method, Nsga3Method};
 use crate::nlp::methods::{AugLagMethod, LbfgsMethod, NelderMeadMethod, NewtonMethod, SqpMethod};
 use crate::problem::{Bounds, Options, Status};
@@ -33,12 +34,17 @@ pub static METHODS: &[&dyn Method] = &[
     &BcdMethod,
     &AdmmMethod,
     &HalpernMethod,
+    &ImplicitMethod,
+    &PenaltyMethod,
+    &UnrolledMethod,
 ];
 
 /// The order in which `auto` asks methods whether they fit a problem: the first
 /// whose [`Method::auto_fit`] says yes runs (L-BFGS fits every problem that the
 /// others decline).
 pub static AUTO_ORDER: &[&str] = &[
+    "implicit",
+    "bilevel_penalty",
     "nsga2",
     "nsga3",
     "sinkhorn",
@@ -57,6 +63,32 @@ pub fn lookup(name: &str) -> Option<&'static dyn Method> {
     METHODS.iter().copied().find(|m| m.signature().name == name)
 }
 
+/// Whether `method` solves a problem of structure `s`: a single-level method
+/// refuses a bilevel problem (it would ignore the lower problem) and a bilevel
+/// method a single-level one; then the method's own [`Method::accepts`].
+pub fn fit(method: &dyn Method, s: &Structure) -> Fit {
+    let name = method.signature().name;
+    match (method.bilevel(), &s.lower) {
+        (false, Some(lower)) => Fit::No {
+            message: format!(
+                "`{name}` solves single-level problems, and `{}` is bilevel (its lower problem is `{}`)",
+                s.name, lower.name
+            ),
+            label: "a single-level solver",
+            hint: "use `implicit()`, `bilevel_penalty()` or `unrolled()` (or `auto`) for a bilevel problem".into(),
+        },
+        (true, None) => Fit::No {
+            message: format!(
+                "`{name}` solves bilevel problems, and `{}` has no `lower` block",
+                s.name
+            ),
+            label: "a bilevel solver",
+            hint: "use `auto` or a single-level solver such as `lbfgs()`".into(),
+        },
+        _ => method.accepts(s),
+    }
+}
+
 /// `auto`'s choice for a structure: the method, why, and what runs if it stops
 /// without converging.
 pub fn choose(
@@ -64,14 +96,21 @@ pub fn choose(
     model: &mut dyn Model,
     bounds: &Bounds,
 ) -> (&'static dyn Method, AutoFit) {
+    let levels_match = |m: &dyn Method| m.bilevel() == s.lower.is_some();
     for name in AUTO_ORDER {
         let method = lookup(name).expect("AUTO_ORDER names registered methods");
+        if !levels_match(method) {
+            continue;
+        }
         if let Some(fit) = method.recognizes(model, s, bounds) {
             return (method, fit);
         }
     }
     for name in AUTO_ORDER {
         let method = lookup(name).expect("AUTO_ORDER names registered methods");
+        if !levels_match(method) {
+            continue;
+        }
         if let Some(fit) = method.auto_fit(s) {
             return (method, fit);
         }
@@ -137,7 +176,7 @@ impl Plan {
         };
         if !matches!(
             r.status,
-            Status::MaxIters | Status::Stalled | Status::Infeasible
+            Status::MaxIters | Status::Stalled | Status::Infeasible | Status::LowerNotConverged
         ) {
             return first;
         }

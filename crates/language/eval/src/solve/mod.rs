@@ -2,6 +2,7 @@
 //! (LANGUAGE.md §5): traces the problem, picks and configures a native solver from
 //! its symbolic object, runs it, and returns the Result record.
 
+mod bilevel;
 mod driver;
 mod model;
 
@@ -195,6 +196,7 @@ fn structure(problem: &TracedProblem, split: Option<&optl_ir::Split>) -> Structu
         composite,
         linear_equalities,
         set_constraints,
+        lower: None,
     }
 }
 
@@ -375,7 +377,7 @@ fn given_plan(solver: Option<&SymObj>, s: &Structure, span: Span) -> EvalResult<
         message,
         label,
         hint,
-    } = method.accepts(s)
+    } = registry::fit(method, s)
     {
         let d = optl_syntax::Diagnostic::error(codes::INVALID_ARGUMENT, message)
             .at(span, label)
@@ -384,6 +386,34 @@ fn given_plan(solver: Option<&SymObj>, s: &Structure, span: Span) -> EvalResult<
     }
     let params = params_of(solver, method.signature(), span)?;
     Ok(Some(Plan::given(method, params)))
+}
+
+/// The options of `solve(p, m, steps, tol, seed, timeout)`: the arguments given,
+/// else the method's `max_iters` and `tol` parameters (not under `auto`).
+fn solve_options(interp: &Interp, args: &Args, plan: &Plan) -> EvalResult<Options> {
+    let mut opts = Options::default();
+    if let Some(steps) = args.opt_int(2)? {
+        opts.max_iters = usize::try_from(steps).map_err(|_| {
+            err_label(
+                codes::INVALID_ARGUMENT,
+                "`steps` must be positive",
+                args.span(2),
+                "negative",
+            )
+        })?;
+    } else if !plan.params.auto {
+        opts.max_iters = plan.params.int("max_iters", opts.max_iters);
+    }
+    opts.max_iters_given = args.has(2);
+    opts.tol_given = args.has(3);
+    opts.tol = match tol_arg(args)? {
+        Some(t) => t,
+        None if !plan.params.auto => plan.params.float("tol", opts.tol),
+        None => opts.tol,
+    };
+    opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
+    opts.timeout = solve_timeout(interp, args)?;
+    Ok(opts)
 }
 
 pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
@@ -408,7 +438,9 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         }
     };
     let traced = interp.trace_problem(&problem, args.span(0))?;
-    single_level(&traced, args.span(1))?;
+    if traced.lower.is_some() {
+        return bilevel::solve(interp, &problem, traced, solver.as_deref(), &args, started);
+    }
     let split = (traced.maximize.len() == 1).then(|| optl_ir::split_objective(&traced.function, 0));
     let structure = structure(&traced, split.as_ref());
     let given = given_plan(solver.as_deref(), &structure, args.span(1))?;
@@ -435,28 +467,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         Some(plan) => plan,
         None => Plan::auto(&structure, model, &bounds),
     };
-    let mut opts = Options::default();
-    if let Some(steps) = args.opt_int(2)? {
-        opts.max_iters = usize::try_from(steps).map_err(|_| {
-            err_label(
-                codes::INVALID_ARGUMENT,
-                "`steps` must be positive",
-                args.span(2),
-                "negative",
-            )
-        })?;
-    } else if !plan.params.auto {
-        opts.max_iters = plan.params.int("max_iters", opts.max_iters);
-    }
-    opts.max_iters_given = args.has(2);
-    opts.tol_given = args.has(3);
-    opts.tol = match tol_arg(&args)? {
-        Some(t) => t,
-        None if !plan.params.auto => plan.params.float("tol", opts.tol),
-        None => opts.tol,
-    };
-    opts.seed = args.opt_int(4)?.unwrap_or(0) as u64;
-    opts.timeout = solve_timeout(interp, &args)?;
+    let opts = solve_options(interp, &args, &plan)?;
     let result = match plan.run(model, &structure, &x0, &bounds, &opts) {
         Outcome::Point(r) => r,
         Outcome::Front(r) => {
@@ -513,8 +524,9 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     ))
 }
 
-/// Refuses a bilevel problem: no method solves one yet, and a single-level
-/// method would ignore its lower problem (docs/language.md, *Bilevel problems*).
+/// Refuses to train a rule on a bilevel problem: a rule steps one level's
+/// variables and would ignore the lower problem (docs/language.md, *Bilevel
+/// problems*).
 fn single_level(traced: &crate::numeric::TracedProblem, at: Span) -> EvalResult<()> {
     let Some(lower) = &traced.lower else {
         return Ok(());
@@ -522,13 +534,13 @@ fn single_level(traced: &crate::numeric::TracedProblem, at: Span) -> EvalResult<
     let d = optl_syntax::Diagnostic::error(
         codes::INVALID_ARGUMENT,
         format!(
-            "`{}` is a bilevel problem (its lower problem is `{}`), and no bilevel solver is built yet",
+            "`{}` is a bilevel problem (its lower problem is `{}`), and a rule trains single-level problems",
             traced.name, lower.name
         ),
     )
-    .at(at, "this solver would ignore the lower problem")
+    .at(at, "this rule would ignore the lower problem")
     .also(lower.span, "the lower problem")
-    .hint("this version parses, checks, prints and hashes bilevel problems; to solve one now, write the lower problem's solution in closed form or solve it in a separate `solve`");
+    .hint("solve it with `implicit()`, `bilevel_penalty()`, `unrolled()` or `auto`");
     Err(Box::new(d))
 }
 
@@ -708,15 +720,28 @@ fn front_value(
 }
 
 /// Returns the engines a model borrowed to the interpreter when a solve ends.
-struct Lent<'a> {
+struct Lent<'a, M: Borrower = ProblemModel> {
     interp: &'a mut Interp,
-    model: &'a mut ProblemModel,
+    model: &'a mut M,
 }
 
-impl Drop for Lent<'_> {
+/// A model holding the interpreter's engines and progress callback for a solve
+/// (a bilevel model holds them in its upper level).
+trait Borrower {
+    fn borrower(&mut self) -> &mut ProblemModel;
+}
+
+impl Borrower for ProblemModel {
+    fn borrower(&mut self) -> &mut ProblemModel {
+        self
+    }
+}
+
+impl<M: Borrower> Drop for Lent<'_, M> {
     fn drop(&mut self) {
-        self.interp.engines = std::mem::take(&mut self.model.engines);
-        self.interp.progress = self.model.progress.take();
+        let model = self.model.borrower();
+        self.interp.engines = std::mem::take(&mut model.engines);
+        self.interp.progress = model.progress.take();
         self.interp.report(&crate::progress::Progress::Done);
     }
 }

@@ -1,13 +1,62 @@
-//! Bilevel problems: the lower problem at fixed upper variables as an [`Nlp`] of
-//! the lower variables alone ([`LowerAt`]), and the implicit hypergradient
-//! ([`hypergradient`]) that the bilevel methods are built on.
+//! Bilevel problems: both levels of a problem ([`Bilevel`], which a model gives
+//! through [`Nlp::bilevel`]), the lower problem at fixed upper variables as an
+//! [`Nlp`] of the lower variables alone ([`LowerAt`]), the implicit hypergradient
+//! ([`hypergradient`]), and the methods built on them (`methods.rs`): implicit
+//! differentiation, the value-function penalty, and unrolled differentiation.
 //!
 //! Both levels are seen over one flat vector `z`, the upper variables `x` and the
 //! lower variables `y` at the positions [`Levels::lower`] names; the upper and the
 //! lower problem are each an [`Nlp`] over all of `z`.
 
-use crate::problem::Nlp;
+use crate::problem::{Bounds, Nlp, Options, SolveResult, Solver, Status as SolveStatus};
 use optl_linalg::{MatrixFree, Precond, Status, cg};
+
+mod implicit;
+pub mod methods;
+mod penalty;
+mod unrolled;
+
+pub use implicit::Implicit;
+pub use penalty::ValuePenalty;
+pub use unrolled::Unrolled;
+
+/// Both levels of a bilevel problem over one flat vector `z`: the upper
+/// objective and constraints, the lower objective and constraints, and where
+/// the lower variables are.
+pub struct Bilevel<'a> {
+    pub upper: &'a mut dyn Nlp,
+    pub lower: &'a mut dyn Nlp,
+    pub levels: &'a Levels,
+}
+
+/// What the structure analysis knows of a problem's lower level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LowerFact {
+    /// The name of the `lower` block (`fit`).
+    pub name: String,
+    pub levels: Levels,
+    /// Number of the lower level's `subject to` statements.
+    pub constraints: usize,
+    /// Number of their rows.
+    pub rows: usize,
+}
+
+/// The lower problem at a bilevel method's final point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LowerReport {
+    /// The lower objective (minimize sense) at the reported point.
+    pub f: f64,
+    /// How the last lower solve ended.
+    pub status: SolveStatus,
+    /// The lower problem's optimality residual at the reported lower variables
+    /// (the projected gradient, or the KKT residual with constraints).
+    pub residual: f64,
+    /// The value-function gap `f(x, y) − min_y' f(x, y')` (zero up to the lower
+    /// solve's accuracy for the implicit method, which solves the lower problem).
+    pub gap: f64,
+    /// Lower solves (or unrolled passes) the method ran.
+    pub solves: usize,
+}
 
 /// The flat positions of the lower variables in `z`; the others are upper.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +75,71 @@ impl Levels {
 
     fn gather(idx: &[usize], z: &[f64]) -> Vec<f64> {
         idx.iter().map(|&i| z[i]).collect()
+    }
+
+    /// `z` split into its upper and lower entries.
+    pub fn split(&self, z: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        (Self::gather(&self.upper(), z), Self::gather(&self.lower, z))
+    }
+
+    /// The flat vector with upper entries `x` and lower entries `y`.
+    pub fn join(&self, x: &[f64], y: &[f64]) -> Vec<f64> {
+        let mut z = vec![0.0; self.n];
+        for (&i, &v) in self.upper().iter().zip(x) {
+            z[i] = v;
+        }
+        for (&i, &v) in self.lower.iter().zip(y) {
+            z[i] = v;
+        }
+        z
+    }
+
+    /// Bounds over `z` split into the upper and the lower variables' bounds.
+    pub fn split_bounds(&self, b: &Bounds) -> (Bounds, Bounds) {
+        let (xl, yl) = self.split(&b.lower);
+        let (xu, yu) = self.split(&b.upper);
+        (Bounds::new(xl, xu), Bounds::new(yl, yu))
+    }
+}
+
+/// The solver for a level (or a penalized problem): L-BFGS-B without constraints, SQP for small
+/// constrained ones, the augmented Lagrangian for large ones.
+pub(crate) fn solver_for(nlp: &dyn Nlp, n: usize) -> Box<dyn Solver> {
+    let rows = nlp.n_eq() + nlp.n_ineq();
+    match rows {
+        0 => Box::new(crate::nlp::Lbfgs::default()),
+        _ if n.max(rows) <= crate::nlp::methods::SQP_AUTO_MAX_SIZE => {
+            Box::new(crate::nlp::Sqp::default())
+        }
+        _ => Box::new(crate::nlp::AugLag::default()),
+    }
+}
+
+/// Solves the lower problem at the upper variables of `z`, from `y0`.
+pub(crate) fn solve_lower(
+    lower: &mut dyn Nlp,
+    levels: &Levels,
+    z: &[f64],
+    y0: &[f64],
+    bounds_y: &Bounds,
+    solver: &dyn Solver,
+    opts: &Options,
+) -> SolveResult {
+    let mut at = LowerAt {
+        lower,
+        levels,
+        z: z.to_vec(),
+    };
+    solver.solve(&mut at, y0, bounds_y, opts)
+}
+
+/// A lower solve's optimality residual: its KKT residual, else its projected
+/// gradient norm.
+pub(crate) fn residual_of(r: &SolveResult) -> f64 {
+    if r.kkt_residual.is_nan() {
+        r.grad_norm
+    } else {
+        r.kkt_residual
     }
 }
 
@@ -152,6 +266,38 @@ pub fn hypergradient(
     let hz = hvp_z(&solved.x);
     let grad = upper_idx.iter().map(|&i| gz[i] - hz[i]).collect();
     (f, grad, solved.residual)
+}
+
+/// Whether the lower Hessian `H_yy` at `z` shows positive curvature along the
+/// Krylov directions of a fixed pseudo-random vector (CG on it meets no
+/// non-positive curvature within `iters` steps): the check that a lower
+/// stationary point is a strict local minimum, where `∇_y F = 0` gives CG in
+/// [`hypergradient`] nothing to test.
+pub fn positive_curvature(lower: &mut dyn Nlp, levels: &Levels, z: &[f64], iters: usize) -> bool {
+    let m = levels.lower.len();
+    if m == 0 {
+        return true;
+    }
+    // A fixed vector with entries in [0.5, 1.5), different along the positions.
+    let b: Vec<f64> = (0..m)
+        .map(|i| 0.5 + ((i as f64 + 1.0) * 0.618_033_988_749_895).fract())
+        .collect();
+    let lower = std::cell::RefCell::new(lower);
+    let h_yy = MatrixFree::new(m, |v: &[f64], out: &mut [f64]| {
+        let mut spread = vec![0.0; levels.n];
+        for (&i, &x) in levels.lower.iter().zip(v) {
+            spread[i] = x;
+        }
+        let mut hz = vec![0.0; levels.n];
+        lower.borrow_mut().hvp(z, &spread, &mut hz);
+        for (o, &i) in out.iter_mut().zip(&levels.lower) {
+            *o = hz[i];
+        }
+    });
+    matches!(
+        cg(&h_yy, &b, 1e-10, iters.min(m.max(1) * 2), Precond::None),
+        Ok(r) if matches!(r.status, Status::Converged | Status::MaxIters)
+    )
 }
 
 #[cfg(test)]
