@@ -5,7 +5,8 @@
 //! variables held at an active bound treated as fixed.
 
 use super::{
-    Bilevel, Levels, LowerReport, hypergradient, positive_curvature, residual_of, solve_lower,
+    Bilevel, Levels, LowerReport, free_positions, hypergradient, positive_curvature, residual_of,
+    solve_lower,
 };
 use crate::nlp::Lbfgs;
 use crate::problem::{Bounds, Nlp, Options, SolveResult, Solver, Status, all_finite};
@@ -66,27 +67,14 @@ impl Reduced<'_, '_> {
         (levels.join(x, &r.x), r)
     }
 
-    /// The lower positions not held at a bound by the lower gradient at `z`.
     fn free(&mut self, z: &[f64]) -> Levels {
-        let levels = self.parts.levels;
-        let mut g = vec![0.0; levels.n];
-        self.parts.lower.objective(z, Some(&mut g));
-        let scale = self.method.lower_tol.sqrt();
-        let free = levels
-            .lower
-            .iter()
-            .zip(self.bounds_y.lower.iter().zip(&self.bounds_y.upper))
-            .filter(|&(&i, (&lo, &hi))| {
-                let at = |b: f64| (z[i] - b).abs() <= 1e-9 * b.abs().max(1.0);
-                let pushed_out = (at(lo) && g[i] > scale) || (at(hi) && g[i] < -scale);
-                !pushed_out
-            })
-            .map(|(&i, _)| i)
-            .collect();
-        Levels {
-            n: levels.n,
-            lower: free,
-        }
+        free_positions(
+            self.parts.lower,
+            self.parts.levels,
+            &self.bounds_y,
+            z,
+            self.method.lower_tol,
+        )
     }
 }
 
@@ -182,8 +170,9 @@ impl Implicit {
 
 /// The bilevel Result from the outer solve over `x` and the final lower solve:
 /// `x` over `z`, the lower report, and the status (`lower_not_converged` when the
-/// last lower solve did not converge; `stalled` with `failure` when the
-/// hypergradient at the final point failed; `diverged` for a NaN).
+/// last lower solve did not converge, or with `failure` when the lower point
+/// is not a strict minimum and the hypergradient there fails; `diverged` for a
+/// NaN).
 pub(crate) fn finish(
     mut outer: SolveResult,
     z: Vec<f64>,
@@ -216,7 +205,10 @@ pub(crate) fn finish(
     } else if let Some(why) = failure {
         // Also after a converged upper solve: a lower stationary point with
         // non-positive curvature is not the lower problem's solution.
-        outer.status = Status::Stalled;
+        outer.status = Status::LowerNotConverged;
+        if let Some(l) = outer.lower.as_mut() {
+            l.status = Status::Stalled;
+        }
         outer.message = format!("{method}: {why}; `bilevel_penalty()` does not need it");
     }
     outer

@@ -268,6 +268,36 @@ pub fn hypergradient(
     (f, grad, solved.residual)
 }
 
+/// The lower positions at `z` not held at a bound by the lower gradient (an
+/// entry at its bound with the gradient pushing outward by more than
+/// `sqrt(tol)` is held): the variables the lower solution moves with `x`.
+pub(crate) fn free_positions(
+    lower: &mut dyn Nlp,
+    levels: &Levels,
+    bounds_y: &Bounds,
+    z: &[f64],
+    tol: f64,
+) -> Levels {
+    let mut g = vec![0.0; levels.n];
+    lower.objective(z, Some(&mut g));
+    let scale = tol.sqrt();
+    let free = levels
+        .lower
+        .iter()
+        .zip(bounds_y.lower.iter().zip(&bounds_y.upper))
+        .filter(|&(&i, (&lo, &hi))| {
+            let at = |b: f64| (z[i] - b).abs() <= 1e-9 * b.abs().max(1.0);
+            let pushed_out = (at(lo) && g[i] > scale) || (at(hi) && g[i] < -scale);
+            !pushed_out
+        })
+        .map(|(&i, _)| i)
+        .collect();
+    Levels {
+        n: levels.n,
+        lower: free,
+    }
+}
+
 /// Whether the lower Hessian `H_yy` at `z` shows positive curvature along the
 /// Krylov directions of a fixed pseudo-random vector (CG on it meets no
 /// non-positive curvature within `iters` steps): the check that a lower

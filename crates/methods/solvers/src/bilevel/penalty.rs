@@ -7,7 +7,9 @@
 //! `∇ₓf(x, y') + μᵀ∇ₓg(x, y')` at the lower solution `y'` with its multipliers
 //! `μ`, so the lower problem may have constraints.
 
-use super::{Bilevel, LowerReport, residual_of, solve_lower, solver_for};
+use super::{
+    Bilevel, LowerReport, free_positions, positive_curvature, residual_of, solve_lower, solver_for,
+};
 use crate::problem::{Bounds, Clock, Nlp, Options, SolveResult, Solver, Status, all_finite};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
@@ -108,6 +110,8 @@ impl Penalized<'_, '_> {
 
 /// The largest lower constraint violation a lower solution may have.
 const FEASIBLE: f64 = 1e-8;
+/// The largest constraint violation of a result that counts as feasible.
+const UPPER_FEASIBLE: f64 = 1e-6;
 
 /// `v` with the right length (a solver without constraints returns none).
 fn sized(v: &[f64], n: usize) -> Vec<f64> {
@@ -192,11 +196,13 @@ fn draw_start(z0: &[f64], bounds: &Bounds, rng: &mut ChaCha8Rng) -> Vec<f64> {
         .collect()
 }
 
-/// How good a result is: converged and feasible first, then by `f`.
+/// How good a result is: converged first, then stopped early but feasible,
+/// then the rest; within a class by `f`.
 fn rank(r: &SolveResult) -> (u8, f64) {
+    let feasible = r.max_violation <= UPPER_FEASIBLE;
     let class = match r.status {
-        Status::Converged => 0,
-        Status::MaxIters | Status::Stalled | Status::Timeout => 1,
+        Status::Converged if feasible => 0,
+        Status::MaxIters | Status::Stalled | Status::Timeout if feasible => 1,
         _ => 2,
     };
     (class, if r.f.is_nan() { f64::INFINITY } else { r.f })
@@ -326,7 +332,13 @@ impl ValuePenalty {
         outer.evals = evals;
         // The report at `z`: the lower problem re-solved from its reported `y`
         // (and from the last lower solution).
-        let (lower, _) = pen.value(&z);
+        let (lower, at) = pen.value(&z);
+        // Without lower constraints, a lower solution must also be a strict local
+        // minimum (a solve started at a stationary point stops there).
+        let saddle = pen.parts.lower.n_eq() + pen.parts.lower.n_ineq() == 0 && {
+            let free = free_positions(pen.parts.lower, levels, &pen.bounds_y, &at, self.lower_tol);
+            !positive_curvature(pen.parts.lower, &free, &at, 1000)
+        };
         let f_lower = pen.parts.lower.objective(&z, None);
         let f = pen.parts.upper.objective(&z, None);
         let gap = f_lower - lower.f;
@@ -345,6 +357,18 @@ impl ValuePenalty {
             outer.status = Status::Diverged;
             outer.message =
                 "bilevel_penalty: the upper objective or the point is not finite".into();
+        } else if saddle {
+            outer.status = Status::LowerNotConverged;
+            if let Some(l) = outer.lower.as_mut() {
+                l.status = Status::Stalled;
+            }
+            outer.message = "bilevel_penalty: the lower solution at the final point is a stationary point with non-positive curvature, not a strict local minimum".into();
+        } else if !(outer.max_violation <= UPPER_FEASIBLE) {
+            outer.status = Status::Infeasible;
+            outer.message = format!(
+                "bilevel_penalty: the constraints are violated by {:.3e} at the final point ({})",
+                outer.max_violation, outer.message
+            );
         } else if lower.status != Status::Converged {
             outer.status = Status::LowerNotConverged;
             outer.message = format!(

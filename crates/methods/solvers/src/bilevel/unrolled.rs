@@ -34,14 +34,24 @@ impl Default for Unrolled {
 }
 
 /// `F(x, y_T(x))` as an [`Nlp`] over `x`.
-struct Unrolling<'a, 'b> {
+pub(super) struct Unrolling<'a, 'b> {
     parts: &'a mut Bilevel<'b>,
     method: &'a Unrolled,
     y0: Vec<f64>,
     passes: usize,
 }
 
-impl Unrolling<'_, '_> {
+impl<'a, 'b> Unrolling<'a, 'b> {
+    /// The unrolled map from the lower start `y0`.
+    pub(super) fn new(parts: &'a mut Bilevel<'b>, method: &'a Unrolled, y0: Vec<f64>) -> Self {
+        Unrolling {
+            parts,
+            method,
+            y0,
+            passes: 0,
+        }
+    }
+
     /// The trajectory `y_0 .. y_T` at `x` (as points `z`), and the lower
     /// gradient norm at the last.
     fn forward(&mut self, x: &[f64]) -> (Vec<Vec<f64>>, f64) {
@@ -132,12 +142,7 @@ impl Unrolled {
         let levels = parts.levels;
         let (x0, y0) = levels.split(z0);
         let (bounds_x, _) = levels.split_bounds(bounds);
-        let mut unrolling = Unrolling {
-            parts,
-            method: self,
-            y0,
-            passes: 0,
-        };
+        let mut unrolling = Unrolling::new(parts, self, y0);
         let mut outer = Lbfgs::default().solve(&mut unrolling, &x0, &bounds_x, opts);
         let (path, residual) = unrolling.forward(&outer.x);
         let z = path.last().cloned().unwrap_or_default();
