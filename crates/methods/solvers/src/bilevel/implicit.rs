@@ -5,7 +5,7 @@
 //! variables held at an active bound treated as fixed.
 
 use super::{
-    Bilevel, Levels, LowerReport, free_positions, hypergradient, positive_curvature, residual_of,
+    Bilevel, Levels, LowerReport, free_positions, hypergradient, negative_curvature, residual_of,
     solve_lower,
 };
 use crate::nlp::Lbfgs;
@@ -161,7 +161,7 @@ impl Implicit {
         let z = levels.join(&outer.x, &lower.x);
         let free = reduced.free(&z);
         let mut failure = reduced.failure.take();
-        if failure.is_none() && !positive_curvature(reduced.parts.lower, &free, &z, self.cg_iters) {
+        if failure.is_none() && negative_curvature(reduced.parts.lower, &free, &z, self.cg_iters) {
             failure = Some("the lower Hessian at the final lower point has non-positive curvature (a stationary point that is not a strict local minimum), so the implicit hypergradient does not hold".into());
         }
         finish(outer, z, f, &lower, failure, reduced.solves, "implicit")

@@ -8,7 +8,7 @@
 //! lower variables `y` at the positions [`Levels::lower`] names; the upper and the
 //! lower problem are each an [`Nlp`] over all of `z`.
 
-use crate::problem::{Bounds, Nlp, Options, SolveResult, Solver, Status as SolveStatus};
+use crate::problem::{Bounds, Nlp, Options, SolveResult, Solver, Status as SolveStatus, dot};
 use optl_linalg::{MatrixFree, Precond, Status, cg};
 
 mod implicit;
@@ -298,36 +298,49 @@ pub(crate) fn free_positions(
     }
 }
 
-/// Whether the lower Hessian `H_yy` at `z` shows positive curvature along the
-/// Krylov directions of a fixed pseudo-random vector (CG on it meets no
-/// non-positive curvature within `iters` steps): the check that a lower
-/// stationary point is a strict local minimum, where `∇_y F = 0` gives CG in
-/// [`hypergradient`] nothing to test.
-pub fn positive_curvature(lower: &mut dyn Nlp, levels: &Levels, z: &[f64], iters: usize) -> bool {
+/// Whether the lower Hessian `H_yy` at `z` has a direction of negative
+/// curvature among the conjugate-gradient directions for a fixed pseudo-random
+/// vector (at most `iters` of them): the check that a lower stationary point is
+/// a local minimum, where `∇_y F = 0` gives CG in [`hypergradient`] nothing to
+/// test. Zero curvature (a linear lower problem, a flat valley) is not negative.
+pub fn negative_curvature(lower: &mut dyn Nlp, levels: &Levels, z: &[f64], iters: usize) -> bool {
     let m = levels.lower.len();
-    if m == 0 {
-        return true;
-    }
-    // A fixed vector with entries in [0.5, 1.5), different along the positions.
-    let b: Vec<f64> = (0..m)
-        .map(|i| 0.5 + ((i as f64 + 1.0) * 0.618_033_988_749_895).fract())
-        .collect();
-    let lower = std::cell::RefCell::new(lower);
-    let h_yy = MatrixFree::new(m, |v: &[f64], out: &mut [f64]| {
+    let mut h_yy = |v: &[f64]| {
         let mut spread = vec![0.0; levels.n];
         for (&i, &x) in levels.lower.iter().zip(v) {
             spread[i] = x;
         }
         let mut hz = vec![0.0; levels.n];
-        lower.borrow_mut().hvp(z, &spread, &mut hz);
-        for (o, &i) in out.iter_mut().zip(&levels.lower) {
-            *o = hz[i];
+        lower.hvp(z, &spread, &mut hz);
+        levels.lower.iter().map(|&i| hz[i]).collect::<Vec<f64>>()
+    };
+    // A fixed vector with entries in [0.5, 1.5), different along the positions.
+    let mut r: Vec<f64> = (0..m)
+        .map(|i| 0.5 + ((i as f64 + 1.0) * 0.618_033_988_749_895).fract())
+        .collect();
+    let mut p = r.clone();
+    let mut rr = dot(&r, &r);
+    for _ in 0..iters.min(2 * m) {
+        let q = h_yy(&p);
+        let (pq, pp) = (dot(&p, &q), dot(&p, &p));
+        let scale = dot(&q, &q).sqrt() / pp.sqrt();
+        if pq < -1e-8 * pp * scale.max(1.0) || pq.is_nan() {
+            return true;
         }
-    });
-    matches!(
-        cg(&h_yy, &b, 1e-10, iters.min(m.max(1) * 2), Precond::None),
-        Ok(r) if matches!(r.status, Status::Converged | Status::MaxIters)
-    )
+        if pq <= 1e-14 * pp * scale.max(1.0) {
+            return false;
+        }
+        let alpha = rr / pq;
+        r.iter_mut().zip(&q).for_each(|(r, q)| *r -= alpha * q);
+        let rr_next = dot(&r, &r);
+        if rr_next.sqrt() <= 1e-12 {
+            return false;
+        }
+        let beta = rr_next / rr;
+        p.iter_mut().zip(&r).for_each(|(p, r)| *p = r + beta * *p);
+        rr = rr_next;
+    }
+    false
 }
 
 #[cfg(test)]

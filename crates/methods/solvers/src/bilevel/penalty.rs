@@ -8,7 +8,7 @@
 //! `μ`, so the lower problem may have constraints.
 
 use super::{
-    Bilevel, LowerReport, free_positions, positive_curvature, residual_of, solve_lower, solver_for,
+    Bilevel, LowerReport, free_positions, negative_curvature, residual_of, solve_lower, solver_for,
 };
 use crate::problem::{Bounds, Clock, Nlp, Options, SolveResult, Solver, Status, all_finite};
 use rand::rngs::ChaCha8Rng;
@@ -337,7 +337,7 @@ impl ValuePenalty {
         // minimum (a solve started at a stationary point stops there).
         let saddle = pen.parts.lower.n_eq() + pen.parts.lower.n_ineq() == 0 && {
             let free = free_positions(pen.parts.lower, levels, &pen.bounds_y, &at, self.lower_tol);
-            !positive_curvature(pen.parts.lower, &free, &at, 1000)
+            negative_curvature(pen.parts.lower, &free, &at, 1000)
         };
         let f_lower = pen.parts.lower.objective(&z, None);
         let f = pen.parts.upper.objective(&z, None);
