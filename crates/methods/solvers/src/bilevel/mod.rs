@@ -77,6 +77,15 @@ impl Levels {
         idx.iter().map(|&i| z[i]).collect()
     }
 
+    /// `v` over the lower positions spread into a vector over `z` (zero elsewhere).
+    fn spread(&self, v: &[f64]) -> Vec<f64> {
+        let mut full = vec![0.0; self.n];
+        for (&i, &x) in self.lower.iter().zip(v) {
+            full[i] = x;
+        }
+        full
+    }
+
     /// `z` split into its upper and lower entries.
     pub fn split(&self, z: &[f64]) -> (Vec<f64>, Vec<f64>) {
         (Self::gather(&self.upper(), z), Self::gather(&self.lower, z))
@@ -159,14 +168,6 @@ impl LowerAt<'_> {
             self.z[i] = v;
         }
     }
-
-    fn spread(&self, v: &[f64]) -> Vec<f64> {
-        let mut full = vec![0.0; self.levels.n];
-        for (&i, &x) in self.levels.lower.iter().zip(v) {
-            full[i] = x;
-        }
-        full
-    }
 }
 
 impl Nlp for LowerAt<'_> {
@@ -191,7 +192,7 @@ impl Nlp for LowerAt<'_> {
 
     fn hvp(&mut self, y: &[f64], v: &[f64], out: &mut [f64]) {
         self.set(y);
-        let vz = self.spread(v);
+        let vz = self.levels.spread(v);
         let mut hz = vec![0.0; self.levels.n];
         self.lower.hvp(&self.z.clone(), &vz, &mut hz);
         for (o, &i) in out.iter_mut().zip(&self.levels.lower) {
@@ -223,6 +224,15 @@ impl Nlp for LowerAt<'_> {
     }
 }
 
+/// `H·(0, v)` over `z`, `v` over the lower positions: its lower block is
+/// `H_yy v`, its upper block `H_xy v` (one Hessian-vector product of the lower
+/// problem gives both).
+fn lower_hvp(lower: &mut dyn Nlp, levels: &Levels, z: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut hz = vec![0.0; levels.n];
+    lower.hvp(z, &levels.spread(v), &mut hz);
+    hz
+}
+
 /// The implicit hypergradient at `z` (its `y` a solution of an unconstrained,
 /// strongly convex lower problem at its `x`): `∇ₓF − H_xy v` where `H_yy v = ∇_y F`,
 /// `v` by optl-linalg's conjugate gradients on Hessian-vector products of the lower
@@ -243,16 +253,7 @@ pub fn hypergradient(
     let f = upper.objective(z, Some(&mut gz));
     let b = Levels::gather(&levels.lower, &gz);
     let lower = std::cell::RefCell::new(lower);
-    // `H·(0, v)` over z: its lower block is H_yy v, its upper block H_xy v.
-    let hvp_z = |v: &[f64]| {
-        let mut spread = vec![0.0; levels.n];
-        for (&i, &x) in levels.lower.iter().zip(v) {
-            spread[i] = x;
-        }
-        let mut hz = vec![0.0; levels.n];
-        lower.borrow_mut().hvp(z, &spread, &mut hz);
-        hz
-    };
+    let hvp_z = |v: &[f64]| lower_hvp(*lower.borrow_mut(), levels, z, v);
     let h_yy = MatrixFree::new(b.len(), |v: &[f64], out: &mut [f64]| {
         let hz = hvp_z(v);
         for (o, &i) in out.iter_mut().zip(&levels.lower) {
@@ -305,15 +306,7 @@ pub(crate) fn free_positions(
 /// test. Zero curvature (a linear lower problem, a flat valley) is not negative.
 pub fn negative_curvature(lower: &mut dyn Nlp, levels: &Levels, z: &[f64], iters: usize) -> bool {
     let m = levels.lower.len();
-    let mut h_yy = |v: &[f64]| {
-        let mut spread = vec![0.0; levels.n];
-        for (&i, &x) in levels.lower.iter().zip(v) {
-            spread[i] = x;
-        }
-        let mut hz = vec![0.0; levels.n];
-        lower.hvp(z, &spread, &mut hz);
-        levels.lower.iter().map(|&i| hz[i]).collect::<Vec<f64>>()
-    };
+    let mut h_yy = |v: &[f64]| Levels::gather(&levels.lower, &lower_hvp(lower, levels, z, v));
     // A fixed vector with entries in [0.5, 1.5), different along the positions.
     let mut r: Vec<f64> = (0..m)
         .map(|i| 0.5 + ((i as f64 + 1.0) * 0.618_033_988_749_895).fract())
