@@ -27,11 +27,12 @@ impl Default for Limits {
 }
 
 /// A time limit given in seconds: `None` (no limit) for infinity and for anything
-/// longer than a `Duration` holds; an error message for NaN or a negative number.
+/// longer than a `Duration` holds; an error message for NaN, zero or a negative
+/// number (a limit of zero would stop before anything ran, and say nothing).
 pub fn time_limit(seconds: f64) -> Result<Option<Duration>, String> {
-    if seconds.is_nan() || seconds < 0.0 {
+    if !(seconds > 0.0) {
         return Err(format!(
-            "a time limit must be a number of seconds >= 0 (or inf), found {seconds}"
+            "a time limit must be a number of seconds > 0 (or inf), found {seconds}"
         ));
     }
     Ok(Duration::try_from_secs_f64(seconds).ok())
@@ -44,7 +45,7 @@ mod tests {
     #[test]
     fn time_limits_are_checked_not_converted_blindly() {
         assert_eq!(time_limit(1.5), Ok(Some(Duration::from_millis(1500))));
-        assert_eq!(time_limit(0.0), Ok(Some(Duration::ZERO)));
+        assert!(time_limit(0.0).is_err());
         assert_eq!(time_limit(f64::INFINITY), Ok(None));
         assert_eq!(time_limit(1e300), Ok(None));
         assert!(time_limit(-1.0).is_err());

@@ -363,6 +363,20 @@ impl Interp {
         let decl_span = r.family.decl.name.span;
         let mut hyper = Vec::with_capacity(r.args.len());
         for (name, value) in &r.args {
+            if let Value::Float(x) = value
+                && !x.is_finite()
+            {
+                let d = Diagnostic::error(
+                    codes::INVALID_ARGUMENT,
+                    format!(
+                        "the hyper-parameter `{name}` of the rule `{}` is {x}",
+                        r.name()
+                    ),
+                )
+                .at(decl_span, "in this rule")
+                .hint("a rule's hyper-parameters must be finite numbers");
+                return Err(Box::new(d));
+            }
             let traced = match (parts.hyper, value) {
                 (HyperParams::Inputs, Value::Float(x)) => {
                     parts.hyper_inputs.push((self.next_input_index(), *x));

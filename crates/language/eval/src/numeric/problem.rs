@@ -42,6 +42,41 @@ fn project_start(set: Set, init: Tensor, span: Span) -> EvalResult<Tensor> {
         .map_err(|e| err_label(codes::INVALID_ARGUMENT, e.to_string(), span, "this set"))
 }
 
+/// A var's bounds must be numbers with every lower bound at most its upper
+/// bound: a NaN bound or an empty interval is an error at the declaration, before
+/// anything runs.
+fn check_bounds(lower: &Tensor, upper: &Tensor, v: &optl_syntax::ast::VarDecl) -> EvalResult<()> {
+    let at = v
+        .bounds
+        .as_ref()
+        .map_or(v.name.span, |b| b.0.span.to(b.1.span));
+    let entry = |i: usize| match lower.len() {
+        1 => String::new(),
+        _ => format!(" at entry {i}"),
+    };
+    let pairs = lower.iter().zip(upper.iter()).enumerate();
+    for (i, (&lo, &hi)) in pairs {
+        let problem = if lo.is_nan() || hi.is_nan() {
+            format!("a bound of `{}` is NaN{}", v.name.name, entry(i))
+        } else if lo > hi {
+            format!(
+                "the bounds of `{}` are empty{}: lower {lo} is above upper {hi}",
+                v.name.name,
+                entry(i)
+            )
+        } else {
+            continue;
+        };
+        let d = Diagnostic::error(codes::INVALID_ARGUMENT, problem)
+            .at(at, "these bounds")
+            .hint(
+                "write `var x in [lower, upper]` with finite or infinite numbers, lower <= upper",
+            );
+        return Err(Box::new(d));
+    }
+    Ok(())
+}
+
 impl Interp {
     /// The set of a var declaration, checked: a known name, at most one radius (a
     /// finite number > 0, default 1), `nuclear_ball` only on a matrix.
@@ -319,17 +354,18 @@ impl Interp {
                     let mut shape = Vec::new();
                     for d in v.dims.iter().flatten() {
                         match self.eval(d, scope)? {
-                            Value::Int(n) if n >= 0 => shape.push(n as usize),
+                            Value::Int(n) if n >= 1 => shape.push(n as usize),
                             other => {
-                                return Err(err_label(
+                                let d = Diagnostic::error(
                                     codes::INVALID_ARGUMENT,
                                     format!(
-                                        "a var dimension must be a non-negative Int, found {}",
+                                        "a var dimension must be a positive Int, found {}",
                                         other.display()
                                     ),
-                                    d.span,
-                                    "bad dimension",
-                                ));
+                                )
+                                .at(d.span, "bad dimension")
+                                .hint("a var with no entries has nothing to optimize; give each dimension as an Int >= 1");
+                                return Err(Box::new(d));
                             }
                         }
                     }
@@ -375,6 +411,7 @@ impl Interp {
                     let bounds = v.bounds.as_ref();
                     let lower = fill(self, bounds.map(|b| &b.0), f64::NEG_INFINITY, "lower bound")?;
                     let upper = fill(self, bounds.map(|b| &b.1), f64::INFINITY, "upper bound")?;
+                    check_bounds(&lower, &upper, v)?;
                     let init = fill(self, v.init.as_ref(), 0.0, "start value")?;
                     // A start outside the bounds is projected onto them (LANGUAGE.md §5);
                     // NaN stays NaN (`max` would turn it into the lower bound), and a

@@ -388,19 +388,31 @@ fn given_plan(solver: Option<&SymObj>, s: &Structure, span: Span) -> EvalResult<
     Ok(Some(Plan::given(method, params)))
 }
 
+/// `solve`'s `steps` (argument 2), at least 1 when given.
+fn steps_arg(args: &Args) -> EvalResult<Option<usize>> {
+    let Some(steps) = args.opt_int(2)? else {
+        return Ok(None);
+    };
+    match usize::try_from(steps) {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => {
+            let d = optl_syntax::Diagnostic::error(
+                codes::INVALID_ARGUMENT,
+                format!("`steps` must be an Int >= 1, found {steps}"),
+            )
+            .at(args.span(2), "no steps to take")
+            .hint("leave `steps` out for the method's own limit");
+            Err(Box::new(d))
+        }
+    }
+}
+
 /// The options of `solve(p, m, steps, tol, seed, timeout)`: the arguments given,
 /// else the method's `max_iters` and `tol` parameters (not under `auto`).
 fn solve_options(interp: &Interp, args: &Args, plan: &Plan) -> EvalResult<Options> {
     let mut opts = Options::default();
-    if let Some(steps) = args.opt_int(2)? {
-        opts.max_iters = usize::try_from(steps).map_err(|_| {
-            err_label(
-                codes::INVALID_ARGUMENT,
-                "`steps` must be positive",
-                args.span(2),
-                "negative",
-            )
-        })?;
+    if let Some(steps) = steps_arg(args)? {
+        opts.max_iters = steps;
     } else if !plan.params.auto {
         opts.max_iters = plan.params.int("max_iters", opts.max_iters);
     }
@@ -881,17 +893,7 @@ fn solve_with_rule(
     args: &Args,
     started: Instant,
 ) -> EvalResult<Value> {
-    let steps = match args.opt_int(2)? {
-        Some(s) => usize::try_from(s).map_err(|_| {
-            err_label(
-                codes::INVALID_ARGUMENT,
-                "`steps` must be positive",
-                args.span(2),
-                "negative",
-            )
-        })?,
-        None => 1000,
-    };
+    let steps = steps_arg(args)?.unwrap_or(1000);
     let tol = tol_arg(args)?.unwrap_or(1e-10);
     let timeout = solve_timeout(interp, args)?;
     let mut task = RuleTask::new(interp, problem, args.span(0), args.span(1))?;

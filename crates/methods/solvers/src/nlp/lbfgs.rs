@@ -190,6 +190,29 @@ struct Run {
 }
 
 impl Run {
+    /// Ends as converged unless the point is near a bound the gradient pushes
+    /// toward and the objective at that bound (the projection of `x − g`) is
+    /// `-inf` or below the unboundedness threshold: `minimize log(x)` over
+    /// `x ≥ 0` stops at a tiny `x` whose projected gradient is as tiny, and is
+    /// unbounded, not solved.
+    fn converged(self, nlp: &mut dyn Nlp, msg: String, bounds: &Bounds) -> SolveResult {
+        if bounds.is_bounded() {
+            let mut at_bound: Vec<f64> = self.x.iter().zip(&self.g).map(|(x, g)| x - g).collect();
+            bounds.project(&mut at_bound);
+            if at_bound != self.x {
+                let f = nlp.objective(&at_bound, None);
+                if f == f64::NEG_INFINITY || f < UNBOUNDED_F {
+                    let msg = format!(
+                        "the objective is {f:e} at the bounds next to the last iterate (f = {:.6e} there): unbounded below toward a bound",
+                        self.f
+                    );
+                    return self.finish(Status::Unbounded, msg, bounds);
+                }
+            }
+        }
+        self.finish(Status::Converged, msg, bounds)
+    }
+
     fn finish(self, status: Status, msg: String, bounds: &Bounds) -> SolveResult {
         let mut r = SolveResult::new(status, self.x, self.f, msg);
         r.grad_norm = projected_grad_norm(&r.x, &self.g, bounds);
@@ -312,7 +335,7 @@ impl Lbfgs {
             let pg = projected_grad_norm(&run.x, &run.g, bounds);
             if is_optimal(pg, run.f, f_prev, opts.tol) {
                 let msg = format!("projected gradient norm {pg:.3e} <= tol·max(1,|f|)");
-                return run.finish(Status::Converged, msg, bounds);
+                return run.converged(nlp, msg, bounds);
             }
             if run.f < UNBOUNDED_F {
                 let msg = format!("objective {:.3e} fell below {UNBOUNDED_F:e}", run.f);
@@ -346,7 +369,7 @@ impl Lbfgs {
             }
             if !(gd < 0.0) {
                 let msg = "no descent direction: free gradient is zero".to_string();
-                return run.finish(Status::Converged, msg, bounds);
+                return run.converged(nlp, msg, bounds);
             }
             let dnorm = norm2(&d);
             // Largest step keeping x + t·d inside the box.
@@ -427,7 +450,7 @@ impl Lbfgs {
                 let pg = projected_grad_norm(&run.x, &run.g, bounds);
                 if pg <= opts.tol * run.f.abs().max(1.0) {
                     let msg = format!("projected gradient norm {pg:.3e} <= tol·max(1,|f|)");
-                    return run.finish(Status::Converged, msg, bounds);
+                    return run.converged(nlp, msg, bounds);
                 }
                 let msg = format!(
                     "line search could not decrease f at iteration {} (projected gradient {:.3e})",
