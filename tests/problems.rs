@@ -67,6 +67,7 @@ fn check_collection(file: &str, stem: &str, solver: &str) -> (usize, Vec<String>
             }
             other => failures.push(format!("{name}: {other:?}")),
         }
+        failures.extend(nan_converged(&mut optl, name));
     }
     (solved, failures)
 }
@@ -95,6 +96,69 @@ fn hock_schittkowski_with_each_constrained_solver() {
         assert!(failures.is_empty(), "{solver}: {}", failures.join("\n"));
         assert!(solved >= 15, "{solver}: only {solved} problems");
     }
+}
+
+/// The invariant of docs/language.md (*Results*): a Result whose `f` or point
+/// holds NaN is never `converged`; the solves since the last call that break it.
+fn nan_converged(optl: &mut Interpreter, what: &str) -> Vec<String> {
+    optl.take_solve_log()
+        .into_iter()
+        .filter(|l| l.nan && l.status == "converged")
+        .map(|l| {
+            format!(
+                "{what}: `{}` by {} is converged with NaN",
+                l.problem, l.solver
+            )
+        })
+        .collect()
+}
+
+/// The same invariant over every example that runs cleanly, and over the bilevel
+/// and many-objective collections solved by `auto` (the MGH and HS collections
+/// check it in `check_collection`).
+#[test]
+fn nan_is_never_converged_over_examples_and_collections() {
+    let root = package_root();
+    let mut broken = Vec::new();
+    let mut solves = 0;
+    let mut examples: Vec<_> = std::fs::read_dir(root.join("examples"))
+        .expect("examples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "opt"))
+        .collect();
+    examples.sort();
+    for path in &examples {
+        let text = std::fs::read_to_string(path).expect("readable");
+        if !text.lines().any(|l| l.trim() == "# exit: 0") {
+            continue;
+        }
+        let mut optl = Interpreter::new();
+        optl.set_output(|_| {});
+        let _ = optl.eval_file(path);
+        let log = optl.take_solve_log();
+        solves += log.len();
+        broken.extend(
+            log.iter()
+                .filter(|l| l.nan && l.status == "converged")
+                .map(|l| format!("{}: `{}` by {}", path.display(), l.problem, l.solver)),
+        );
+    }
+    let script = "import \"bilevel.opt\"\nimport \"moo.opt\"\n\
+        let b = [solve(e.problem).status for e in bilevel.bilevel_problems]\n\
+        let m = [solve(p).status for p in [moo.zdt1(), moo.zdt2(), moo.zdt3()]]";
+    let mut optl = Interpreter::new();
+    let dir = root.join("stdlib/problems");
+    optl.eval_source("<collections>", script, Some(dir.as_path()))
+        .expect("the collections solve");
+    let log = optl.take_solve_log();
+    solves += log.len();
+    broken.extend(
+        log.iter()
+            .filter(|l| l.nan && l.status == "converged")
+            .map(|l| format!("collections: `{}` by {}", l.problem, l.solver)),
+    );
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    assert!(solves >= 100, "only {solves} solves were checked");
 }
 
 /// The package's directory, where cargo runs its tests (absolute: insta reads a

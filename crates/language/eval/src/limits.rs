@@ -30,7 +30,7 @@ impl Default for Limits {
 /// longer than a `Duration` holds; an error message for NaN, zero or a negative
 /// number (a limit of zero would stop before anything ran, and say nothing).
 pub fn time_limit(seconds: f64) -> Result<Option<Duration>, String> {
-    if !(seconds > 0.0) {
+    if seconds.is_nan() || seconds <= 0.0 {
         return Err(format!(
             "a time limit must be a number of seconds > 0 (or inf), found {seconds}"
         ));

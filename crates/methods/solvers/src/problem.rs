@@ -365,6 +365,19 @@ pub struct SolveResult {
 }
 
 impl SolveResult {
+    /// The invariant every path out of a solve keeps: a result whose `f` or `x`
+    /// holds NaN is never `converged` (it becomes `diverged`, saying so).
+    pub fn guard_nan(&mut self) {
+        let nan = self.f.is_nan() || self.x.iter().any(|v| v.is_nan());
+        if nan && self.status == Status::Converged {
+            self.status = Status::Diverged;
+            self.message = format!(
+                "the point or objective holds NaN, so it is not a solution ({})",
+                self.message
+            );
+        }
+    }
+
     /// A result with the given status and message at point `x`; other fields empty.
     pub fn new(status: Status, x: Vec<f64>, f: f64, message: impl Into<String>) -> Self {
         SolveResult {

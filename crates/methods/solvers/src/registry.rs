@@ -168,8 +168,12 @@ impl Plan {
         opts: &Options,
     ) -> Outcome {
         let mut first = self.method.run(model, s, x0, bounds, &self.params, opts);
-        if let Outcome::Point(r) = &mut first {
-            r.method = self.method.signature().name;
+        match &mut first {
+            Outcome::Point(r) => {
+                r.method = self.method.signature().name;
+                r.guard_nan();
+            }
+            Outcome::Front(r) => r.guard_nan(),
         }
         let (Some(next), Outcome::Point(r)) = (self.fallback, &first) else {
             return first;
@@ -188,6 +192,7 @@ impl Plan {
         let params = Params::auto(next.signature());
         match next.run(model, s, x0, bounds, &params, &rest) {
             Outcome::Point(mut second) => {
+                second.guard_nan();
                 let name = self.method.signature().name.to_uppercase();
                 second.message =
                     format!("{} (after {name} stopped: {})", second.message, r.message);

@@ -193,6 +193,8 @@ pub(super) fn solve(
         history: r.history.iter().map(|f| sign * f).collect(),
         violation: r.violation_history.clone(),
         front: Vec::new(),
+        status: r.status.as_str(),
+        nan: super::has_nan(&r),
     });
     let value = result_value(
         &model.upper,

@@ -35,6 +35,10 @@ pub struct SolveLog {
     pub violation: Vec<f64>,
     /// Objective vectors of the front, for several objectives.
     pub front: Vec<Vec<f64>>,
+    /// The Result's status.
+    pub status: &'static str,
+    /// Whether the Result's `f` or point (or front) holds NaN.
+    pub nan: bool,
 }
 
 /// A method's parameters from its constructor's symbolic object, each checked
@@ -499,6 +503,13 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                     .iter()
                     .map(|f| f.iter().zip(&signs).map(|(v, s)| v * s).collect())
                     .collect(),
+                status: r.status.as_str(),
+                nan: r
+                    .front_f
+                    .iter()
+                    .chain(&r.front_x)
+                    .flatten()
+                    .any(|v| v.is_nan()),
             });
             return Ok(front_value(
                 model,
@@ -525,6 +536,8 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         history: result.history.iter().map(|f| sign * f).collect(),
         violation: result.violation_history.clone(),
         front: Vec::new(),
+        status: result.status.as_str(),
+        nan: has_nan(&result),
     });
     let warnings = nonsmooth_warnings(&structure, result.method);
     Ok(result_value(
@@ -554,6 +567,11 @@ fn single_level(traced: &crate::numeric::TracedProblem, at: Span) -> EvalResult<
     .also(lower.span, "the lower problem")
     .hint("solve it with `implicit()`, `bilevel_penalty()`, `unrolled()` or `auto`");
     Err(Box::new(d))
+}
+
+/// Whether a Result's `f` or point holds NaN.
+fn has_nan(r: &SolveResult) -> bool {
+    r.f.is_nan() || r.x.iter().any(|v| v.is_nan())
 }
 
 /// The methods that handle nonsmooth terms as such.
@@ -905,7 +923,8 @@ fn solve_with_rule(
     };
     let outcome = task.train(interp, rule, settings, args.span(1));
     interp.report(&crate::progress::Progress::Done);
-    let result = outcome?;
+    let mut result = outcome?;
+    result.guard_nan();
     let model = &task.model;
     let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
     interp.solve_log.push(SolveLog {
@@ -917,6 +936,8 @@ fn solve_with_rule(
         history: result.history.iter().map(|f| sign * f).collect(),
         violation: Vec::new(),
         front: Vec::new(),
+        status: result.status.as_str(),
+        nan: has_nan(&result),
     });
     let rule_name = match rule.family.kind {
         SymKind::Chain => "chain".to_string(),

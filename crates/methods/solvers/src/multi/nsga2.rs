@@ -86,6 +86,18 @@ pub struct FrontResult {
     pub time_s: f64,
 }
 
+impl FrontResult {
+    /// As [`SolveResult::guard_nan`](crate::SolveResult::guard_nan): a front with
+    /// a NaN objective or point is never `converged`.
+    pub fn guard_nan(&mut self) {
+        let nan = |rows: &[Vec<f64>]| rows.iter().flatten().any(|v| v.is_nan());
+        if self.status == Status::Converged && (nan(&self.front_f) || nan(&self.front_x)) {
+            self.status = Status::Diverged;
+            self.message = format!("the front holds NaN ({})", self.message);
+        }
+    }
+}
+
 /// One member of the population.
 #[derive(Clone, Debug)]
 struct Ind {
