@@ -479,6 +479,9 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         model: &mut model,
     };
     let (interp, model) = (&mut *lent.interp, &mut *lent.model);
+    if let Some(d) = nan_data(model, &x0, args.span(0)) {
+        return Err(d);
+    }
     let plan = match given {
         Some(plan) => plan,
         None => Plan::auto(&structure, model, &bounds),
@@ -567,6 +570,45 @@ fn single_level(traced: &crate::numeric::TracedProblem, at: Span) -> EvalResult<
     .also(lower.span, "the lower problem")
     .hint("solve it with `implicit()`, `bilevel_penalty()`, `unrolled()` or `auto`");
     Err(Box::new(d))
+}
+
+/// Data holding NaN where the problem needs numbers: when the problem's
+/// constants hold NaN and an objective is NaN at the start, the error names the
+/// data (a solve would only say `diverged` at the start). NaN data the problem
+/// masks out (`where(isnan(A), 0, A)`) leaves the objective finite and passes.
+fn nan_data(
+    model: &mut ProblemModel,
+    x0: &[f64],
+    at: Span,
+) -> Option<Box<optl_syntax::Diagnostic>> {
+    let graph = &model.problem.function.graph;
+    let (mut tensors, mut entries) = (0usize, 0usize);
+    let mut shape = Vec::new();
+    for node in graph.nodes() {
+        if let optl_ir::Op::Const(c) = node.op {
+            let t = graph.constant_value(c);
+            let nan = t.iter().filter(|v| v.is_nan()).count();
+            if nan > 0 {
+                tensors += 1;
+                entries += nan;
+                shape = t.shape().to_vec();
+            }
+        }
+    }
+    if entries == 0 || !model.objective_values(x0).iter().any(|f| f.is_nan()) {
+        return None;
+    }
+    let d = optl_syntax::Diagnostic::error(
+        codes::INVALID_ARGUMENT,
+        format!(
+            "`{}` reads data holding NaN ({entries} NaN entries in {tensors} constant(s), the last of shape {}), and its objective is NaN at the start",
+            model.problem.name,
+            optl_tensor::shape_str(&shape)
+        ),
+    )
+    .at(at, "this problem")
+    .hint("clean the data before solving (drop those rows, or replace the entries: `where(isnan(A), 0, A)`)");
+    Some(Box::new(d))
 }
 
 /// Whether a Result's `f` or point holds NaN.
