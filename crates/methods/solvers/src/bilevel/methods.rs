@@ -14,7 +14,7 @@ use crate::problem::{Bounds, Options, SolveResult, Status};
 const MAX_ITERS: Param = Param {
     name: "max_iters",
     default: D::Int(1000),
-    domain: Domain::Int { min: 0 },
+    domain: Domain::Int { min: 1 },
 };
 const TOL: Param = Param {
     name: "tol",
@@ -199,7 +199,7 @@ static PENALTY: Signature = Signature {
         Param {
             name: "max_iters",
             default: D::Int(10000),
-            domain: Domain::Int { min: 0 },
+            domain: Domain::Int { min: 1 },
         },
         TOL,
     ],

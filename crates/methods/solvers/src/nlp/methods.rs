@@ -14,7 +14,7 @@ use crate::problem::{Bounds, Options, Solver};
 /// product per constraint.
 pub const SQP_AUTO_MAX_SIZE: usize = 50;
 
-const MAX_ITERS: Domain = Domain::Int { min: 0 };
+const MAX_ITERS: Domain = Domain::Int { min: 1 };
 const TOL: Domain = Domain::Float { positive: false };
 const LINE_SEARCHES: &[&str] = &["more_thuente", "backtracking"];
 

@@ -16,7 +16,7 @@ use crate::method::{
 use crate::problem::{Bounds, Nlp, Options, SolveResult, Status};
 use optl_linalg::prox::{Penalty, Set};
 
-const MAX_ITERS: Domain = Domain::Int { min: 0 };
+const MAX_ITERS: Domain = Domain::Int { min: 1 };
 const TOL: Domain = Domain::Float { positive: false };
 
 /// The prox-friendly forms, for hints.
