@@ -7,7 +7,9 @@
 //! the solvers, rules, search and discovery with arguments nobody wrote by hand.
 //!
 //! CI runs a fixed number of mutants per program; `OPTL_MUTANTS=N` runs more (use
-//! `--release` for a long hunt). A failing mutant is printed in full.
+//! `--release` for a long hunt, and `OPTL_MUTANTS_LOG=FILE` to keep the mutant that
+//! is running in FILE, for one that kills the process). A failing mutant is printed
+//! in full.
 
 use optl::{Interpreter, Limits};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -270,6 +272,11 @@ fn mutants_of_the_corpus_never_panic() {
         let mut rng = Rng(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
         for _ in 0..per_program {
             let mutant = mutate(&src, &mut rng);
+            // For a long hunt: the mutant about to run, so that one that kills the
+            // process (a hang, an allocation beyond the machine) is left on disk.
+            if let Ok(log) = std::env::var("OPTL_MUTANTS_LOG") {
+                let _ = std::fs::write(&log, format!("{}\n{mutant}", path.display()));
+            }
             if let Err(why) = run_mutant(&mutant, dir) {
                 failures.push(format!("{} ({why}):\n----\n{mutant}\n----", path.display()));
             }

@@ -80,3 +80,73 @@ impl Scope {
         out
     }
 }
+
+/// Empties every scope reachable from `roots` and from `values`: through the values
+/// bound in a scope (the scopes of closures, `problem`/`rule` declarations, their
+/// instances and modules), and through parents. A scope and the functions defined
+/// in it hold each other (`Rc` cycles), so an interpreter's scopes would otherwise
+/// outlive it; its owner calls this when it is dropped.
+pub fn break_cycles(roots: &[Rc<Scope>], values: &[Value]) {
+    use std::collections::HashSet;
+    let mut seen: HashSet<*const Scope> = HashSet::new();
+    let mut scopes: Vec<Rc<Scope>> = roots.to_vec();
+    let mut pending: Vec<Value> = values.to_vec();
+    let mut reached: Vec<Rc<Scope>> = Vec::new();
+    // Values are walked by pointer once each, so shared structure costs nothing.
+    let mut seen_values: HashSet<usize> = HashSet::new();
+    loop {
+        if let Some(s) = scopes.pop() {
+            if !seen.insert(Rc::as_ptr(&s)) {
+                continue;
+            }
+            pending.extend(s.vars.borrow().values().cloned());
+            if let Some(p) = &s.parent {
+                scopes.push(p.clone());
+            }
+            reached.push(s);
+            continue;
+        }
+        let Some(v) = pending.pop() else { break };
+        let key = match &v {
+            Value::List(l) => Rc::as_ptr(l) as usize,
+            Value::Record(r) | Value::Result(r) => Rc::as_ptr(r) as usize,
+            Value::Func(f) => Rc::as_ptr(f) as usize,
+            Value::Family(f) => Rc::as_ptr(f) as usize,
+            Value::Sym(s) => Rc::as_ptr(s) as usize,
+            Value::Module(m) => Rc::as_ptr(m) as usize,
+            Value::Hyper(h) => Rc::as_ptr(h) as *const u8 as usize,
+            _ => continue,
+        };
+        if !seen_values.insert(key) {
+            continue;
+        }
+        match &v {
+            Value::List(l) => pending.extend(l.iter().cloned()),
+            Value::Record(r) | Value::Result(r) => {
+                pending.extend(r.fields.iter().map(|(_, v)| v.clone()))
+            }
+            Value::Func(f) => match &**f {
+                crate::value::Func::Closure(c) => scopes.push(c.env.clone()),
+                crate::value::Func::Derived(d) => pending.push(d.f.clone()),
+                _ => {}
+            },
+            Value::Family(f) => scopes.push(f.env.clone()),
+            Value::Sym(s) => {
+                scopes.push(s.family.env.clone());
+                pending.extend(s.args.iter().map(|(_, v)| v.clone()));
+            }
+            Value::Module(m) => pending.extend(m.members.fields.iter().map(|(_, v)| v.clone())),
+            Value::Hyper(h) => match &**h {
+                crate::value::Hyper::OneOf(c)
+                | crate::value::Hyper::ManyOf { candidates: c, .. } => {
+                    pending.extend(c.iter().cloned())
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    for s in reached {
+        s.vars.borrow_mut().clear();
+    }
+}

@@ -99,6 +99,19 @@ pub struct Interpreter {
     pending: Vec<Pending>,
 }
 
+impl Drop for Interpreter {
+    /// Breaks the cycles between the interpreter's scopes and the functions defined
+    /// in them, so that dropping an interpreter frees its definitions.
+    fn drop(&mut self) {
+        let modules: Vec<Value> = self
+            .modules
+            .values()
+            .map(|m| Value::Module(m.clone()))
+            .collect();
+        crate::env::break_cycles(&[self.globals.clone(), self.prelude.clone()], &modules);
+    }
+}
+
 impl Default for Interpreter {
     fn default() -> Interpreter {
         Interpreter::new()
