@@ -12,15 +12,13 @@ pub(crate) use driver::TrainSettings;
 
 use crate::builtins::Args;
 use crate::evaluator::{EvalResult, Interp, a_type, err_label};
-use crate::numeric::TracedProblem;
-use crate::value::{Record, SymKind, SymObj, Value};
+use crate::value::{SymKind, SymObj, Value};
 use model::ProblemModel;
 use optl_ir::IrError;
 use optl_solvers::registry::{self, Plan};
 use optl_solvers::{
-    Bounds, CompletionForm, Composite, Coupling, DefaultValue, Domain, Fit, LeastSquaresBlock,
-    LeastSquaresForm, LinearEquality, Options, Outcome, ParamValue, Params, ProxTerm, Signature,
-    SolveResult, Structure, VarFact,
+    Bounds, DefaultValue, Domain, Fit, Options, Outcome, ParamValue, Params, Signature,
+    SolveResult, Structure,
 };
 use optl_syntax::codes;
 use optl_syntax::span::Span;

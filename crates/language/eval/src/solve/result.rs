@@ -2,7 +2,14 @@
 //! nonsmooth terms a smooth method ran on) or a Pareto front (`front_value`, with
 //! the reference front's indicators).
 
-use super::*;
+use super::model::ProblemModel;
+use crate::builtins::Args;
+use crate::evaluator::{EvalResult, Interp, err_label};
+use crate::value::{Record, Value};
+use optl_solvers::{SolveResult, Structure};
+use optl_syntax::codes;
+use std::rc::Rc;
+use std::time::Instant;
 
 /// Whether a Result's `f` or point holds NaN.
 pub(super) fn has_nan(r: &SolveResult) -> bool {

@@ -2,7 +2,11 @@
 //! bounds and set (declared or written as constraints), affine equalities, and the
 //! objective as a smooth part plus prox-friendly terms.
 
-use super::*;
+use crate::numeric::TracedProblem;
+use optl_solvers::{
+    CompletionForm, Composite, Coupling, LeastSquaresBlock, LeastSquaresForm, LinearEquality,
+    ProxTerm, Structure, VarFact,
+};
 
 /// The problem's structure, as the methods read it: counts, the vars' places,
 /// bounds and sets, and the objective split into smooth part and prox-friendly
