@@ -178,10 +178,10 @@ impl Nlp for LowerAt<'_> {
     fn objective(&mut self, y: &[f64], grad: Option<&mut [f64]>) -> f64 {
         self.set(y);
         match grad {
-            None => self.lower.objective(&self.z.clone(), None),
+            None => self.lower.objective(&self.z, None),
             Some(g) => {
                 let mut gz = vec![0.0; self.levels.n];
-                let f = self.lower.objective(&self.z.clone(), Some(&mut gz));
+                let f = self.lower.objective(&self.z, Some(&mut gz));
                 for (o, &i) in g.iter_mut().zip(&self.levels.lower) {
                     *o = gz[i];
                 }
@@ -194,7 +194,7 @@ impl Nlp for LowerAt<'_> {
         self.set(y);
         let vz = self.levels.spread(v);
         let mut hz = vec![0.0; self.levels.n];
-        self.lower.hvp(&self.z.clone(), &vz, &mut hz);
+        self.lower.hvp(&self.z, &vz, &mut hz);
         for (o, &i) in out.iter_mut().zip(&self.levels.lower) {
             *o = hz[i];
         }
@@ -210,14 +210,13 @@ impl Nlp for LowerAt<'_> {
 
     fn constraints(&mut self, y: &[f64], c_eq: &mut [f64], c_ineq: &mut [f64]) {
         self.set(y);
-        self.lower.constraints(&self.z.clone(), c_eq, c_ineq);
+        self.lower.constraints(&self.z, c_eq, c_ineq);
     }
 
     fn constraints_jt(&mut self, y: &[f64], y_eq: &[f64], y_ineq: &[f64], out: &mut [f64]) {
         self.set(y);
         let mut oz = vec![0.0; self.levels.n];
-        self.lower
-            .constraints_jt(&self.z.clone(), y_eq, y_ineq, &mut oz);
+        self.lower.constraints_jt(&self.z, y_eq, y_ineq, &mut oz);
         for (o, &i) in out.iter_mut().zip(&self.levels.lower) {
             *o = oz[i];
         }

@@ -73,7 +73,7 @@ impl Penalized<'_, '_> {
         let levels = self.parts.levels;
         let (x, y) = levels.split(z);
         let mut best: Option<SolveResult> = None;
-        let warm = std::mem::take(&mut self.y);
+        let warm = self.y.clone();
         let starts = if warm == y { vec![y] } else { vec![y, warm] };
         for y0 in starts {
             let start = levels.join(&x, &y0);
