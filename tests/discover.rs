@@ -1,6 +1,8 @@
 //! `discover` (LANGUAGE.md §9) end to end: it improves on a weak start, is
 //! deterministic, counts its candidates consistently, and returns source that is
-//! the rule it scored (parsed back, it hashes and trains the same).
+//! the rule it scored (parsed back, it hashes and trains the same); the start is
+//! tuned, the funnel keeps out what fails on larger tasks, and held-out tasks
+//! judge and order the survivors.
 
 use optl::Interpreter;
 
@@ -41,9 +43,9 @@ fn discovery_improves_on_a_weak_start_and_is_deterministic() {
     assert!(score < -1.0, "score {score}");
     let source = text(&mut a, "d.source");
     assert!(source.starts_with("rule discovered(lr = "), "{source}");
-    // The start's losses are those of training it directly.
+    // The start's losses are those of training it directly at its tuned rate.
     let start = float(&mut a, "d.start_losses[0]");
-    let direct = float(&mut a, "solve(tk[0], sgd(lr = 0.001), steps = 100).f");
+    let direct = float(&mut a, "solve(tk[0], sgd(lr = d.start_lr), steps = 100).f");
     assert_eq!(start, direct);
 
     // The counters add up, and the rules come best first.
@@ -163,7 +165,10 @@ fn the_default_start_is_adamw() {
     optl.eval_str("let d = discover(tasks = tk, trials = 6, population = 3, steps = 20)")
         .expect("discovers");
     for t in 0..2 {
-        let direct = float(&mut optl, &format!("solve(tk[{t}], adamw(), steps = 20).f"));
+        let direct = float(
+            &mut optl,
+            &format!("solve(tk[{t}], adamw(lr = d.start_lr), steps = 20).f"),
+        );
         let start = float(&mut optl, &format!("d.start_losses[{t}]"));
         assert_eq!(direct, start, "task {t}");
     }
@@ -179,4 +184,92 @@ fn the_default_start_is_adamw() {
         float(&mut other, "d.start_losses[0]"),
         float(&mut optl, "d.start_losses[0]")
     );
+}
+
+/// The mean over tasks of log10(loss / reference), losses floored at 1e-12.
+fn log_score(losses: &[f64], reference: &[f64]) -> f64 {
+    let log = |x: f64| x.max(1e-12).log10();
+    let total: f64 = losses
+        .iter()
+        .zip(reference)
+        .map(|(l, r)| log(*l) - log(*r))
+        .sum();
+    total / losses.len() as f64
+}
+
+fn floats(optl: &mut Interpreter, src: &str) -> Vec<f64> {
+    Vec::<f64>::try_from(optl.eval_str(src).expect(src)).expect("numbers")
+}
+
+#[test]
+fn the_start_is_tuned_and_beats_every_rate_it_was_compared_with() {
+    let mut optl = Interpreter::new();
+    discovery(&mut optl, 1);
+    let lr = float(&mut optl, "d.start_lr");
+    // 0.001 times a power of 10 (the wide sweep) times a power of 2 (the sweep),
+    // multiplied in that order.
+    let wide = [1.0, 0.1, 10.0, 0.01, 100.0, 0.001, 1000.0];
+    let fine = [1.0, 0.5, 2.0, 0.25, 4.0];
+    let found = wide
+        .iter()
+        .any(|w| fine.iter().any(|f| 0.001 * w * f == lr));
+    assert!(found, "lr {lr}");
+    let tuned = floats(&mut optl, "d.start_losses");
+    // No rate of the wide sweep does better on the mean log loss than the tuned
+    // one (the second sweep tries the wide sweep's best again).
+    for w in wide {
+        let other = floats(
+            &mut optl,
+            &format!("[solve(t, sgd(lr = 0.001 * {w:?}), steps = 100).f for t in tk]"),
+        );
+        assert!(
+            log_score(&other, &tuned) >= 0.0,
+            "lr 0.001 x {w}: {other:?} vs {tuned:?}"
+        );
+    }
+    // Without a sweep the start is used as given.
+    optl.eval_str(
+        "let e = discover(start = sgd(lr = 0.001), tasks = tk, trials = 8, population = 4, steps = 100, sweep = 1)",
+    )
+    .expect("discovers");
+    assert_eq!(float(&mut optl, "e.start_lr"), 0.001);
+}
+
+#[test]
+fn the_funnel_and_the_heldout_tasks_judge_the_survivors() {
+    let mut optl = Interpreter::new();
+    optl.eval_str(SETUP).expect("setup");
+    optl.eval_str(
+        "let fu = [tasks.mlp(n = 64, seed = 2)]
+         let ho = [tasks.quadratic(n = 12, cond = 30, seed = 4), tasks.robust_linreg(n = 60, d = 4, seed = 4)]
+         let d = discover(start = sgd(lr = 0.001), tasks = tk, trials = 120, population = 12,
+                          steps = 100, seed = 2, top = 5, funnel = fu, heldout = ho)",
+    )
+    .expect("discovers");
+    let n = int(&mut optl, "len(d.rules)");
+    let reference = floats(&mut optl, "d.heldout_start_losses");
+    let mut previous = f64::NEG_INFINITY;
+    for i in 0..n {
+        let score = float(&mut optl, &format!("d.rules[{i}].score"));
+        // What beats the start on the tasks entered through the funnel.
+        if score < 0.0 {
+            let funnel = float(&mut optl, &format!("d.rules[{i}].funnel_score"));
+            assert!(funnel < 0.0, "rule {i}: funnel score {funnel}");
+        }
+        // The held-out score is the tuned score against the tuned start there,
+        // and the rules come in its order.
+        let heldout = float(&mut optl, &format!("d.rules[{i}].heldout_score"));
+        let losses = floats(&mut optl, &format!("d.rules[{i}].heldout_losses"));
+        assert!((heldout - log_score(&losses, &reference)).abs() < 1e-12);
+        assert!(heldout >= previous, "rule {i} out of order");
+        previous = heldout;
+    }
+    assert_eq!(
+        float(&mut optl, "d.heldout_score"),
+        float(&mut optl, "d.rules[0].heldout_score")
+    );
+    assert!(int(&mut optl, "d.trainings") > int(&mut optl, "d.unique"));
+    let rate = float(&mut optl, "d.cache_hit_rate");
+    let expected = int(&mut optl, "d.cache_hits") as f64 / int(&mut optl, "d.trials") as f64;
+    assert_eq!(rate, expected);
 }

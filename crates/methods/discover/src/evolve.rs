@@ -7,8 +7,9 @@
 //! binding: the functional hash) evaluated once.
 //!
 //! Lower scores are better. A candidate that fails to evaluate does not join the
-//! population. The `top` best distinct candidates are kept, best first (a tie
-//! keeps the earlier first). Memory stays bounded by the population and `top`:
+//! population; one that does joins it as [`Search::settled`] makes it. The `top`
+//! best distinct candidates that [`Search::admit`] lets in are kept, best first (a
+//! tie keeps the earlier first). Memory stays bounded by the population and `top`:
 //! beyond them only each key and its outcome are kept.
 //!
 //! Determinism: one `ChaCha8Rng` seeded from [`Settings::seed`] draws the parents
@@ -85,6 +86,25 @@ pub trait Search {
         candidates: &[Self::Candidate],
     ) -> Vec<Evaluation<Self::Data, Self::Error>>;
 
+    /// The candidate as it joins the population and the top list, given its
+    /// evaluation (OptL's binding folds the tuned learning rate into the rule).
+    fn settled(&mut self, candidate: &Self::Candidate, data: &Self::Data) -> Self::Candidate {
+        let _ = data;
+        candidate.clone()
+    }
+
+    /// Whether a newly evaluated candidate that would enter the top list may (a
+    /// funnel of further checks, which may add to its data); called once per
+    /// distinct candidate, in proposal order. `Rejected` keeps it out;
+    /// `OutOfTime` stops the search.
+    fn admit(
+        &mut self,
+        scored: &mut Scored<Self::Candidate, Self::Data>,
+    ) -> Result<bool, Failure<Self::Error>> {
+        let _ = scored;
+        Ok(true)
+    }
+
     /// Told after each proposal is counted (before its outcome is), with the best
     /// score so far.
     fn progress(&mut self, counts: &Counts, best: Option<f64>) {
@@ -138,6 +158,11 @@ struct Best<C, D> {
 }
 
 impl<C: Clone, D: Clone> Best<C, D> {
+    /// Whether a candidate with this score would enter.
+    fn would_enter(&self, score: f64) -> bool {
+        self.entries.partition_point(|e| e.score <= score) < self.top
+    }
+
     fn offer(&mut self, s: &Scored<C, D>) {
         let at = self.entries.partition_point(|e| e.score <= s.score);
         if at < self.top {
@@ -221,11 +246,23 @@ pub fn evolve<S: Search>(
                     let known = match evaluation {
                         Ok((score, data)) => {
                             counts.unique += 1;
-                            best.offer(&Scored {
-                                candidate: child.clone(),
-                                score,
-                                data: data.clone(),
-                            });
+                            if best.would_enter(score) {
+                                let mut s = Scored {
+                                    candidate: search.settled(&child, &data),
+                                    score,
+                                    data: data.clone(),
+                                };
+                                match search.admit(&mut s) {
+                                    Ok(true) => best.offer(&s),
+                                    Ok(false) | Err(Failure::Rejected) => {}
+                                    Err(Failure::Fatal(e)) => return Err(e),
+                                    Err(Failure::OutOfTime) => {
+                                        seen.insert(k, Some((score, data)));
+                                        stop = Stop::Timeout;
+                                        break 'search;
+                                    }
+                                }
+                            }
                             Some((score, data))
                         }
                         Err(Failure::Fatal(e)) => return Err(e),
@@ -249,7 +286,7 @@ pub fn evolve<S: Search>(
             // A candidate that failed does not join the population.
             if let Some((score, data)) = outcome {
                 population.push_back(Scored {
-                    candidate: child,
+                    candidate: search.settled(&child, &data),
                     score,
                     data,
                 });

@@ -24,6 +24,7 @@ pub mod program;
 pub mod simplify;
 #[cfg(test)]
 mod testing;
+pub mod traits;
 
 pub use evolve::{Counts, Evaluation, Evolved, Failure, Scored, Search, Settings, Stop, evolve};
 pub use mutate::{Child, Context, HYPER_RATE, child, mutate, scale_hyper, without_dead_code};
@@ -31,4 +32,5 @@ pub use program::{
     Arg, BinOp, Expr, ExprKind, Name, Opaque, Origin, RuleProgram, Stmt, StmtKind, UnOp,
     names_read, to_source,
 };
-pub use simplify::simplified;
+pub use simplify::{folded, simplified, without_redundant};
+pub use traits::traits;

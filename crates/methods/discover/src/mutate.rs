@@ -1,8 +1,10 @@
 //! Mutations of a rule program, in the spirit of AutoML-Zero and of the program
 //! search that found Lion: change an operator, wrap or unwrap a unary function,
-//! replace an operand by another name in scope, grow a term, scale a constant, add a
-//! moving-average state, or drop a state's update; or, instead of the body, scale one
-//! hyper-parameter's value ([`child`]).
+//! replace an operand by another name in scope, grow a term, scale a constant,
+//! interpolate a term toward a tensor (Lion's `interp`), bound it by a tensor
+//! (`min`/`max`), add a moving-average state, add a `let` statement, or drop a
+//! state's update; or, instead of the body, scale one hyper-parameter's value
+//! ([`child`]). The body mutations have equal shares (docs/stdlib.md lists them).
 //!
 //! Mutations only build programs that pass OptL's static checks: they use names in
 //! scope at the statement they edit (`g`, `w`, the states and lets declared before
@@ -18,12 +20,25 @@ use std::rc::Rc;
 /// Binary operators a mutation picks from.
 const OPS: [BinOp; 4] = [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div];
 
-/// Elementwise functions a mutation wraps terms in (`sqrt` of the absolute value,
-/// so that it is defined everywhere).
-const WRAPPERS: [&str; 5] = ["sign", "abs", "tanh", "sqrt_abs", "square"];
+/// Elementwise functions a mutation wraps terms in (`sqrt` and `log` of the
+/// absolute value and `asin` of the clipped value, so that they trace everywhere).
+const WRAPPERS: [&str; 10] = [
+    "sign",
+    "abs",
+    "tanh",
+    "sqrt_abs",
+    "square",
+    "exp",
+    "log_abs",
+    "clip",
+    "cosh",
+    "asin_clip",
+];
 
-/// Prelude functions of one argument that `unwrap` removes.
-const UNARY_CALLS: [&str; 5] = ["sign", "abs", "tanh", "sqrt", "exp"];
+/// Prelude functions that `unwrap` removes (keeping their first argument).
+const UNARY_CALLS: [&str; 9] = [
+    "sign", "abs", "tanh", "sqrt", "exp", "log", "clip", "cosh", "asin",
+];
 
 /// Constants a grown term may use.
 const CONSTANTS: [f64; 5] = [0.5, 0.9, 0.99, 1.0, 2.0];
@@ -48,9 +63,12 @@ enum Kind {
     Grow,
     AddState,
     DropUpdate,
+    Interpolate,
+    MinMax,
+    AddLet,
 }
 
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 11] = [
     Kind::ChangeOp,
     Kind::Wrap,
     Kind::Unwrap,
@@ -59,6 +77,9 @@ const KINDS: [Kind; 8] = [
     Kind::Grow,
     Kind::AddState,
     Kind::DropUpdate,
+    Kind::Interpolate,
+    Kind::MinMax,
+    Kind::AddLet,
 ];
 
 /// What a mutation may refer to: the rule's hyper-parameters (scalars).
@@ -78,6 +99,7 @@ pub fn mutate(program: &RuleProgram, cx: &Context, rng: &mut ChaCha8Rng) -> Opti
         let kind = KINDS[rng.random_range(0..KINDS.len())];
         let out = match kind {
             Kind::AddState => add_state(body, cx, rng),
+            Kind::AddLet => add_let(body, cx, rng),
             Kind::DropUpdate => drop_update(body, rng),
             _ => edit_node(body, kind, cx, rng),
         };
@@ -174,12 +196,15 @@ fn applies(kind: Kind, e: &Expr, tensors: &[Rc<str>], scalars: &[Rc<str>]) -> bo
     match (&e.kind, kind) {
         (ExprKind::Binary(op, ..), Kind::ChangeOp) => OPS.contains(op),
         (ExprKind::Call(f, args), Kind::Unwrap) => {
-            args.len() == 1 && matches!(&f.kind, ExprKind::Name(n) if UNARY_CALLS.contains(&&**n))
+            !args.is_empty()
+                && args.iter().all(|a| a.name.is_none())
+                && matches!(&f.kind, ExprKind::Name(n) if UNARY_CALLS.contains(&&**n)
+                    && args.len() == if &**n == "clip" { 3 } else { 1 })
         }
         (ExprKind::Unary(UnOp::Neg, _), Kind::Unwrap) => true,
         (ExprKind::Name(n), Kind::ReplaceName) => tensors.contains(n) || scalars.contains(n),
         (ExprKind::Float(x), Kind::ScaleConstant) => *x != 0.0,
-        (_, Kind::Wrap | Kind::Grow) => true,
+        (_, Kind::Wrap | Kind::Grow | Kind::Interpolate | Kind::MinMax) => true,
         _ => false,
     }
 }
@@ -238,13 +263,14 @@ fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> O
                 origin,
             ),
             (_, Kind::Grow) => {
-                let leaf = if rng.random_bool(0.7) {
-                    name(&tensors[rng.random_range(0..tensors.len())], origin)
-                } else {
-                    Expr::new(
+                let tensor = name(&tensors[rng.random_range(0..tensors.len())], origin);
+                let leaf = match rng.random_range(0..10) {
+                    0..6 => tensor,
+                    6 => call("norm", vec![tensor], origin),
+                    _ => Expr::new(
                         ExprKind::Float(CONSTANTS[rng.random_range(0..CONSTANTS.len())]),
                         origin,
-                    )
+                    ),
                 };
                 let op = OPS[rng.random_range(0..OPS.len())];
                 let (a, b) = if rng.random_bool(0.5) {
@@ -253,6 +279,19 @@ fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> O
                     (leaf, node.clone())
                 };
                 Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), origin)
+            }
+            (_, Kind::Interpolate) => {
+                let toward = name(&tensors[rng.random_range(0..tensors.len())], origin);
+                let t = Expr::new(
+                    ExprKind::Float(DECAYS[rng.random_range(0..DECAYS.len())]),
+                    origin,
+                );
+                call("interp", vec![node.clone(), toward, t], origin)
+            }
+            (_, Kind::MinMax) => {
+                let other = name(&tensors[rng.random_range(0..tensors.len())], origin);
+                let f = if rng.random_bool(0.5) { "max" } else { "min" };
+                call(f, vec![node.clone(), other], origin)
             }
             _ => return None,
         })
@@ -304,20 +343,7 @@ fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<St
     let mut out = body.to_vec();
     // The update of `u` reads the new state in place of a tensor operand.
     let u_expr = editable(&out[u_at])?.clone();
-    let mut operands = Vec::new();
-    let mut index = 0;
-    visit(&u_expr, &mut index, &mut |e, at| {
-        if matches!(&e.kind, ExprKind::Name(n) if tensors.contains(n)) {
-            operands.push(at);
-        }
-    });
-    let new_u = if operands.is_empty() {
-        bin(BinOp::Add, u_expr, name(&fresh, origin))
-    } else {
-        let at = operands[rng.random_range(0..operands.len())];
-        let mut index = 0;
-        rewrite(&u_expr, at, &mut index, &mut |_| Some(name(&fresh, origin)))?
-    };
+    let new_u = read_instead(&u_expr, &tensors, &fresh, origin, rng)?;
     out[u_at] = with_expr(&out[u_at], new_u);
     out.insert(
         u_at,
@@ -334,6 +360,80 @@ fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<St
         },
     );
     Some(out)
+}
+
+/// Adds `let tK = f(x)` (`f` a wrapper, `x` a tensor in scope) just before the
+/// first `u = ...`, and makes the update read it in place of one of its tensor
+/// operands (or adds it to the update).
+fn add_let(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
+    let u_at = body
+        .iter()
+        .position(|s| matches!(&s.kind, StmtKind::Assign(n, _) if &*n.name == "u"))?;
+    let taken = |n: &str| {
+        body.iter()
+            .any(|s| s.target().is_some_and(|m| &*m.name == n))
+            || cx.hparams.iter().any(|h| &**h == n)
+    };
+    let fresh: Rc<str> = (1..).map(|k| format!("t{k}")).find(|n| !taken(n))?.into();
+    let origin = cx.origin;
+    let (tensors, _) = scope_at(body, u_at, cx);
+    let source = name(&tensors[rng.random_range(0..tensors.len())], origin);
+    let value = wrap(
+        source,
+        WRAPPERS[rng.random_range(0..WRAPPERS.len())],
+        origin,
+    );
+    let mut out = body.to_vec();
+    let u_expr = editable(&out[u_at])?.clone();
+    out[u_at] = with_expr(
+        &out[u_at],
+        read_instead(&u_expr, &tensors, &fresh, origin, rng)?,
+    );
+    out.insert(
+        u_at,
+        Stmt {
+            kind: StmtKind::Let(
+                Name {
+                    name: fresh,
+                    origin,
+                },
+                value,
+            ),
+            origin,
+        },
+    );
+    Some(out)
+}
+
+/// `e` reading `fresh` in place of one of its operands among `tensors` (drawn
+/// uniformly), or `e + fresh` when it reads none.
+fn read_instead(
+    e: &Expr,
+    tensors: &[Rc<str>],
+    fresh: &Rc<str>,
+    origin: Origin,
+    rng: &mut ChaCha8Rng,
+) -> Option<Expr> {
+    let mut operands = Vec::new();
+    let mut index = 0;
+    visit(e, &mut index, &mut |x, at| {
+        if matches!(&x.kind, ExprKind::Name(n) if tensors.contains(n)) {
+            operands.push(at);
+        }
+    });
+    if operands.is_empty() {
+        return Some(Expr::new(
+            ExprKind::Binary(
+                BinOp::Add,
+                Box::new(e.clone()),
+                Box::new(name(fresh, origin)),
+            ),
+            origin,
+        ));
+    }
+    let at = operands[rng.random_range(0..operands.len())];
+    let mut index = 0;
+    rewrite(e, at, &mut index, &mut |_| Some(name(fresh, origin)))
 }
 
 /// Removes one assignment to a state (the state keeps its initial value).
@@ -361,22 +461,30 @@ fn name(n: &Rc<str>, origin: Origin) -> Expr {
     Expr::new(ExprKind::Name(n.clone()), origin)
 }
 
+/// The call `f(args)` of a prelude function.
+fn call(f: &str, args: Vec<Expr>, origin: Origin) -> Expr {
+    let args = args
+        .into_iter()
+        .map(|value| Arg { name: None, value })
+        .collect();
+    Expr::new(
+        ExprKind::Call(Box::new(name(&f.into(), origin)), args),
+        origin,
+    )
+}
+
 /// `f(e)` for a wrapper of [`WRAPPERS`].
 fn wrap(e: Expr, f: &str, origin: Origin) -> Expr {
-    let call = |f: &str, e: Expr| {
-        Expr::new(
-            ExprKind::Call(
-                Box::new(name(&f.into(), origin)),
-                vec![Arg {
-                    name: None,
-                    value: e,
-                }],
-            ),
-            origin,
-        )
+    let call = |f: &str, e: Expr| call(f, vec![e], origin);
+    let unit_clip = |e: Expr| {
+        let one = |x: f64| Expr::new(ExprKind::Float(x), origin);
+        self::call("clip", vec![e, one(-1.0), one(1.0)], origin)
     };
     match f {
         "sqrt_abs" => call("sqrt", call("abs", e)),
+        "log_abs" => call("log", call("abs", e)),
+        "clip" => unit_clip(e),
+        "asin_clip" => call("asin", unit_clip(e)),
         "square" => Expr::new(
             ExprKind::Binary(
                 BinOp::Pow,

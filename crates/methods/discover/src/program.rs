@@ -140,6 +140,31 @@ impl Expr {
     }
 }
 
+impl RuleProgram {
+    /// The program's length: its statements plus the nodes of their expressions
+    /// (what simplification reports before and after).
+    pub fn length(&self) -> usize {
+        self.stmts
+            .iter()
+            .map(|s| 1 + s.expr().map_or(0, Expr::nodes))
+            .sum()
+    }
+}
+
+impl Expr {
+    /// The number of nodes of the expression (an opaque one counts one).
+    pub fn nodes(&self) -> usize {
+        1 + match &self.kind {
+            ExprKind::Unary(_, x) => x.nodes(),
+            ExprKind::Binary(_, a, b) => a.nodes() + b.nodes(),
+            ExprKind::Call(f, args) => {
+                f.nodes() + args.iter().map(|a| a.value.nodes()).sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+}
+
 impl Stmt {
     /// The name a `state`, `let` or assignment defines.
     pub fn target(&self) -> Option<&Name> {

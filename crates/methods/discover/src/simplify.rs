@@ -17,6 +17,10 @@
 //! (`2 * 1.0` is a Float, `2` an Int), so it applies only to operands that read a
 //! name; literal-only operands are folded instead.
 
+mod functional;
+
+pub use functional::{folded, without_redundant};
+
 use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, StmtKind, UnOp};
 use crate::program::{names_read, to_source};
 use std::rc::Rc;

@@ -19,7 +19,7 @@ mod shared;
 mod train;
 
 pub use train::LOSS_FLOOR;
-use train::{Failure, Trainer};
+use train::{Failure, TaskSet, Trainer};
 
 use crate::builtins::{Args, Entry};
 use crate::evaluator::{EvalResult, Interp, a_type, err_label};
@@ -40,9 +40,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) const TABLE: &[Entry] = &[(
     "discover",
-    "start?, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?, storage?, name?",
+    "start?, tasks, trials?, population?, seed?, tournament?, steps?, top?, timeout?, storage?, name?, sweep?, heldout?, funnel?",
     discover,
-    "Evolves rules from `start` (default `adamw()`) by regularized evolution, scoring each by training on the `tasks` (problems) for `steps` steps; returns the best rules as rules and OptL source. With `storage` the study is kept (and shared by workers) as `search`'s.",
+    "Evolves rules from `start` (default `adamw()`) by regularized evolution, scoring each at its best learning rate of a `sweep` by training on the `tasks` (problems) for `steps` steps, re-checked on `funnel` tasks and judged on `heldout` tasks; returns the best rules as rules and OptL source. With `storage` the study is kept (and shared by workers) as `search`'s.",
 )];
 
 /// Children proposed from one state of the population and trained together. (Over
@@ -53,8 +53,21 @@ const BATCH: usize = 8;
 /// The name of discovered rules.
 const DISCOVERED: &str = "discovered";
 
-/// A trained candidate: its score and its final loss per task.
-type Trained = Scored<Rc<SymObj>, Rc<[f64]>>;
+/// What training a candidate gave besides its score: the chosen factor of its
+/// `lr`, its final loss per task there, and its score on the funnel tasks when it
+/// was checked there.
+#[derive(Clone, Debug)]
+struct Outcome {
+    factor: f64,
+    losses: Rc<[f64]>,
+    funnel: Option<f64>,
+}
+
+/// A trained candidate: its score and outcome.
+type Trained = Scored<Rc<SymObj>, Outcome>;
+
+/// The most multipliers a sweep may have (powers of 2 up to 2^7 either way).
+const MAX_SWEEP: usize = 15;
 
 /// Settings of one `discover` call.
 struct Settings {
@@ -64,10 +77,20 @@ struct Settings {
     steps: usize,
     top: usize,
     timeout: Option<Duration>,
+    sweep: usize,
 }
 
 fn settings(args: &Args) -> EvalResult<Settings> {
     let timeout = args.opt_time_limit(8)?;
+    let sweep = args.opt_positive(11, 5)?;
+    if sweep > MAX_SWEEP {
+        return Err(err_label(
+            codes::INVALID_ARGUMENT,
+            format!("`sweep` is {sweep}; at most {MAX_SWEEP} multipliers of `lr` are tried"),
+            args.span(11),
+            "too many",
+        ));
+    }
     Ok(Settings {
         trials: args.opt_positive(2, 200)?,
         population: args.opt_positive(3, 20)?,
@@ -75,6 +98,7 @@ fn settings(args: &Args) -> EvalResult<Settings> {
         steps: args.opt_positive(6, 200)?,
         top: args.opt_positive(7, 3)?,
         timeout,
+        sweep,
     })
 }
 
@@ -218,19 +242,18 @@ fn expr(e: &optl_syntax::ast::Expr) -> String {
     optl_syntax::print::expr_to_source(e)
 }
 
-fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
-    let start = match args.value(0) {
-        Value::Unit => default_start(interp, args.span)?,
-        v => start_rule(v, args.span(0))?,
-    };
-    let tasks = tasks_of(args.value(1), args.span(1))?;
-    let set = settings(&args)?;
-    let seed = args.opt_int(4)?.unwrap_or(0) as u64;
-    let span = args.span;
+/// Prepares each task of `tasks` (at `span`, for the rule at `rule_span`) for
+/// training; a task that maximizes is refused.
+fn prepare(
+    interp: &mut Interp,
+    tasks: &[Value],
+    span: Span,
+    rule_span: Span,
+) -> EvalResult<TaskSet> {
     let mut prepared = Vec::with_capacity(tasks.len());
-    for t in &tasks {
-        let problem = problem_of(interp, t, args.span(1))?;
-        let task = RuleTask::new(interp, &problem, args.span(1), args.span(0))?;
+    for t in tasks {
+        let problem = problem_of(interp, t, span)?;
+        let task = RuleTask::new(interp, &problem, span, rule_span)?;
         if task.maximizes() {
             return Err(err_label(
                 codes::INVALID_ARGUMENT,
@@ -238,42 +261,108 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                     "task `{}` maximizes; `discover`'s tasks minimize a loss",
                     problem.name()
                 ),
-                args.span(1),
+                span,
                 "in these tasks",
             ));
         }
         prepared.push(task);
     }
+    Ok(TaskSet {
+        tasks: prepared,
+        reference: Vec::new(),
+    })
+}
+
+/// The start tuned on `set`: its best `lr` over the wide sweep, then over the
+/// sweep around that, folded in (untuned without a sweep); the set's reference becomes its losses there.
+/// What the start fails with is the whole call's error, at `at`.
+fn tune_start(
+    trainer: &mut Trainer,
+    set: &mut TaskSet,
+    start: &Rc<SymObj>,
+    at: Span,
+) -> EvalResult<Rc<SymObj>> {
+    set.reference.clear();
+    let mut rule = start.clone();
+    let sweep = trainer.sweep.clone();
+    // Without a sweep (`sweep = 1`) the start is not tuned either.
+    let wide: &[f64] = if sweep.len() > 1 {
+        &train::WIDE
+    } else {
+        &[1.0]
+    };
+    for factors in [wide, &sweep[..]] {
+        let tuned = trainer
+            .tuned(set, std::slice::from_ref(&rule), factors)
+            .remove(0);
+        let tuned = tuned.map_err(|f| start_failure(f, trainer.span, at))?;
+        rule = train::scaled(&rule, tuned.factor);
+        set.reference = tuned.losses;
+    }
+    Ok(rule)
+}
+
+/// Why the start could not be tuned, as the call's error.
+fn start_failure(f: Failure, span: Span, at: Span) -> Box<Diagnostic> {
+    match f {
+        Failure::Fatal(d) => d,
+        Failure::OutOfTime => err_label(
+            codes::TIMEOUT,
+            "`discover` ran out of time while tuning the start rule",
+            span,
+            "give it a longer `timeout`",
+        ),
+        Failure::Candidate(m) => err_label(
+            codes::INVALID_ARGUMENT,
+            format!("the start rule fails on the tasks at every learning rate tried: {m}"),
+            at,
+            "this rule",
+        ),
+    }
+}
+
+/// The optional task list at argument `i`.
+fn opt_tasks(args: &Args, i: usize) -> EvalResult<Option<Vec<Value>>> {
+    match args.value(i) {
+        Value::Unit => Ok(None),
+        v => tasks_of(v, args.span(i)).map(Some),
+    }
+}
+
+fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
+    let start = match args.value(0) {
+        Value::Unit => default_start(interp, args.span)?,
+        v => start_rule(v, args.span(0))?,
+    };
+    let tasks = tasks_of(args.value(1), args.span(1))?;
+    let heldout_tasks = opt_tasks(&args, 12)?;
+    let funnel_tasks = opt_tasks(&args, 13)?;
+    let set = settings(&args)?;
+    let seed = args.opt_int(4)?.unwrap_or(0) as u64;
+    let span = args.span;
+    // Every declaration is checked before anything trains.
+    let mut proxy = prepare(interp, &tasks, args.span(1), args.span(0))?;
+    let mut funnel = match &funnel_tasks {
+        Some(t) => Some(prepare(interp, t, args.span(13), args.span(0))?),
+        None => None,
+    };
+    let mut heldout = match &heldout_tasks {
+        Some(t) => Some(prepare(interp, t, args.span(12), args.span(0))?),
+        None => None,
+    };
     let mut trainer = Trainer {
         interp,
-        tasks: prepared,
-        start_losses: Vec::new(),
         steps: set.steps,
         span,
         deadline: set.timeout.map(|t| Instant::now() + t),
+        sweep: train::sweep_factors(set.sweep),
+        trainings: 0,
     };
-    // The start must train on every task: its losses are what scores compare with.
-    let start_losses = match trainer.losses_of(std::slice::from_ref(&start)).remove(0) {
-        Ok(l) => l,
-        Err(Failure::Fatal(d)) => return Err(d),
-        Err(Failure::OutOfTime) => {
-            return Err(err_label(
-                codes::TIMEOUT,
-                "`discover` ran out of time while training the start rule",
-                span,
-                "give it a longer `timeout`",
-            ));
-        }
-        Err(Failure::Candidate(m)) => {
-            return Err(err_label(
-                codes::INVALID_ARGUMENT,
-                format!("the start rule fails on the tasks: {m}"),
-                args.span(0),
-                "this rule",
-            ));
-        }
-    };
-    trainer.start_losses = start_losses.clone();
+    // Every score compares with the start tuned on the same tasks.
+    let tuned_start = tune_start(&mut trainer, &mut proxy, &start, args.span(0))?;
+    if let Some(f) = funnel.as_mut() {
+        tune_start(&mut trainer, f, &start, args.span(13))?;
+    }
     let shared = match args.value(9) {
         Value::Unit => None,
         _ => {
@@ -283,18 +372,22 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                 Value::Unit => "discovery".to_string(),
                 _ => args.str(10)?.to_string(),
             };
-            let tasks_text: Vec<String> = tasks
-                .iter()
-                .map(|t| crate::hashing::value_hash(trainer.interp, t, span))
-                .collect();
+            let hashes = |ts: &[Value], interp: &mut Interp| -> Vec<String> {
+                ts.iter()
+                    .map(|t| crate::hashing::value_hash(interp, t, span))
+                    .collect()
+            };
+            let tasks_text = hashes(&tasks, trainer.interp);
+            let funnel_text = hashes(funnel_tasks.as_deref().unwrap_or(&[]), trainer.interp);
             let space = format!(
-                "start {} tasks {}",
+                "start {} tasks {} funnel {}",
                 rule_source(&start),
-                tasks_text.join(" ")
+                tasks_text.join(" "),
+                funnel_text.join(" ")
             );
             let algo = format!(
-                "discover(population={}, tournament={}, steps={}, batch={BATCH})",
-                set.population, set.tournament, set.steps
+                "discover(population={}, tournament={}, steps={}, batch={BATCH}, sweep={})",
+                set.population, set.tournament, set.steps, set.sweep
             );
             ledger
                 .join(&name, &space, &algo, seed)
@@ -304,17 +397,26 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     };
     // The embedder's progress callback hears of the search, not of each solve.
     let hook = trainer.interp.progress.take();
+    let start_losses: Rc<[f64]> = proxy.reference.clone().into();
     let mut search = Discovery {
         hparams: start.args.iter().map(|(n, _)| n.clone()).collect(),
+        given_start: start.clone(),
         trainer,
+        proxy,
+        funnel,
+        funnel_rejected: 0,
         hook,
         trials: set.trials,
         shared,
     };
     let start = Trained {
-        candidate: start,
+        candidate: tuned_start,
         score: 0.0,
-        data: start_losses.into(),
+        data: Outcome {
+            factor: 1.0,
+            losses: start_losses,
+            funnel: None,
+        },
     };
     let evolution = evolve::Settings {
         trials: set.trials,
@@ -325,6 +427,10 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         seed,
     };
     let evolved = evolve::evolve(&mut search, start.clone(), &evolution);
+    let evolved = match evolved {
+        Ok(e) => finish(&mut search, e, heldout.as_mut(), args.span(0)),
+        Err(e) => Err(e),
+    };
     let mut hook = search.hook.take();
     if evolved.is_ok()
         && let Some(f) = hook.as_mut()
@@ -332,16 +438,122 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         f(&Progress::Done);
     }
     search.trainer.interp.progress = hook;
-    let evolved = evolved?;
-    result_value(&evolved.best, &start, &evolved.counts, evolved.stop)
+    let (entries, counts, stop, redundant) = evolved?;
+    Ok(result_value(
+        entries,
+        &start,
+        &counts,
+        stop,
+        Tally {
+            trainings: search.trainer.trainings,
+            funnel_rejected: search.funnel_rejected,
+            redundant,
+            heldout: heldout.map(|h| h.reference),
+        },
+    ))
 }
 
+/// Counters of a discovery beside the evolution's.
+struct Tally {
+    trainings: usize,
+    funnel_rejected: usize,
+    redundant: f64,
+    /// The tuned start's losses on the held-out tasks, when given.
+    heldout: Option<Vec<f64>>,
+}
+
+/// A returned rule: simplified and trained again (its own score and losses),
+/// with its program lengths, traits, and held-out judgement when asked.
+struct Survivor {
+    rule: Rc<SymObj>,
+    score: f64,
+    losses: Rc<[f64]>,
+    funnel: Option<f64>,
+    length_before: usize,
+    length: usize,
+    heldout: Option<(f64, Vec<f64>)>,
+}
+
+type Finished = (Vec<Survivor>, Counts, evolve::Stop, f64);
+
+/// The survivors simplified, retrained where simplification changed them, judged
+/// on the held-out tasks, and ordered (by held-out score when there is one).
+fn finish(
+    search: &mut Discovery,
+    evolved: evolve::Evolved<Rc<SymObj>, Outcome>,
+    heldout: Option<&mut TaskSet>,
+    start_span: Span,
+) -> EvalResult<Finished> {
+    let mut entries = Vec::with_capacity(evolved.best.len());
+    let mut removed = 0.0;
+    for s in &evolved.best {
+        let before = program_length(&s.candidate);
+        let simple = simplified(search.trainer.interp, &s.candidate, search.trainer.span);
+        let mut entry = Survivor {
+            rule: s.candidate.clone(),
+            score: s.score,
+            losses: s.data.losses.clone(),
+            funnel: s.data.funnel,
+            length_before: before,
+            length: before,
+            heldout: None,
+        };
+        if !Rc::ptr_eq(&simple, &s.candidate) {
+            let retrained = search
+                .trainer
+                .tuned(&mut search.proxy, std::slice::from_ref(&simple), &[1.0])
+                .remove(0);
+            match retrained {
+                Ok(t) => {
+                    entry.length = program_length(&simple);
+                    entry.rule = simple;
+                    entry.score = t.score;
+                    entry.losses = t.losses.into();
+                }
+                Err(Failure::Fatal(d)) => return Err(d),
+                // The simplified rule failed (it should not): keep the one scored.
+                Err(_) => {}
+            }
+        }
+        removed += 1.0 - entry.length as f64 / entry.length_before.max(1) as f64;
+        entries.push(entry);
+    }
+    if let Some(set) = heldout {
+        // The start (untuned, as given) is tuned on the held-out tasks first.
+        let start = search.given_start.clone();
+        tune_start(&mut search.trainer, set, &start, start_span)?;
+        let sweep = search.trainer.sweep.clone();
+        let rules: Vec<Rc<SymObj>> = entries.iter().map(|e| e.rule.clone()).collect();
+        let judged = search.trainer.tuned(set, &rules, &sweep);
+        for (e, j) in entries.iter_mut().zip(judged) {
+            e.heldout = Some(match j {
+                Ok(t) => (t.score, t.losses),
+                Err(Failure::Fatal(d)) => return Err(d),
+                Err(_) => (f64::INFINITY, Vec::new()),
+            });
+        }
+        // Stable: ties keep the proxy order.
+        entries.sort_by(|a, b| {
+            let h = |e: &Survivor| e.heldout.as_ref().map_or(f64::INFINITY, |h| h.0);
+            h(a).total_cmp(&h(b))
+        });
+    }
+    let redundant = removed / entries.len().max(1) as f64;
+    Ok((entries, evolved.counts, evolved.stop, redundant))
+}
 /// A discovery as `optl_discover` sees it: candidates are rule instances that share
 /// the start's hyper-parameter names and scope, keyed by their functional hash and
-/// scored by training on the tasks.
+/// scored by training on the tasks at their best learning rate.
 struct Discovery<'a> {
     trainer: Trainer<'a>,
     hparams: Vec<Rc<str>>,
+    /// The start as given (before tuning), which held-out tasks tune afresh.
+    given_start: Rc<SymObj>,
+    /// The tasks scores are measured on.
+    proxy: TaskSet,
+    /// The larger tasks a winner must also beat the start on.
+    funnel: Option<TaskSet>,
+    funnel_rejected: usize,
     /// The embedder's progress callback, held while the search runs.
     hook: Option<ProgressFn>,
     trials: usize,
@@ -349,10 +561,36 @@ struct Discovery<'a> {
     shared: Option<shared::Shared>,
 }
 
+impl Discovery<'_> {
+    /// Trains `rules` on the proxy tasks at their best factor of the sweep.
+    fn evaluate_here(&mut self, rules: &[Rc<SymObj>]) -> Vec<Evaluation<Outcome, Box<Diagnostic>>> {
+        let sweep = self.trainer.sweep.clone();
+        let tuned = self.trainer.tuned(&mut self.proxy, rules, &sweep);
+        tuned.into_iter().map(evaluation).collect()
+    }
+}
+
+/// A tuned training as an evaluation.
+fn evaluation(r: Result<train::Tuned, Failure>) -> Evaluation<Outcome, Box<Diagnostic>> {
+    match r {
+        Ok(t) => Ok((
+            t.score,
+            Outcome {
+                factor: t.factor,
+                losses: t.losses.into(),
+                funnel: None,
+            },
+        )),
+        Err(Failure::Candidate(_)) => Err(evolve::Failure::Rejected),
+        Err(Failure::OutOfTime) => Err(evolve::Failure::OutOfTime),
+        Err(Failure::Fatal(d)) => Err(evolve::Failure::Fatal(d)),
+    }
+}
+
 impl evolve::Search for Discovery<'_> {
     type Candidate = Rc<SymObj>;
     type Key = [u8; 16];
-    type Data = Rc<[f64]>;
+    type Data = Outcome;
     type Error = Box<Diagnostic>;
 
     fn proceed(&mut self) -> EvalResult<bool> {
@@ -380,20 +618,45 @@ impl evolve::Search for Discovery<'_> {
     }
 
     /// Trains the batch's new rules together (on all cores).
-    fn evaluate(&mut self, rules: &[Rc<SymObj>]) -> Vec<Evaluation<Rc<[f64]>, Box<Diagnostic>>> {
+    fn evaluate(&mut self, rules: &[Rc<SymObj>]) -> Vec<Evaluation<Outcome, Box<Diagnostic>>> {
         if self.shared.is_some() {
             return shared::evaluate(self, rules);
         }
-        let trained = self.trainer.losses_of(rules);
-        trained
-            .into_iter()
-            .map(|r| match r {
-                Ok(losses) => Ok((self.trainer.score(&losses), losses.into())),
-                Err(Failure::Candidate(_)) => Err(evolve::Failure::Rejected),
-                Err(Failure::OutOfTime) => Err(evolve::Failure::OutOfTime),
-                Err(Failure::Fatal(d)) => Err(evolve::Failure::Fatal(d)),
-            })
-            .collect()
+        self.evaluate_here(rules)
+    }
+
+    /// The rule at the learning rate it was scored with.
+    fn settled(&mut self, rule: &Rc<SymObj>, data: &Outcome) -> Rc<SymObj> {
+        train::scaled(rule, data.factor)
+    }
+
+    /// The funnel: a rule that beats the start on the proxy tasks must beat it
+    /// on the funnel tasks too.
+    fn admit(&mut self, s: &mut Trained) -> Result<bool, evolve::Failure<Box<Diagnostic>>> {
+        let Some(set) = self.funnel.as_mut() else {
+            return Ok(true);
+        };
+        if s.score >= 0.0 {
+            return Ok(true);
+        }
+        let sweep = self.trainer.sweep.clone();
+        let judged = self
+            .trainer
+            .tuned(set, std::slice::from_ref(&s.candidate), &sweep)
+            .remove(0);
+        let passed = match judged {
+            Ok(t) => {
+                s.data.funnel = Some(t.score);
+                t.score < 0.0
+            }
+            Err(Failure::Candidate(_)) => false,
+            Err(Failure::OutOfTime) => return Err(evolve::Failure::OutOfTime),
+            Err(Failure::Fatal(d)) => return Err(evolve::Failure::Fatal(d)),
+        };
+        if !passed {
+            self.funnel_rejected += 1;
+        }
+        Ok(passed)
     }
 
     /// Reports the search's progress to the embedder's callback, if any.
@@ -444,54 +707,113 @@ fn child_of(
     }
 }
 
-/// The rule with its body simplified (`optl_discover::simplified`): the rewrites
-/// keep every bit of training, so its score stands.
-fn simplified(rule: &Rc<SymObj>) -> Rc<SymObj> {
+/// The rule with its body simplified: the bit-exact identities
+/// (`optl_discover::simplified`), constants folded and interpolations merged
+/// (`optl_discover::folded`), then the statements whose removal leaves the
+/// functional hash unchanged removed (`optl_discover::without_redundant`). The
+/// later stages may change bits, so the caller trains the result again. The rule
+/// itself when nothing changed.
+fn simplified(interp: &mut Interp, rule: &Rc<SymObj>, span: Span) -> Rc<SymObj> {
     let lowered = Lowered::new(&rule.family.decl.body);
-    match optl_discover::simplified(&lowered.program) {
-        Some(program) => with_body(rule, lowered.raise(&program)),
-        None => rule.clone(),
+    let mut program = lowered.program.clone();
+    if let Some(p) = optl_discover::simplified(&program) {
+        program = p;
     }
+    if let Some(p) = optl_discover::folded(&program) {
+        program = p;
+    }
+    let mut key = |p: &optl_discover::RuleProgram| {
+        let candidate = with_body(rule, lowered.raise(p));
+        let f = interp.trace_rule_for_hash(&candidate, span).ok()?;
+        Some(optl_ir::hash::functional_hash(&f, 0))
+    };
+    let program = optl_discover::without_redundant(&program, &mut key);
+    if program == lowered.program {
+        return rule.clone();
+    }
+    with_body(rule, lowered.raise(&program))
+}
+
+/// Statements plus expression nodes of a rule's body.
+fn program_length(rule: &SymObj) -> usize {
+    Lowered::new(&rule.family.decl.body).program.length()
 }
 
 /// The result record: the best rules, best first, and the counters.
 fn result_value(
-    best: &[Trained],
+    entries: Vec<Survivor>,
     start: &Trained,
     counts: &Counts,
     stop: evolve::Stop,
-) -> EvalResult<Value> {
+    tally: Tally,
+) -> Value {
     let floats = |xs: &[f64]| Value::list(xs.iter().map(|x| Value::Float(*x)).collect());
-    let entries: Vec<Value> = best
+    let strs = |xs: &[&str]| Value::list(xs.iter().map(|x| Value::str(x)).collect());
+    let records: Vec<Value> = entries
         .iter()
-        .map(|s| {
-            // Survivors are returned simplified.
-            let rule = simplified(&s.candidate);
-            Value::record(vec![
-                ("rule".into(), Value::Sym(rule.clone())),
-                ("source".into(), Value::str(&rule_source(&rule))),
-                ("score".into(), Value::Float(s.score)),
-                ("losses".into(), floats(&s.data)),
-            ])
+        .map(|e| {
+            let lowered = Lowered::new(&e.rule.family.decl.body);
+            let traits = optl_discover::traits(&lowered.program);
+            let mut fields = vec![
+                ("rule".into(), Value::Sym(e.rule.clone())),
+                ("source".into(), Value::str(&rule_source(&e.rule))),
+                ("score".into(), Value::Float(e.score)),
+                ("losses".into(), floats(&e.losses)),
+                ("traits".into(), strs(&traits)),
+                ("length".into(), Value::Int(e.length as i64)),
+                ("length_before".into(), Value::Int(e.length_before as i64)),
+            ];
+            if let Some(f) = e.funnel {
+                fields.push(("funnel_score".into(), Value::Float(f)));
+            }
+            if let Some((h, ls)) = &e.heldout {
+                fields.push(("heldout_score".into(), Value::Float(*h)));
+                fields.push(("heldout_losses".into(), floats(ls)));
+            }
+            Value::record(fields)
         })
         .collect();
-    let best = match entries.first() {
+    let best = match records.first() {
         Some(Value::Record(r)) => r.clone(),
         _ => Rc::new(Record { fields: Vec::new() }),
     };
     let field = |n: &str| best.get(n).cloned().unwrap_or(Value::Unit);
-    Ok(Value::record(vec![
+    let start_lr = start
+        .candidate
+        .args
+        .iter()
+        .find(|(n, _)| &**n == "lr")
+        .map_or(Value::Unit, |(_, v)| v.clone());
+    let mut fields = vec![
         ("best".into(), field("rule")),
         ("source".into(), field("source")),
         ("score".into(), field("score")),
         ("losses".into(), field("losses")),
-        ("start_losses".into(), floats(&start.data)),
-        ("rules".into(), Value::list(entries)),
+        ("traits".into(), field("traits")),
+        ("start_losses".into(), floats(&start.data.losses)),
+        ("start_lr".into(), start_lr),
+    ];
+    if let Some(reference) = &tally.heldout {
+        fields.push(("heldout_score".into(), field("heldout_score")));
+        fields.push(("heldout_losses".into(), field("heldout_losses")));
+        fields.push(("heldout_start_losses".into(), floats(reference)));
+    }
+    let hit_rate = counts.cache_hits as f64 / counts.proposed.max(1) as f64;
+    fields.extend([
+        ("rules".into(), Value::list(records)),
         ("trials".into(), Value::Int(counts.proposed as i64)),
         ("unique".into(), Value::Int(counts.unique as i64)),
         ("cache_hits".into(), Value::Int(counts.cache_hits as i64)),
+        ("cache_hit_rate".into(), Value::Float(hit_rate)),
         ("invalid".into(), Value::Int(counts.invalid as i64)),
         ("failures".into(), Value::Int(counts.failures as i64)),
+        ("trainings".into(), Value::Int(tally.trainings as i64)),
+        (
+            "funnel_rejected".into(),
+            Value::Int(tally.funnel_rejected as i64),
+        ),
+        ("redundant".into(), Value::Float(tally.redundant)),
         ("stop".into(), Value::str(stop.as_str())),
-    ]))
+    ]);
+    Value::record(fields)
 }

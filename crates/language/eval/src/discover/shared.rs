@@ -6,12 +6,12 @@
 //! worker proposes the same batches. Each batch's new candidates become trials
 //! numbered in order of first evaluation; a trial's DNA is the candidate's
 //! functional hash (two Ints), so a worker whose evolution went another way is
-//! refused, and its scores are the candidate's score followed by its final loss
-//! per task. A worker claims as many trials as it has cores, trains them
+//! refused, and its scores are the candidate's score, the factor of its `lr` it
+//! was scored at, then its final loss per task there. A worker claims as many trials as it has cores, trains them
 //! together, and waits for the rest of the batch.
 
-use super::Discovery;
 use super::train::Failure;
+use super::{Discovery, Outcome};
 use crate::evaluator::EvalResult;
 use crate::value::SymObj;
 use optl_discover::evolve::{self, Evaluation};
@@ -26,7 +26,7 @@ pub(super) struct Shared {
     pub posted: usize,
 }
 
-type Outcome = Evaluation<Rc<[f64]>, Box<Diagnostic>>;
+type Stored = Evaluation<Outcome, Box<Diagnostic>>;
 
 /// The DNA of a candidate: its functional hash as two Ints.
 fn dna_of(key: [u8; 16]) -> Dna {
@@ -39,16 +39,23 @@ fn dna_of(key: [u8; 16]) -> Dna {
 }
 
 /// A stored trial as an evaluation.
-fn outcome_of(t: &Trial) -> Outcome {
+fn outcome_of(t: &Trial) -> Stored {
     match t.scores.as_deref() {
-        Some([score, losses @ ..]) => Ok((*score, losses.into())),
+        Some([score, factor, losses @ ..]) => Ok((
+            *score,
+            Outcome {
+                factor: *factor,
+                losses: losses.into(),
+                funnel: None,
+            },
+        )),
         _ => Err(evolve::Failure::Rejected),
     }
 }
 
 /// Evaluates a batch's new rules through the study: posted, trained by whoever
 /// claims them (this worker trains its claims together, on all cores), collected.
-pub(super) fn evaluate(d: &mut Discovery<'_>, rules: &[Rc<SymObj>]) -> Vec<Outcome> {
+pub(super) fn evaluate(d: &mut Discovery<'_>, rules: &[Rc<SymObj>]) -> Vec<Stored> {
     match evaluate_or_fail(d, rules) {
         Ok(v) => v,
         Err(e) => rules.iter().map(|_| Err(e.clone())).collect(),
@@ -67,7 +74,7 @@ fn store_error(d: &Discovery<'_>, m: String) -> evolve::Failure<Box<Diagnostic>>
 fn evaluate_or_fail(
     d: &mut Discovery<'_>,
     rules: &[Rc<SymObj>],
-) -> Result<Vec<Outcome>, evolve::Failure<Box<Diagnostic>>> {
+) -> Result<Vec<Stored>, evolve::Failure<Box<Diagnostic>>> {
     let mut trials = Vec::with_capacity(rules.len());
     let base = d.shared.as_ref().map_or(0, |s| s.posted);
     for (i, rule) in rules.iter().enumerate() {
@@ -92,7 +99,7 @@ fn evaluate_or_fail(
     let pending = vec![true; trials.len()];
     let stored = shared.ledger.post(&refs, &pending);
     let stored = stored.map_err(|m| store_error(d, m))?;
-    let mut out: Vec<Option<Outcome>> = stored.iter().map(|s| s.as_ref().map(outcome_of)).collect();
+    let mut out: Vec<Option<Stored>> = stored.iter().map(|s| s.as_ref().map(outcome_of)).collect();
     let numbers: Vec<usize> = trials.iter().map(|t| t.number).collect();
     let (lo, hi) = (base, base + rules.len().saturating_sub(1));
     let chunk = rayon::current_num_threads().max(1);
@@ -146,16 +153,17 @@ fn train_claims(
 ) -> Result<(), evolve::Failure<Box<Diagnostic>>> {
     let chosen: Vec<Rc<SymObj>> = mine.iter().map(|&j| rules[j].clone()).collect();
     let t0 = Instant::now();
-    let trained = d.trainer.losses_of(&chosen);
+    let sweep = d.trainer.sweep.clone();
+    let trained = d.trainer.tuned(&mut d.proxy, &chosen, &sweep);
     let seconds = t0.elapsed().as_secs_f64() / chosen.len() as f64;
     let mut stop = None;
     for (&j, r) in mine.iter().zip(trained) {
         let t = &mut trials[j];
         t.seconds = seconds;
         match r {
-            Ok(losses) => {
-                let score = d.trainer.score(&losses);
-                t.scores = Some(std::iter::once(score).chain(losses).collect());
+            Ok(tuned) => {
+                let head = [tuned.score, tuned.factor];
+                t.scores = Some(head.into_iter().chain(tuned.losses).collect());
             }
             Err(Failure::Candidate(m)) => t.error = Some(m),
             Err(Failure::OutOfTime) => {

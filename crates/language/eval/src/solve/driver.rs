@@ -83,6 +83,24 @@ impl Run {
     pub fn probes(&self) -> bool {
         self.probe_input.is_some()
     }
+
+    /// The value of the `ordinal`-th Float hyper-parameter traced as an input, if
+    /// the rule traced them as inputs (see [`trace_rule`]).
+    pub fn hyper(&self, ordinal: usize) -> Option<f64> {
+        self.hyper_inputs.get(ordinal).map(|&(_, v)| v)
+    }
+
+    /// Sets the `ordinal`-th traced Float hyper-parameter (`discover`'s sweep of the
+    /// learning rate reuses one compiled update that way); false when there is none.
+    pub fn set_hyper(&mut self, ordinal: usize, value: f64) -> bool {
+        match self.hyper_inputs.get_mut(ordinal) {
+            Some(slot) => {
+                slot.1 = value;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Traces `rule` for `model`'s variables: the run's settings and the update program.

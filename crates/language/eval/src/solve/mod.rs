@@ -514,11 +514,33 @@ pub(crate) struct TrainingJob {
 }
 
 impl TrainingJob {
-    /// Trains; gives the same result as [`RuleTask::train`] with the same settings,
-    /// and the number of kernel runs it took.
-    pub(crate) fn run(mut self) -> (optl_ir::IrResult<SolveResult>, u64) {
-        let r = driver::train(&mut self.steps, &self.run);
-        (r, self.steps.runs)
+    /// Trains once per value of the `ordinal`-th Float hyper-parameter: its traced
+    /// value times each factor (computed as `value * factor`, as a rule whose
+    /// hyper-parameter holds that product traces it), on the one compiled update.
+    /// A factor other than 1 fails when the rule traced its hyper-parameters as
+    /// constants. Each run gives the same result as [`RuleTask::train`] of the rule
+    /// with that value; with the number of kernel runs.
+    pub(crate) fn run_sweep(
+        mut self,
+        ordinal: usize,
+        factors: &[f64],
+    ) -> (Vec<optl_ir::IrResult<SolveResult>>, u64) {
+        let base = self.run.hyper(ordinal);
+        let mut out = Vec::with_capacity(factors.len());
+        for &factor in factors {
+            let r = match base {
+                Some(v) => {
+                    self.run.set_hyper(ordinal, v * factor);
+                    driver::train(&mut self.steps, &self.run)
+                }
+                None if factor == 1.0 => driver::train(&mut self.steps, &self.run),
+                None => Err(optl_ir::IrError::Invalid(
+                    "the rule's hyper-parameters are constants of its program, so its `lr` cannot be swept".into(),
+                )),
+            };
+            out.push(r);
+        }
+        (out, self.steps.runs)
     }
 }
 

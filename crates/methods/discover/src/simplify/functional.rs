@@ -1,0 +1,303 @@
+//! Simplifications that keep what a rule computes but not necessarily every bit of
+//! it (so the binding trains a rule again after them): constants folded through
+//! pure functions, chained interpolations merged, and statements removed whose
+//! removal leaves the rule's key (OptL's binding: its functional hash) unchanged —
+//! the redundancy removal of the search that found Lion, checked functionally
+//! rather than by pattern.
+
+use crate::mutate::without_dead_code;
+use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, StmtKind, to_source};
+
+/// The program with constants folded through pure functions and chained
+/// interpolations merged, or `None` when nothing changed. A call of a prelude
+/// function the body does not rebind (`sign`, `abs`, `tanh`, `sqrt`, `exp`, `log`,
+/// `cosh`, `asin`) on a number literal, and an arithmetic operation or power on two,
+/// becomes the literal of its value when that is finite and prints no longer than
+/// the expression; `interp(interp(a, t, b1), t, b2)` with literal `b1`, `b2` becomes
+/// `interp(a, t, c)` with `1 - c = (1 - b1) * (1 - b2)`, and `interp(a, a, b)`
+/// becomes `a`.
+pub fn folded(program: &RuleProgram) -> Option<RuleProgram> {
+    let rebound = |name: &str| {
+        program
+            .stmts
+            .iter()
+            .any(|s| s.target().is_some_and(|n| &*n.name == name))
+    };
+    let cx = Folder { rebound: &rebound };
+    let stmts: Vec<Stmt> = program
+        .stmts
+        .iter()
+        .map(|s| {
+            let kind = match &s.kind {
+                StmtKind::Let(n, e) => StmtKind::Let(n.clone(), cx.expr(e)),
+                StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), cx.expr(e)),
+                StmtKind::State(n, e) => StmtKind::State(n.clone(), cx.expr(e)),
+                other => other.clone(),
+            };
+            Stmt {
+                kind,
+                origin: s.origin,
+            }
+        })
+        .collect();
+    (stmts != program.stmts).then_some(RuleProgram { stmts })
+}
+
+/// The program without the statements whose removal (with the dead code it
+/// leaves) keeps `key` unchanged, tried from the last statement to the first; the
+/// update `u` stays. `key` gives `None` for a program that has none (one that does
+/// not trace), which is never taken.
+pub fn without_redundant<K: PartialEq>(
+    program: &RuleProgram,
+    key: &mut dyn FnMut(&RuleProgram) -> Option<K>,
+) -> RuleProgram {
+    let mut current = program.clone();
+    let Some(want) = key(&current) else {
+        return current;
+    };
+    let mut i = current.stmts.len();
+    while i > 0 {
+        i -= 1;
+        let s = &current.stmts[i];
+        let is_update = matches!(&s.kind, StmtKind::Assign(n, _) if &*n.name == "u");
+        if is_update || matches!(s.kind, StmtKind::Other(_)) {
+            continue;
+        }
+        let mut stmts = current.stmts.clone();
+        stmts.remove(i);
+        let candidate = without_dead_code(&RuleProgram { stmts });
+        if key(&candidate).is_some_and(|k| k == want) {
+            current = candidate;
+            i = i.min(current.stmts.len());
+        }
+    }
+    current
+}
+
+struct Folder<'a> {
+    rebound: &'a dyn Fn(&str) -> bool,
+}
+
+impl Folder<'_> {
+    fn expr(&self, e: &Expr) -> Expr {
+        let kind = match &e.kind {
+            ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(self.expr(a))),
+            ExprKind::Binary(op, a, b) => {
+                ExprKind::Binary(*op, Box::new(self.expr(a)), Box::new(self.expr(b)))
+            }
+            ExprKind::Call(f, args) => ExprKind::Call(
+                f.clone(),
+                args.iter()
+                    .map(|a| Arg {
+                        name: a.name.clone(),
+                        value: self.expr(&a.value),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        let e = Expr::new(kind, e.origin);
+        self.at_root(&e).unwrap_or(e)
+    }
+
+    /// The prelude function `f(args)` calls with positional arguments only.
+    fn function<'e>(&self, f: &'e Expr, args: &[Arg]) -> Option<&'e str> {
+        match &f.kind {
+            ExprKind::Name(n) if !(self.rebound)(n) && args.iter().all(|a| a.name.is_none()) => {
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+
+    fn at_root(&self, e: &Expr) -> Option<Expr> {
+        let value = match &e.kind {
+            ExprKind::Binary(op, a, b) => {
+                let (x, y) = (number(a)?, number(b)?);
+                match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    BinOp::Div => x / y,
+                    BinOp::Pow => x.powf(y),
+                    _ => return None,
+                }
+            }
+            ExprKind::Call(f, args) => {
+                let name = self.function(f, args)?;
+                if name == "interp" && args.len() == 3 {
+                    return self.merged(&args[0].value, &args[1].value, &args[2].value, e);
+                }
+                let [arg] = &args[..] else { return None };
+                let x = number(&arg.value)?;
+                match name {
+                    "sign" => {
+                        if x == 0.0 {
+                            0.0
+                        } else {
+                            x.signum()
+                        }
+                    }
+                    "abs" => x.abs(),
+                    "tanh" => x.tanh(),
+                    "sqrt" => x.sqrt(),
+                    "exp" => x.exp(),
+                    "log" => x.ln(),
+                    "cosh" => x.cosh(),
+                    "asin" => x.asin(),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let literal = Expr::new(ExprKind::Float(value), e.origin);
+        (value.is_finite() && to_source(&literal).len() <= to_source(e).len()).then_some(literal)
+    }
+
+    /// `interp(a, t, b)` merged with an inner interpolation toward the same `t`,
+    /// or `a` when `a` and `t` are the same.
+    fn merged(&self, a: &Expr, t: &Expr, b: &Expr, e: &Expr) -> Option<Expr> {
+        if same(a, t) {
+            return Some(a.clone());
+        }
+        let ExprKind::Call(f, inner) = &a.kind else {
+            return None;
+        };
+        if self.function(f, inner) != Some("interp") || inner.len() != 3 {
+            return None;
+        }
+        let (b1, b2) = (number(&inner[2].value)?, number(b)?);
+        if !same(&inner[1].value, t) {
+            return None;
+        }
+        let c = 1.0 - (1.0 - b1) * (1.0 - b2);
+        let arg = |value: Expr| Arg { name: None, value };
+        Some(Expr::new(
+            ExprKind::Call(
+                f.clone(),
+                vec![
+                    arg(inner[0].value.clone()),
+                    arg(t.clone()),
+                    arg(Expr::new(ExprKind::Float(c), e.origin)),
+                ],
+            ),
+            e.origin,
+        ))
+    }
+}
+
+/// Whether two expressions are the same, origins aside.
+fn same(a: &Expr, b: &Expr) -> bool {
+    to_source(a) == to_source(b)
+}
+
+fn number(e: &Expr) -> Option<f64> {
+    match e.kind {
+        ExprKind::Float(x) => Some(x),
+        ExprKind::Int(n) if n.unsigned_abs() <= 1 << 53 => Some(n as f64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::program;
+
+    fn fold(text: &str) -> String {
+        let p = program(text);
+        let out = folded(&p).unwrap_or(p);
+        out.stmts
+            .iter()
+            .filter_map(|s| Some(format!("{} = {}", s.target()?.name, to_source(s.expr()?))))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn constants_fold_through_pure_functions_when_they_print_no_longer() {
+        assert_eq!(
+            fold("u = lr * g / (sign(1) - b1)"),
+            "u = lr * g / (1.0 - b1)"
+        );
+        assert_eq!(fold("u = sqrt(abs(4)) * g"), "u = 2.0 * g");
+        assert_eq!(fold("u = 2 ^ 3 * g"), "u = 8.0 * g");
+        // tanh(1) prints longer as a literal: kept.
+        assert_eq!(fold("u = tanh(1) * g"), "u = tanh(1) * g");
+        // log(0) is not finite: kept.
+        assert_eq!(fold("u = log(0) * g"), "u = log(0) * g");
+        // A rebound name is not the prelude's.
+        assert_eq!(
+            fold("let sign = <other 0: g>\nu = sign(1) * g"),
+            "sign = <other 0>; u = sign(1) * g"
+        );
+    }
+
+    #[test]
+    fn chained_interpolations_toward_one_tensor_merge() {
+        assert_eq!(
+            fold("u = interp(interp(g, m, 0.5), m, 0.5)"),
+            "u = interp(g, m, 0.75)"
+        );
+        assert_eq!(fold("u = interp(g, g, 0.9)"), "u = g");
+        // Toward different tensors: kept.
+        assert_eq!(
+            fold("u = interp(interp(g, m, 0.5), v, 0.5)"),
+            "u = interp(interp(g, m, 0.5), v, 0.5)"
+        );
+    }
+
+    #[test]
+    fn statements_go_when_the_key_says_they_change_nothing() {
+        let p = program("state m = zeros_like(w)\nm = 0.9 * m + g\nlet a = m * 1\nu = lr * a");
+        // A key that tells every program apart removes nothing.
+        let out = without_redundant(&p, &mut |q: &RuleProgram| Some(to_text(q)));
+        assert_eq!(out, p);
+        // A key that sees only the names `u` reads, and is missing when a name is
+        // read undefined (as tracing fails): dropping the let or the state loses
+        // the key, dropping `m`'s update does not.
+        let out = without_redundant(&p, &mut |q: &RuleProgram| {
+            let mut defined: Vec<&str> = vec!["g", "w", "lr", "zeros_like"];
+            for s in &q.stmts {
+                let mut read = Vec::new();
+                crate::program::names_read(s.expr()?, &mut read);
+                if read.iter().any(|n| !defined.contains(&&**n)) {
+                    return None;
+                }
+                defined.push(&s.target()?.name);
+            }
+            let mut read = Vec::new();
+            crate::program::names_read(q.stmts.last()?.expr()?, &mut read);
+            Some(read)
+        });
+        assert_eq!(
+            to_text(&out),
+            "state m = zeros_like(w); let a = m * 1; u = lr * a"
+        );
+        // A key that never changes leaves only the update.
+        let out = without_redundant(&p, &mut |_| Some(0));
+        assert_eq!(to_text(&out), "u = lr * a");
+        // A program without a key is kept.
+        let out = without_redundant(&p, &mut |_| None::<u8>);
+        assert_eq!(out, p);
+    }
+
+    fn to_text(p: &RuleProgram) -> String {
+        p.stmts
+            .iter()
+            .filter_map(|s| {
+                let kind = match &s.kind {
+                    StmtKind::State(..) => "state ",
+                    StmtKind::Let(..) => "let ",
+                    _ => "",
+                };
+                Some(format!(
+                    "{kind}{} = {}",
+                    s.target()?.name,
+                    to_source(s.expr()?)
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
