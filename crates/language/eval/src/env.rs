@@ -81,6 +81,74 @@ impl Scope {
     }
 }
 
+/// Values a [`release`] walks at most before it keeps the scope (a large result
+/// would cost more to walk than the scope it could free).
+const RELEASE_BUDGET: usize = 4096;
+
+/// Ends a call's or a block's scope. When values bound in it still hold it (a
+/// closure or declaration defined there: an `Rc` cycle) and `result` cannot reach
+/// it, nothing else can — values are immutable, so only the result carries what a
+/// scope made out of it (the caller makes sure no host function was given one to
+/// keep) — and its bindings are cleared, freeing the cycle. A result larger than
+/// the walk's budget keeps the scope (it is then freed with the interpreter).
+pub fn release(scope: Rc<Scope>, result: &Value) {
+    if Rc::strong_count(&scope) == 1 {
+        return;
+    }
+    if reaches(result, Rc::as_ptr(&scope)) == Some(false) {
+        // Dropping the bindings outside the borrow: a value's drop may end
+        // another scope.
+        let vars = std::mem::take(&mut *scope.vars.borrow_mut());
+        drop(vars);
+    }
+}
+
+/// Whether `v` holds `target` (through a closure's, declaration's or instance's
+/// scope and its parents), or `None` past the budget.
+fn reaches(v: &Value, target: *const Scope) -> Option<bool> {
+    let mut pending: Vec<&Value> = vec![v];
+    let mut walked = 0;
+    let holds = |mut s: &Rc<Scope>| loop {
+        if Rc::as_ptr(s) == target {
+            return true;
+        }
+        match &s.parent {
+            Some(p) => s = p,
+            None => return false,
+        }
+    };
+    while let Some(v) = pending.pop() {
+        walked += 1;
+        if walked > RELEASE_BUDGET {
+            return None;
+        }
+        match v {
+            Value::List(l) => pending.extend(l.iter()),
+            Value::Record(r) | Value::Result(r) => pending.extend(r.fields.iter().map(|(_, v)| v)),
+            Value::Func(f) => match &**f {
+                crate::value::Func::Closure(c) if holds(&c.env) => return Some(true),
+                crate::value::Func::Derived(d) => pending.push(&d.f),
+                _ => {}
+            },
+            Value::Family(f) if holds(&f.env) => return Some(true),
+            Value::Sym(s) => {
+                if holds(&s.family.env) {
+                    return Some(true);
+                }
+                pending.extend(s.args.iter().map(|(_, v)| v));
+            }
+            Value::Module(m) => pending.extend(m.members.fields.iter().map(|(_, v)| v)),
+            Value::Hyper(h) => match &**h {
+                crate::value::Hyper::OneOf(c)
+                | crate::value::Hyper::ManyOf { candidates: c, .. } => pending.extend(c.iter()),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    Some(false)
+}
+
 /// Empties every scope reachable from `roots` and from `values`: through the values
 /// bound in a scope (the scopes of closures, `problem`/`rule` declarations, their
 /// instances and modules), and through parents. A scope and the functions defined

@@ -581,6 +581,7 @@ impl Interpreter {
             f: Box::new(f),
         };
         self.interp.replay = None;
+        self.interp.host_functions = true;
         self.prelude
             .define(name.into(), Value::Func(Rc::new(Func::Host(host))));
     }

@@ -197,8 +197,9 @@ impl Engines {
     }
 
     /// Compiles `fs` on all cores, each worker thread with a JIT of its own, for
-    /// programs that each serve one run (a discovery's candidate updates): the
-    /// kernels are not cached. `None` where the engine is `interp` or the JIT
+    /// programs that each serve a few runs (a discovery's candidate updates): the
+    /// kernels are not cached, and they are compiled for compile speed (the quick
+    /// register allocator, one finalization per worker). `None` where the engine is `interp` or the JIT
     /// cannot compile the function (counted as a fallback).
     pub fn compile_all(&mut self, fs: &[Function]) -> Vec<Option<Kernel>> {
         thread_local! {
@@ -207,17 +208,32 @@ impl Engines {
         if self.engine == Engine::Interp {
             return vec![None; fs.len()];
         }
-        // The IR stays on this thread; plans are plain data.
+        // The IR stays on this thread; plans are plain data. Each worker compiles
+        // a contiguous share of them and makes its code executable once.
         let plans: Vec<Option<Planned>> = fs.iter().map(|f| Planned::new(f).ok()).collect();
+        let share = plans
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
         let kernels: Vec<Option<Kernel>> = plans
             .into_par_iter()
-            .map(|plan| {
+            .chunks(share)
+            .flat_map_iter(|chunk| {
                 WORKER_JIT.with(|jit| {
                     let mut jit = jit.borrow_mut();
                     if jit.is_none() {
                         *jit = Jit::new().ok();
                     }
-                    jit.as_mut()?.compile_planned(plan?).ok()
+                    let Some(jit) = jit.as_mut() else {
+                        return vec![None; chunk.len()];
+                    };
+                    let planned: Vec<bool> = chunk.iter().map(Option::is_some).collect();
+                    let present: Vec<Planned> = chunk.into_iter().flatten().collect();
+                    let mut compiled = jit.compile_planned_once(present).into_iter();
+                    planned
+                        .into_iter()
+                        .map(|p| if p { compiled.next()?.ok() } else { None })
+                        .collect()
                 })
             })
             .collect();

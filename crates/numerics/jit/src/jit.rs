@@ -263,20 +263,29 @@ impl Jit {
     /// Compiles several functions at once: the module's code is made executable once
     /// for all of them, which is cheaper than one [`Jit::compile`] each.
     pub fn compile_many(&mut self, fs: &[&Function]) -> Vec<Result<Kernel, JitError>> {
-        self.compile_plans(fs.iter().map(|f| Planned::new(f)).collect())
+        self.compile_plans(fs.iter().map(|f| Planned::new(f)).collect(), false)
     }
 
     /// Compiles a function planned with [`Planned::new`] (possibly on another thread).
     pub fn compile_planned(&mut self, planned: Planned) -> Result<Kernel, JitError> {
-        self.compile_plans(vec![Ok(planned)])
+        self.compile_plans(vec![Ok(planned)], false)
             .pop()
             .unwrap_or_else(|| Err(JitError::Codegen("nothing compiled".into())))
+    }
+
+    /// Compiles functions planned with [`Planned::new`] that will run only a few
+    /// times each: all with the quick register allocator, whatever their weight,
+    /// and made executable at once. The code computes the same values (the
+    /// allocator places values, it does not change the operations).
+    pub fn compile_planned_once(&mut self, plans: Vec<Planned>) -> Vec<Result<Kernel, JitError>> {
+        self.compile_plans(plans.into_iter().map(Ok).collect(), true)
     }
 
     /// Defines the planned functions, then makes their code executable at once.
     fn compile_plans(
         &mut self,
         plans: Vec<Result<Planned, JitError>>,
+        all_quick: bool,
     ) -> Vec<Result<Kernel, JitError>> {
         if let Err(e) = self.next_generation_if_full() {
             return plans.iter().map(|_| Err(e.clone())).collect();
@@ -285,7 +294,7 @@ impl Jit {
         let n = plans.len();
         let mut pending = Vec::with_capacity(n);
         for plan in plans {
-            pending.push(plan.and_then(|plan| self.define(plan)));
+            pending.push(plan.and_then(|plan| self.define(plan, all_quick)));
         }
         let used_quick = pending.iter().any(|p| matches!(p, Ok((true, _, _))));
         let mut finalized = match self.opt.as_mut() {
@@ -318,11 +327,11 @@ impl Jit {
 
     /// Translates and defines one planned function; its address is known after the
     /// module is finalized.
-    fn define(&mut self, planned: Planned) -> Result<(bool, FuncId, Inner), JitError> {
+    fn define(&mut self, planned: Planned, quick: bool) -> Result<(bool, FuncId, Inner), JitError> {
         let Planned { plan, took: t_plan } = planned;
         let now = std::time::Instant::now();
         let t0 = now.checked_sub(t_plan).unwrap_or(now);
-        let quick = plan.weight() > QUICK_WEIGHT;
+        let quick = quick || plan.weight() > QUICK_WEIGHT;
         if quick && self.quick.is_none() {
             self.quick = Some(Backend::new(true)?);
         }

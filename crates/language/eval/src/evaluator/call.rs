@@ -86,6 +86,7 @@ impl Interp {
                     self.enter(span)?;
                     let result = self.eval(&c.body, &scope);
                     self.call_depth -= 1;
+                    self.end_scope(scope, &result);
                     result.map_err(|d| with_call_site(d, span))
                 }
                 Func::Builtin(b) => {

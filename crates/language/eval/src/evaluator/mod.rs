@@ -83,9 +83,22 @@ pub struct Interp {
     pub(crate) searches: Vec<std::sync::Arc<Vec<optl_search::Trial>>>,
     /// Set on a search helper's interpreter: the search it joins.
     pub(crate) worker: Option<crate::search::workers::WorkerRole>,
+    /// Whether the host registered functions (`Interpreter::register_fn`), which
+    /// could keep the values they are given.
+    pub(crate) host_functions: bool,
 }
 
 impl Interp {
+    /// Ends a call's or block's scope (`env::release`): with no host functions,
+    /// which could have kept a value made in it, a scope that its own bindings hold
+    /// but the result cannot reach is cleared.
+    pub(crate) fn end_scope(&self, scope: Rc<Scope>, result: &EvalResult<Value>) {
+        if self.host_functions {
+            return;
+        }
+        crate::env::release(scope, result.as_ref().unwrap_or(&Value::Unit));
+    }
+
     pub fn new(limits: Limits, builtins: Rc<Builtins>, output: Box<dyn FnMut(&str)>) -> Interp {
         Interp {
             limits,
@@ -108,6 +121,7 @@ impl Interp {
             replay: Some(Vec::new()),
             searches: Vec::new(),
             worker: None,
+            host_functions: false,
         }
     }
 
@@ -317,8 +331,11 @@ impl Interp {
             }
             ExprKind::Block(stmts, last) => {
                 let scope = Scope::child(env);
-                self.exec_stmts(stmts, &scope)?;
-                self.eval(last, &scope)
+                let result = self
+                    .exec_stmts(stmts, &scope)
+                    .and_then(|_| self.eval(last, &scope));
+                self.end_scope(scope, &result);
+                result
             }
             ExprKind::Unary(op, x) => {
                 let v = self.eval(x, env)?;
