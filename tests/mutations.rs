@@ -8,8 +8,10 @@
 //!
 //! CI runs a fixed number of mutants per program; `OPTL_MUTANTS=N` runs more (use
 //! `--release` for a long hunt, and `OPTL_MUTANTS_LOG=FILE` to keep the mutant that
-//! is running in FILE, for one that kills the process). A failing mutant is printed
-//! in full.
+//! is running in FILE, for one that kills the process). `OPTL_MUTANTS_SECONDS=S`
+//! repeats rounds over the corpus, each with fresh seeds, until S seconds have
+//! passed, and `OPTL_MUTANTS_REPORT=FILE` gets a one-line summary (mutants, rounds,
+//! seconds, failures, peak resident size). A failing mutant is printed in full.
 
 use optl::{Interpreter, Limits};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -56,6 +58,16 @@ const NAMES: &[&str] = &[
     "sqrt",
     "log",
     "exp",
+    "interp",
+    "fista",
+    "frank_wolfe",
+    "admm",
+    "nsga3",
+    "moead",
+    "implicit",
+    "bilevel_penalty",
+    "tucker",
+    "complete",
 ];
 
 /// Keyword arguments that mutants add to calls, with a value from `NUMBERS`.
@@ -263,26 +275,63 @@ fn mutants_of_the_corpus_never_panic() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20261129);
+    // A long hunt: rounds over the corpus (each with seeds of its own) until this
+    // many seconds have passed, with a summary written to OPTL_MUTANTS_REPORT.
+    let budget: Option<f64> = std::env::var("OPTL_MUTANTS_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     // Panics are caught and reported below; keep their messages out of the output.
     std::panic::set_hook(Box::new(|_| {}));
     let mut failures = Vec::new();
-    for (k, path) in corpus().iter().enumerate() {
-        let src = std::fs::read_to_string(path).expect("corpus file reads");
-        let dir = path.parent().expect("a file has a directory");
-        let mut rng = Rng(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-        for _ in 0..per_program {
-            let mutant = mutate(&src, &mut rng);
-            // For a long hunt: the mutant about to run, so that one that kills the
-            // process (a hang, an allocation beyond the machine) is left on disk.
-            if let Ok(log) = std::env::var("OPTL_MUTANTS_LOG") {
-                let _ = std::fs::write(&log, format!("{}\n{mutant}", path.display()));
+    let started = std::time::Instant::now();
+    let programs = corpus();
+    let (mut round, mut mutants) = (0u64, 0u64);
+    loop {
+        for (k, path) in programs.iter().enumerate() {
+            let src = std::fs::read_to_string(path).expect("corpus file reads");
+            let dir = path.parent().expect("a file has a directory");
+            let stream = (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)
+                ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut rng = Rng(seed ^ stream);
+            for _ in 0..per_program {
+                let mutant = mutate(&src, &mut rng);
+                // For a long hunt: the mutant about to run, so that one that kills
+                // the process (a hang, an allocation beyond the machine) is left on
+                // disk.
+                if let Ok(log) = std::env::var("OPTL_MUTANTS_LOG") {
+                    let _ = std::fs::write(&log, format!("{}\n{mutant}", path.display()));
+                }
+                mutants += 1;
+                if let Err(why) = run_mutant(&mutant, dir) {
+                    failures.push(format!("{} ({why}):\n----\n{mutant}\n----", path.display()));
+                }
             }
-            if let Err(why) = run_mutant(&mutant, dir) {
-                failures.push(format!("{} ({why}):\n----\n{mutant}\n----", path.display()));
-            }
+        }
+        round += 1;
+        if budget.is_none_or(|b| started.elapsed().as_secs_f64() >= b) {
+            break;
         }
     }
     let _ = std::panic::take_hook();
+    if let Ok(report) = std::env::var("OPTL_MUTANTS_REPORT") {
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        let _ = std::fs::write(
+            report,
+            format!(
+                "{mutants} mutants of {} programs in {round} rounds, {:.0} s, {} failures, peak {rss}\n",
+                programs.len(),
+                started.elapsed().as_secs_f64(),
+                failures.len()
+            ),
+        );
+    }
     assert!(
         failures.is_empty(),
         "{} mutants failed:\n{}",

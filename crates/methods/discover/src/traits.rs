@@ -1,13 +1,14 @@
 //! The families a rule's update belongs to, read from its program's data flow, so
 //! that a discovery can say what it found: `momentum` (the update reads a state
-//! that accumulates the gradient linearly), `sign` (the update applies `sign` to something
-//! that reads the gradient), `adaptive` (it divides by something read from a state
-//! that accumulates a nonlinear function of the gradient, `g^2` or `abs(g)` say) and
-//! `decay` (it reads the parameters `w`).
+//! that accumulates the gradient linearly), `sign` (a term of the update is, up to
+//! factors, `sign` of something that reads the gradient), `adaptive` (it divides
+//! by something read from a state that accumulates a nonlinear function of the
+//! gradient, `g^2` or `abs(g)` say) and `decay` (it reads the parameters `w`).
 //!
 //! "Reads" follows `let`s to their definitions and a state to its assignments (not
-//! to its initial value: `zeros_like(w)` reads `w` only for its shape). The analysis is syntactic on purpose: it
-//! describes the program as printed, not every function it might equal.
+//! to its initial value: `zeros_like(w)` reads `w` only for its shape). The
+//! analysis is syntactic on purpose: it describes the program as printed, not
+//! every function it might equal.
 
 use crate::program::{BinOp, Expr, ExprKind, RuleProgram, StmtKind};
 use std::collections::HashSet;
@@ -24,7 +25,7 @@ pub fn traits(program: &RuleProgram) -> Vec<&'static str> {
     if read.iter().any(|n| flow.accumulates(n, false)) {
         out.push("momentum");
     }
-    if flow.has_call(u, "sign", &|e| flow.reads(e).contains("g")) {
+    if flow.signed_term(u) {
         out.push("sign");
     }
     if flow.divides_by(u, &|e| {
@@ -145,15 +146,29 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Whether `e` (through lets) calls `f` on an argument satisfying `arg`.
-    fn has_call(&self, e: &Expr, f: &str, arg: &dyn Fn(&Expr) -> bool) -> bool {
-        self.any_node(e, &mut |x| match &x.kind {
-            ExprKind::Call(c, args) => {
-                matches!(&c.kind, ExprKind::Name(n) if &**n == f)
-                    && args.iter().any(|a| arg(&a.value))
+    /// Whether a term of `e` (a factor of a sum's term, through `+ - * /`,
+    /// negation and lets, not into other calls) is `sign(x)` of an `x` that reads
+    /// `g`: the update moves by the sign of something.
+    fn signed_term(&self, e: &Expr) -> bool {
+        let mut visited = HashSet::new();
+        self.signed_term_in(e, &mut visited)
+    }
+
+    fn signed_term_in(&self, e: &Expr, visited: &mut HashSet<Rc<str>>) -> bool {
+        match &e.kind {
+            ExprKind::Call(f, args) if matches!(&f.kind, ExprKind::Name(n) if &**n == "sign") => {
+                args.iter().any(|a| self.reads(&a.value).contains("g"))
+            }
+            ExprKind::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, a, b) => {
+                self.signed_term_in(a, visited) || self.signed_term_in(b, visited)
+            }
+            ExprKind::Unary(_, x) => self.signed_term_in(x, visited),
+            ExprKind::Name(n) if !self.states.contains(n) && visited.insert(n.clone()) => {
+                let defs: Vec<&Expr> = self.defs_of(n).collect();
+                defs.into_iter().any(|d| self.signed_term_in(d, visited))
             }
             _ => false,
-        })
+        }
     }
 
     /// Whether `e` (through lets) divides by an expression satisfying `den`.

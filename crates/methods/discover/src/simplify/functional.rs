@@ -11,7 +11,7 @@ use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, StmtKind, to
 /// The program with constants folded through pure functions and chained
 /// interpolations merged, or `None` when nothing changed. A call of a prelude
 /// function the body does not rebind (`sign`, `abs`, `tanh`, `sqrt`, `exp`, `log`,
-/// `cosh`, `asin`) on a number literal, and an arithmetic operation or power on two,
+/// `cosh`, `asin` on a number literal, `clip`, `min`, `max` on literals), and an arithmetic operation or power on two,
 /// becomes the literal of its value when that is finite and prints no longer than
 /// the expression; `interp(interp(a, t, b1), t, b2)` with literal `b1`, `b2` becomes
 /// `interp(a, t, c)` with `1 - c = (1 - b1) * (1 - b2)`, and `interp(a, a, b)`
@@ -128,24 +128,33 @@ impl Folder<'_> {
                 if name == "interp" && args.len() == 3 {
                     return self.merged(&args[0].value, &args[1].value, &args[2].value, e);
                 }
-                let [arg] = &args[..] else { return None };
-                let x = number(&arg.value)?;
-                match name {
-                    "sign" => {
-                        if x == 0.0 {
-                            0.0
-                        } else {
-                            x.signum()
-                        }
+                if let ("clip" | "min" | "max", Some(xs)) = (name, numbers(args)) {
+                    match (name, &xs[..]) {
+                        ("clip", [x, lo, hi]) if lo <= hi => x.max(*lo).min(*hi),
+                        ("min", [x, y]) => x.min(*y),
+                        ("max", [x, y]) => x.max(*y),
+                        _ => return None,
                     }
-                    "abs" => x.abs(),
-                    "tanh" => x.tanh(),
-                    "sqrt" => x.sqrt(),
-                    "exp" => x.exp(),
-                    "log" => x.ln(),
-                    "cosh" => x.cosh(),
-                    "asin" => x.asin(),
-                    _ => return None,
+                } else {
+                    let [arg] = &args[..] else { return None };
+                    let x = number(&arg.value)?;
+                    match name {
+                        "sign" => {
+                            if x == 0.0 {
+                                0.0
+                            } else {
+                                x.signum()
+                            }
+                        }
+                        "abs" => x.abs(),
+                        "tanh" => x.tanh(),
+                        "sqrt" => x.sqrt(),
+                        "exp" => x.exp(),
+                        "log" => x.ln(),
+                        "cosh" => x.cosh(),
+                        "asin" => x.asin(),
+                        _ => return None,
+                    }
                 }
             }
             _ => return None,
@@ -191,10 +200,17 @@ fn same(a: &Expr, b: &Expr) -> bool {
     to_source(a) == to_source(b)
 }
 
+/// The values of arguments that are all number literals.
+fn numbers(args: &[Arg]) -> Option<Vec<f64>> {
+    args.iter().map(|a| number(&a.value)).collect()
+}
+
+/// The value of a number literal, or of a negated one.
 fn number(e: &Expr) -> Option<f64> {
-    match e.kind {
-        ExprKind::Float(x) => Some(x),
-        ExprKind::Int(n) if n.unsigned_abs() <= 1 << 53 => Some(n as f64),
+    match &e.kind {
+        ExprKind::Float(x) => Some(*x),
+        ExprKind::Int(n) if n.unsigned_abs() <= 1 << 53 => Some(*n as f64),
+        ExprKind::Unary(crate::program::UnOp::Neg, x) => number(x).map(|v| -v),
         _ => None,
     }
 }
@@ -222,6 +238,10 @@ mod tests {
         );
         assert_eq!(fold("u = sqrt(abs(4)) * g"), "u = 2.0 * g");
         assert_eq!(fold("u = 2 ^ 3 * g"), "u = 8.0 * g");
+        assert_eq!(
+            fold("u = clip(2.0, -1.0, 1.0) * max(0.5, 0.25) * g"),
+            "u = 0.5 * g"
+        );
         // tanh(1) prints longer as a literal: kept.
         assert_eq!(fold("u = tanh(1) * g"), "u = tanh(1) * g");
         // log(0) is not finite: kept.

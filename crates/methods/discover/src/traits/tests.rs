@@ -36,6 +36,9 @@ fn traits_follow_lets_and_ignore_states_that_do_not_accumulate_the_gradient() {
         of("state m = zeros_like(w)\nm = 0.9 * m + g\nlet d = sign(m)\nu = lr * d"),
         ["momentum", "sign"]
     );
+    // A sign deep inside another call is not a sign-based update.
+    assert_eq!(of("u = lr * clip(g, -1, sign(g))"), Vec::<&str>::new());
+    assert_eq!(of("u = lr * (sign(g) / 2 + 0.1 * w)"), ["sign", "decay"]);
     // A state that does not read itself is not an accumulator.
     assert_eq!(
         of("state m = zeros_like(w)\nm = g\nu = lr * m"),
