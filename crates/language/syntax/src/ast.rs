@@ -38,6 +38,19 @@ pub enum ImportPath {
 pub struct Param {
     pub name: Ident,
     pub default: Option<Expr>,
+    /// The numbers it admits (`problem` and `rule` parameters only).
+    pub domain: Option<ParamDomain>,
+}
+
+/// `in [lo, hi]`, with `(`/`)` for open ends: the domain of a declaration's
+/// parameter (docs/language.md, "Parameter domains").
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDomain {
+    pub lo: Expr,
+    pub hi: Expr,
+    pub lo_open: bool,
+    pub hi_open: bool,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -37,6 +37,8 @@ pub fn layout(src: &str, file: FileId) -> Layout {
     };
     // Open brackets: the token, its range, and whether it opens a parameter list.
     let mut brackets: Vec<(Tok, usize, usize, bool)> = Vec::new();
+    // The depths (in `brackets`) of the open parameter domains.
+    let mut domains: Vec<usize> = Vec::new();
     let mut pending_newline: Option<(usize, usize)> = None;
     let span = |s: usize, e: usize| Span::new(file, s, e);
     let mut lexer = Tok::lexer(src);
@@ -146,7 +148,17 @@ pub fn layout(src: &str, file: FileId) -> Layout {
                                 (_, Tok::Ident(_), _)
                             ]
                     );
-                brackets.push((tok.clone(), start, end, params));
+                // `in [` or `in (` in a parameter list opens a domain, which
+                // either bracket closes (`[0, 1)`).
+                let in_params = matches!(brackets.last(), Some((.., true)));
+                let domain = in_params
+                    && tok != Tok::LBrace
+                    && matches!(out.tokens.last(), Some((_, Tok::In, _)));
+                let opener = if domain { Tok::LBracket } else { tok.clone() };
+                brackets.push((opener, start, end, params));
+                if domain {
+                    domains.push(brackets.len());
+                }
             }
             Tok::RParen | Tok::RBracket | Tok::RBrace => {
                 let want = match tok {
@@ -154,6 +166,14 @@ pub fn layout(src: &str, file: FileId) -> Layout {
                     Tok::RBracket => Tok::LBracket,
                     _ => Tok::LBrace,
                 };
+                let closes_domain = domains.last() == Some(&brackets.len())
+                    && matches!(tok, Tok::RParen | Tok::RBracket);
+                if closes_domain {
+                    domains.pop();
+                    brackets.pop();
+                    out.tokens.push((start, tok, end));
+                    continue;
+                }
                 match brackets.last() {
                     Some((open, os, oe, _)) if *open != want => {
                         out.diagnostics.push(

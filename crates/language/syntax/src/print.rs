@@ -128,11 +128,23 @@ fn params(o: &mut String, ps: &[Param]) {
         if i > 0 {
             o.push(' ');
         }
-        match &p.default {
-            None => o.push_str(&p.name.name),
-            Some(d) => {
-                let _ = write!(o, "({} ", p.name.name);
-                expr(o, d);
+        match (&p.default, &p.domain) {
+            (None, None) => o.push_str(&p.name.name),
+            (d, domain) => {
+                let _ = write!(o, "({}", p.name.name);
+                if let Some(d) = d {
+                    o.push(' ');
+                    expr(o, d);
+                }
+                if let Some(dom) = domain {
+                    let open = if dom.lo_open { "(" } else { "[" };
+                    let close = if dom.hi_open { ")" } else { "]" };
+                    let _ = write!(o, " (in {open} ");
+                    expr(o, &dom.lo);
+                    o.push(' ');
+                    expr(o, &dom.hi);
+                    let _ = write!(o, " {close})");
+                }
                 o.push(')');
             }
         }

@@ -217,12 +217,29 @@ fn discovered(parent: &SymObj, body: Vec<Stmt>, args: Vec<(Rc<str>, Value)>) -> 
     })
 }
 
-/// The rule as OptL source: its hyper-parameters (bound values as defaults) and body.
+/// The rule as OptL source: its hyper-parameters (bound values as defaults, with
+/// their declared domains) and body.
 pub fn rule_source(rule: &SymObj) -> String {
+    let decl = rule.family.params();
     let params: Vec<String> = rule
         .args
         .iter()
-        .map(|(n, v)| format!("{n} = {}", v.repr()))
+        .enumerate()
+        .map(|(i, (n, v))| {
+            let domain = decl
+                .get(i)
+                .and_then(|p| p.domain.as_ref())
+                .map_or(String::new(), |d| {
+                    format!(
+                        " in {}{}, {}{}",
+                        if d.lo_open { "(" } else { "[" },
+                        expr(&d.lo),
+                        expr(&d.hi),
+                        if d.hi_open { ")" } else { "]" }
+                    )
+                });
+            format!("{n} = {}{domain}", v.repr())
+        })
         .collect();
     let mut out = format!("rule {}({}) {{\n", rule.name(), params.join(", "));
     for s in rule.family.decl.body.iter() {
@@ -604,8 +621,13 @@ impl evolve::Search for Discovery<'_> {
         Ok(true)
     }
 
+    /// A child, or `None` when it is invalid (no mutation applied, or a
+    /// hyper-parameter left its declared domain).
     fn child(&mut self, parent: &Rc<SymObj>, rng: &mut ChaCha8Rng) -> Option<Rc<SymObj>> {
-        child_of(parent, &self.hparams, self.trainer.span, rng)
+        let span = self.trainer.span;
+        let c = child_of(parent, &self.hparams, span, rng)?;
+        self.trainer.interp.check_domains(&c, &|_| span).ok()?;
+        Some(c)
     }
 
     fn key(&mut self, rule: &Rc<SymObj>) -> Option<[u8; 16]> {

@@ -47,7 +47,9 @@ impl Interp {
             let target = self.eval(base, env)?;
             if matches!(target, Value::Sym(_) | Value::Record(_)) {
                 let args = self.eval_args(args, env)?;
-                return self.rebind(target, &args, span);
+                let v = self.rebind(target, &args, span)?;
+                self.check_value_domains(&v, span)?;
+                return Ok(v);
             }
         }
         let f = self.eval(callee, env)?;
@@ -262,12 +264,23 @@ impl Interp {
         let sig = Signature::from_params(fam.params());
         let what = format!("{} `{}`", fam.kind.word(), fam.name());
         let slots = self.bind(&sig, &args, &what, span, Some(fam.decl.name.span))?;
+        // Where each parameter's value came from: its argument, else the call.
+        let from: Vec<Span> = sig
+            .bind(&names(&args))
+            .map(|b| {
+                b.slots
+                    .iter()
+                    .map(|s| s.map_or(span, |i| args[i].span))
+                    .collect()
+            })
+            .unwrap_or_default();
         let scope = Scope::child(&fam.env);
         let bound = self.bind_params(fam.params(), slots, &scope)?;
         let obj = SymObj {
             family: fam.clone(),
             args: bound,
         };
+        self.check_domains(&obj, &|i| from.get(i).copied().unwrap_or(span))?;
         if fam.kind == SymKind::Schedule {
             crate::schedules::validate(&obj, span)?;
         }

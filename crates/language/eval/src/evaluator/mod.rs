@@ -6,6 +6,7 @@
 //! step is counted against the limits.
 
 mod call;
+mod domains;
 mod index;
 mod ops;
 

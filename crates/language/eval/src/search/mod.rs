@@ -273,11 +273,11 @@ fn dna(_: &mut Interp, args: Args) -> EvalResult<Value> {
     }
 }
 
-fn materialize(_: &mut Interp, args: Args) -> EvalResult<Value> {
+fn materialize(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     space_arg(&args, 0)?;
     let decisions = space::dna_from_value(args.value(1))
         .map_err(|m| err_label(codes::TYPE_MISMATCH, m, args.span(1), "not a DNA"))?;
-    space::materialize(args.value(0), &decisions)
+    let v = space::materialize(args.value(0), &decisions)
         .map(|(v, _)| v)
         .map_err(|m| {
             err_label(
@@ -286,7 +286,9 @@ fn materialize(_: &mut Interp, args: Args) -> EvalResult<Value> {
                 args.span(1),
                 "does not fit the space",
             )
-        })
+        })?;
+    interp.check_value_domains(&v, args.span)?;
+    Ok(v)
 }
 
 fn sample(interp: &mut Interp, args: Args) -> EvalResult<Value> {
@@ -296,7 +298,9 @@ fn sample(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         None => interp.next_seed(),
     };
     let dna = s.random(&mut ChaCha8Rng::seed_from_u64(seed));
-    space::materialize(args.value(0), &dna.0)
+    let v = space::materialize(args.value(0), &dna.0)
         .map(|(v, _)| v)
-        .map_err(|m| err_label(codes::INVALID_ARGUMENT, m, args.span(0), "in this space"))
+        .map_err(|m| err_label(codes::INVALID_ARGUMENT, m, args.span(0), "in this space"))?;
+    interp.check_value_domains(&v, args.span)?;
+    Ok(v)
 }

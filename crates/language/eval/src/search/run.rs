@@ -75,6 +75,10 @@ impl Candidates<'_> {
 impl Objective for Candidates<'_> {
     fn key(&mut self, dna: &Dna) -> Result<(String, String), String> {
         let (v, _) = materialize(self.space, &dna.0)?;
+        // A point outside a parameter's domain is a failed trial.
+        self.interp
+            .check_value_domains(&v, self.span)
+            .map_err(|d| d.message)?;
         let key = crate::hashing::value_hash(self.interp, &v, self.span);
         let mut label = v.display();
         if label.chars().count() > LABEL_CHARS {
