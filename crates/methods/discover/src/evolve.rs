@@ -9,8 +9,8 @@
 //! Lower scores are better. A candidate that fails to evaluate does not join the
 //! population; one that does joins it as [`Search::settled`] makes it. The `top`
 //! best distinct candidates that [`Search::admit`] lets in are kept, best first (a
-//! tie keeps the earlier first). Memory stays bounded by the population and `top`:
-//! beyond them only each key and its outcome are kept.
+//! tie keeps the earlier first). Memory stays bounded: beyond the population and
+//! `top`, only each key and its outcome are kept, for at most [`Settings::cache`] keys.
 //!
 //! Determinism: one `ChaCha8Rng` seeded from [`Settings::seed`] draws the parents
 //! and is handed to [`Search::child`]; the batch size is fixed and outcomes are
@@ -21,6 +21,12 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+
+/// The most distinct keys whose outcomes the dedup cache keeps by default (about
+/// 35 MB with OptL's outcomes on three tasks; [`Settings::cache`]): beyond it a new
+/// key is still evaluated but not remembered, so a repeat of it is evaluated
+/// again. Memory stays bounded however long the search runs.
+pub const CACHE_LIMIT: usize = 1 << 18;
 
 /// The parameters of one evolution.
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +42,8 @@ pub struct Settings {
     /// Children proposed from one state of the population and evaluated together.
     pub batch: usize,
     pub seed: u64,
+    /// The most keys the dedup cache keeps ([`CACHE_LIMIT`] in OptL's binding).
+    pub cache: usize,
 }
 
 /// A candidate with its score (lower is better) and what else its evaluation gave.
@@ -225,6 +233,7 @@ pub fn evolve<S: Search>(
                 candidates.push(c.clone());
             }
         }
+        let mut overflow: HashMap<S::Key, Option<(f64, S::Data)>> = HashMap::new();
         let mut evaluated: HashMap<S::Key, Evaluation<S::Data, S::Error>> = fresh
             .into_iter()
             .zip(search.evaluate(&candidates))
@@ -236,7 +245,7 @@ pub fn evolve<S: Search>(
                 counts.invalid += 1;
                 continue;
             };
-            let outcome = match (seen.get(&k), evaluated.remove(&k)) {
+            let outcome = match (seen.get(&k).or(overflow.get(&k)), evaluated.remove(&k)) {
                 (Some(known), _) => {
                     counts.cache_hits += 1;
                     known.clone()
@@ -257,7 +266,6 @@ pub fn evolve<S: Search>(
                                     Ok(false) | Err(Failure::Rejected) => {}
                                     Err(Failure::Fatal(e)) => return Err(e),
                                     Err(Failure::OutOfTime) => {
-                                        seen.insert(k, Some((score, data)));
                                         stop = Stop::Timeout;
                                         break 'search;
                                     }
@@ -279,7 +287,12 @@ pub fn evolve<S: Search>(
                             None
                         }
                     };
-                    seen.insert(k, known.clone());
+                    if seen.len() < settings.cache {
+                        seen.insert(k, known.clone());
+                    } else {
+                        // Past the bound, remembered for this batch only.
+                        overflow.insert(k, known.clone());
+                    }
                     known
                 }
             };

@@ -442,6 +442,7 @@ fn discover(interp: &mut Interp, args: Args) -> EvalResult<Value> {
         top: set.top,
         batch: BATCH,
         seed,
+        cache: optl_discover::evolve::CACHE_LIMIT,
     };
     let evolved = evolve::evolve(&mut search, start.clone(), &evolution);
     let evolved = match evolved {

@@ -81,6 +81,7 @@ fn settings(seed: u64) -> Settings {
         top: 4,
         batch: 8,
         seed,
+        cache: CACHE_LIMIT,
     }
 }
 
@@ -223,4 +224,33 @@ fn a_fatal_error_ends_the_search() {
     };
     let err = evolve(&mut toy, start(), &settings(0)).expect_err("fatal");
     assert!(err.starts_with("fatal at "), "{err}");
+}
+
+#[test]
+fn a_bounded_cache_forgets_past_its_bound_but_the_counters_still_add_up() {
+    // With room for 5 keys, repeats of later keys are evaluated again.
+    let mut bounded = Toy::default();
+    let small = Settings {
+        cache: 5,
+        ..settings(3)
+    };
+    let r = run(&mut bounded, &small);
+    let c = r.counts;
+    assert_eq!(c.proposed, c.unique + c.cache_hits + c.invalid);
+    let mut distinct = bounded.evaluated.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(
+        bounded.evaluated.len() > distinct.len(),
+        "some key was evaluated again"
+    );
+    // The same search with the default bound evaluates each key once, and both
+    // find the same best (outcomes do not depend on the cache).
+    let mut full = Toy::default();
+    let r_full = run(&mut full, &settings(3));
+    let mut once = full.evaluated.clone();
+    once.sort_unstable();
+    once.dedup();
+    assert_eq!(once.len(), full.evaluated.len());
+    assert_eq!(r.best[0].candidate, r_full.best[0].candidate);
 }
