@@ -261,6 +261,13 @@ fn run(file: &Path, opts: &RunOpts, mode: Mode) -> i32 {
         if let Err(e) = crate::plot::write_plots(dir, &log) {
             eprintln!("error: cannot write plots into {}: {e}", dir.display());
         }
+        let left_out = interp.solves_not_logged();
+        if left_out > 0 {
+            eprintln!(
+                "note: {left_out} later solves are not plotted (the log keeps the first {} solves)",
+                optl_eval::solve::MAX_LOGGED_SOLVES
+            );
+        }
     }
     if opts.stats {
         let s = interp.engine_stats();

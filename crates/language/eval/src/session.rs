@@ -257,9 +257,17 @@ impl Interpreter {
         self.interp.progress = Some(Box::new(f));
     }
 
-    /// Takes the log of the `solve` calls made so far (for plots).
+    /// Takes the log of the `solve` calls made so far (for plots): the first
+    /// `solve::MAX_LOGGED_SOLVES` of them, within `solve::MAX_LOGGED_NUMBERS`
+    /// numbers; [`Interpreter::solves_not_logged`] counts the others.
     pub fn take_solve_log(&mut self) -> Vec<crate::solve::SolveLog> {
+        self.interp.logged_numbers = 0;
         std::mem::take(&mut self.interp.solve_log)
+    }
+
+    /// The solves left out of the log since the run began (past its bound).
+    pub fn solves_not_logged(&self) -> usize {
+        self.interp.solves_not_logged
     }
 
     /// The seed used by random builtins called without an explicit seed.

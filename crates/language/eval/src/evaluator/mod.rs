@@ -61,6 +61,9 @@ pub struct Interp {
     pub engines: optl_jit::engines::Engines,
     /// One entry per `solve` call of the run, for plots (`optl run --plot`).
     pub solve_log: Vec<crate::solve::SolveLog>,
+    /// Numbers held by `solve_log`, and the solves left out of it (past its bound).
+    pub(crate) logged_numbers: usize,
+    pub solves_not_logged: usize,
     /// When set, `print` hands values to `json_output` instead of writing text.
     pub print_json: bool,
     /// Graphs being recorded (innermost last); see `crate::trace`.
@@ -112,6 +115,8 @@ impl Interp {
             started: Instant::now(),
             engines: optl_jit::engines::Engines::default(),
             solve_log: Vec::new(),
+            logged_numbers: 0,
+            solves_not_logged: 0,
             print_json: false,
             traces: Vec::new(),
             trace_counter: 0,

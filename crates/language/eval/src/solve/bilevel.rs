@@ -187,7 +187,7 @@ pub(super) fn solve(
     } else {
         1.0
     };
-    interp.solve_log.push(SolveLog {
+    interp.log_solve(SolveLog {
         problem: problem.name().to_string(),
         solver: solver.map_or("auto".into(), |s| s.name().to_string()),
         history: r.history.iter().map(|f| sign * f).collect(),

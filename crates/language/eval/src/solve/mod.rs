@@ -27,6 +27,32 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use structure::structure;
 
+/// The most solves the run's log keeps ([`Interp::log_solve`]).
+pub const MAX_LOGGED_SOLVES: usize = 10_000;
+
+/// The most numbers (history, violation and front entries) the run's log keeps.
+pub const MAX_LOGGED_NUMBERS: usize = 10_000_000;
+
+impl Interp {
+    /// Keeps what a solve leaves for plotting, while the log holds fewer than
+    /// [`MAX_LOGGED_SOLVES`] solves and [`MAX_LOGGED_NUMBERS`] numbers (about
+    /// 80 MB): a search that solves in every trial must not grow without bound.
+    /// Solves past the bound are counted in `solves_not_logged`.
+    pub(crate) fn log_solve(&mut self, entry: SolveLog) {
+        let size = entry.history.len()
+            + entry.violation.len()
+            + entry.front.iter().map(Vec::len).sum::<usize>();
+        if self.solve_log.len() < MAX_LOGGED_SOLVES
+            && self.logged_numbers + size <= MAX_LOGGED_NUMBERS
+        {
+            self.logged_numbers += size;
+            self.solve_log.push(entry);
+        } else {
+            self.solves_not_logged += 1;
+        }
+    }
+}
+
 /// What a solve leaves for plotting: the objective (and violation) per iteration, or
 /// the Pareto front.
 #[derive(Clone, Debug)]
@@ -299,7 +325,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
                 .iter()
                 .map(|&m| if m { -1.0 } else { 1.0 })
                 .collect();
-            interp.solve_log.push(SolveLog {
+            interp.log_solve(SolveLog {
                 problem: problem.name().to_string(),
                 solver: plan.method.signature().name.into(),
                 history: Vec::new(),
@@ -334,7 +360,7 @@ pub(crate) fn solve(interp: &mut Interp, args: Args) -> EvalResult<Value> {
     } else {
         1.0
     };
-    interp.solve_log.push(SolveLog {
+    interp.log_solve(SolveLog {
         problem: problem.name().to_string(),
         solver: solver
             .as_ref()
@@ -614,7 +640,7 @@ fn solve_with_rule(
     result.guard_nan();
     let model = &task.model;
     let sign = if model.problem.maximize[0] { -1.0 } else { 1.0 };
-    interp.solve_log.push(SolveLog {
+    interp.log_solve(SolveLog {
         problem: problem.name().to_string(),
         solver: match rule.family.kind {
             SymKind::Chain => "chain".into(),
