@@ -6,17 +6,9 @@
 
 use optl::Interpreter;
 
-fn resident_mb() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
+mod common;
+
+use common::resident_mb;
 
 #[test]
 fn dropped_interpreters_free_their_definitions() {

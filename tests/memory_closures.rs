@@ -8,17 +8,9 @@
 
 use optl::Interpreter;
 
-fn resident_mb() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
+mod common;
+
+use common::resident_mb;
 
 #[test]
 fn closures_made_inside_calls_are_freed_and_escaping_ones_still_work() {

@@ -201,12 +201,7 @@ mod tests {
     /// The rule body `text` simplified, as `name = expr` lines joined by `; `.
     fn simplify(text: &str) -> String {
         let p = program(text);
-        let out = simplified(&p).unwrap_or(p);
-        out.stmts
-            .iter()
-            .filter_map(|s| Some(format!("{} = {}", s.target()?.name, to_source(s.expr()?))))
-            .collect::<Vec<_>>()
-            .join("; ")
+        crate::testing::shown(&simplified(&p).unwrap_or(p))
     }
 
     #[test]

@@ -21,6 +21,23 @@ pub(crate) fn program(text: &str) -> RuleProgram {
     RuleProgram { stmts }
 }
 
+/// A program's statements with an expression as `target = source`, joined by
+/// `; ` (what tests compare).
+pub(crate) fn shown(p: &RuleProgram) -> String {
+    p.stmts
+        .iter()
+        .filter_map(|s| {
+            let e = s.expr()?;
+            Some(format!(
+                "{} = {}",
+                s.target()?.name,
+                crate::program::to_source(e)
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The expression `text`.
 pub(crate) fn expr(text: &str) -> Expr {
     let mut r = Reader::default();

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::program::to_source;
-use crate::testing::program;
+use crate::testing::{program, shown};
 use rand::SeedableRng;
 
 fn context(hparams: &[Rc<str>]) -> Context<'_> {
@@ -133,15 +133,6 @@ const PINNED: [&str; 6] = [
     "u = lr * sign(g)",
     "u = lr * (g / 0.5)",
 ];
-
-/// A program's editable statements as `target = source`, joined by `; `.
-fn shown(p: &RuleProgram) -> String {
-    p.stmts
-        .iter()
-        .filter_map(|s| Some(format!("{} = {}", s.target()?.name, to_source(s.expr()?))))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
 
 #[test]
 fn every_kind_of_mutation_happens() {

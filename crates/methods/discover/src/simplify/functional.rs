@@ -205,13 +205,11 @@ fn numbers(args: &[Arg]) -> Option<Vec<f64>> {
     args.iter().map(|a| number(&a.value)).collect()
 }
 
-/// The value of a number literal, or of a negated one.
+/// The value of a number literal ([`super::number`]), or of a negated one.
 fn number(e: &Expr) -> Option<f64> {
     match &e.kind {
-        ExprKind::Float(x) => Some(*x),
-        ExprKind::Int(n) if n.unsigned_abs() <= 1 << 53 => Some(*n as f64),
         ExprKind::Unary(crate::program::UnOp::Neg, x) => number(x).map(|v| -v),
-        _ => None,
+        _ => super::number(e),
     }
 }
 
@@ -222,12 +220,7 @@ mod tests {
 
     fn fold(text: &str) -> String {
         let p = program(text);
-        let out = folded(&p).unwrap_or(p);
-        out.stmts
-            .iter()
-            .filter_map(|s| Some(format!("{} = {}", s.target()?.name, to_source(s.expr()?))))
-            .collect::<Vec<_>>()
-            .join("; ")
+        crate::testing::shown(&folded(&p).unwrap_or(p))
     }
 
     #[test]
