@@ -36,10 +36,15 @@ pub fn direction_count(m: usize, p: usize) -> Option<usize> {
 }
 
 /// The largest number of partitions whose directions number at most `pop`
-/// (at least 1).
+/// (at least 1). With one objective there is one direction whatever the number of
+/// partitions: 1.
 pub fn partitions_for(m: usize, pop: usize) -> usize {
+    if m <= 1 {
+        return 1;
+    }
     let mut p = 1;
-    while direction_count(m, p + 1).is_some_and(|c| c <= pop) {
+    // The count grows with p for m >= 2, so this ends by p = pop.
+    while p < pop.max(1) && direction_count(m, p + 1).is_some_and(|c| c <= pop) {
         p += 1;
     }
     p
@@ -107,5 +112,16 @@ mod tests {
         assert_eq!(partitions_for(3, 92), 12);
         assert_eq!(partitions_for(8, 156), 3);
         assert_eq!(lattice_size(200, 200), None);
+    }
+
+    #[test]
+    fn one_objective_has_one_partition_and_small_populations_end() {
+        // Found by the mutation fuzz: with one score (an `nsga3()` search whose
+        // objective returns a number) the count never grew and this never ended.
+        assert_eq!(partitions_for(1, 92), 1);
+        assert_eq!(partitions_for(0, 92), 1);
+        assert_eq!(partitions_for(2, 1), 1);
+        assert_eq!(partitions_for(2, 0), 1);
+        assert_eq!(direction_count(2, partitions_for(2, 10)), Some(10));
     }
 }
