@@ -304,7 +304,8 @@ fn edit_node(body: &[Stmt], kind: Kind, cx: &Context, rng: &mut ChaCha8Rng) -> O
 }
 
 /// Adds `state sK = zeros_like(w)` and, before the first `u = ...`, the moving
-/// average `sK = b * sK + (1 - b) * x` of a tensor in scope; then makes the update
+/// average `sK = b * sK + (1 - b) * x` or the heavy-ball sum `sK = b * sK + x` of a
+/// tensor in scope; then makes the update
 /// read it in place of one of its tensor operands (or adds it to the update).
 fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<Stmt>> {
     let u_at = body
@@ -325,7 +326,13 @@ fn add_state(body: &[Stmt], cx: &Context, rng: &mut ChaCha8Rng) -> Option<Vec<St
         |op, a: Expr, b: Expr| Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), origin);
     let decayed = bin(BinOp::Mul, float(b), name(&fresh, origin));
     let one_minus = bin(BinOp::Sub, float(1.0), float(b));
-    let average = bin(BinOp::Add, decayed, bin(BinOp::Mul, one_minus, source));
+    // Half the time the moving average (`(1 - b) * x`, Adam's form), half the
+    // heavy-ball sum (`x`, Polyak's form, whose steady state is `x / (1 - b)`).
+    let average = if rng.random_bool(0.5) {
+        bin(BinOp::Add, decayed, bin(BinOp::Mul, one_minus, source))
+    } else {
+        bin(BinOp::Add, decayed, source)
+    };
     let ident = Name {
         name: fresh.clone(),
         origin,
