@@ -63,12 +63,16 @@ pub(super) fn finish(
                 .tuned(&mut search.proxy, std::slice::from_ref(&simple), &[1.0])
                 .remove(0);
             match retrained {
-                Ok(t) => {
+                // A simplification that trains worse than the rule it came from
+                // (folding and hash-checked removal may change bits, and tiny
+                // losses amplify them) is not taken: the rule scored is returned.
+                Ok(t) if t.score <= s.score => {
                     entry.length = program_length(&simple);
                     entry.rule = simple;
                     entry.score = t.score;
                     entry.losses = t.losses.into();
                 }
+                Ok(_) => {}
                 Err(Failure::Fatal(d)) => return Err(d),
                 // The simplified rule failed (it should not): keep the one scored.
                 Err(_) => {}
@@ -77,6 +81,8 @@ pub(super) fn finish(
         removed += 1.0 - entry.length as f64 / entry.length_before.max(1) as f64;
         entries.push(entry);
     }
+    // Retrained scores may have moved: best first again (stable).
+    entries.sort_by(|a, b| a.score.total_cmp(&b.score));
     if let Some(set) = heldout {
         // The start (untuned, as given) is tuned on the held-out tasks first.
         let start = search.given_start.clone();
