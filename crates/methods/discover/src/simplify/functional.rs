@@ -8,10 +8,11 @@
 use crate::mutate::without_dead_code;
 use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, StmtKind, to_source};
 
-/// The program with constants folded through pure functions and chained
-/// interpolations merged, or `None` when nothing changed. A call of a prelude
-/// function the body does not rebind (`sign`, `abs`, `tanh`, `sqrt`, `exp`, `log`,
-/// `cosh`, `asin` on a number literal, `clip`, `min`, `max` on literals), and an arithmetic operation or power on two,
+/// The program with constants folded through pure functions, chained
+/// interpolations merged and aliases (`let t = x`) inlined, or `None` when nothing
+/// changed. A call of a prelude function the body does not rebind (`sign`, `abs`,
+/// `tanh`, `sqrt`, `exp`, `log`, `cosh`, `asin` on a number literal; `clip`, `min`,
+/// `max` on literals), and an arithmetic operation or power on two literals,
 /// becomes the literal of its value when that is finite and prints no longer than
 /// the expression; `interp(interp(a, t, b1), t, b2)` with literal `b1`, `b2` becomes
 /// `interp(a, t, c)` with `1 - c = (1 - b1) * (1 - b2)`, and `interp(a, a, b)`
@@ -40,7 +41,75 @@ pub fn folded(program: &RuleProgram) -> Option<RuleProgram> {
             }
         })
         .collect();
+    let stmts = without_aliases(stmts);
     (stmts != program.stmts).then_some(RuleProgram { stmts })
+}
+
+/// The statements with every alias `let t = x` (`x` a name that no later statement
+/// assigns, and `t` never assigned again) removed and its later reads of `t` reading
+/// `x`: the same values, one statement fewer.
+fn without_aliases(mut stmts: Vec<Stmt>) -> Vec<Stmt> {
+    let mut i = 0;
+    while i < stmts.len() {
+        let alias = match &stmts[i].kind {
+            StmtKind::Let(t, e) => match &e.kind {
+                ExprKind::Name(x) if *x != t.name => Some((t.name.clone(), x.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((t, x)) = alias else {
+            i += 1;
+            continue;
+        };
+        let later = &stmts[i + 1..];
+        let assigned = |n: &str| {
+            later
+                .iter()
+                .any(|s| s.target().is_some_and(|m| &*m.name == n))
+        };
+        if assigned(&x) || assigned(&t) {
+            i += 1;
+            continue;
+        }
+        stmts.remove(i);
+        for s in &mut stmts[i..] {
+            let renamed = |e: &Expr| rename(e, &t, &x);
+            s.kind = match &s.kind {
+                StmtKind::Let(n, e) => StmtKind::Let(n.clone(), renamed(e)),
+                StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), renamed(e)),
+                StmtKind::State(n, e) => StmtKind::State(n.clone(), renamed(e)),
+                other => other.clone(),
+            };
+        }
+    }
+    stmts
+}
+
+/// `e` reading `to` wherever it reads `from` (opaque nodes, which the
+/// representation cannot rewrite, keep their reads; an alias they read stays
+/// defined only if no opaque node reads it, which the caller's key then checks).
+fn rename(e: &Expr, from: &str, to: &std::rc::Rc<str>) -> Expr {
+    let kind = match &e.kind {
+        ExprKind::Name(n) if &**n == from => ExprKind::Name(to.clone()),
+        ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(rename(a, from, to))),
+        ExprKind::Binary(op, a, b) => ExprKind::Binary(
+            *op,
+            Box::new(rename(a, from, to)),
+            Box::new(rename(b, from, to)),
+        ),
+        ExprKind::Call(f, args) => ExprKind::Call(
+            Box::new(rename(f, from, to)),
+            args.iter()
+                .map(|a| Arg {
+                    name: a.name.clone(),
+                    value: rename(&a.value, from, to),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Expr::new(kind, e.origin)
 }
 
 /// The program without the statements whose removal (with the dead code it
@@ -243,6 +312,19 @@ mod tests {
         assert_eq!(
             fold("let sign = <other 0: g>\nu = sign(1) * g"),
             "sign = <other 0>; u = sign(1) * g"
+        );
+    }
+
+    #[test]
+    fn aliases_are_inlined_unless_their_name_is_assigned_later() {
+        assert_eq!(
+            fold("state s = zeros_like(w)\ns = 0.9 * s + g\nlet t1 = s\nlet t2 = t1\nu = lr * t2"),
+            "s = zeros_like(w); s = 0.9 * s + g; u = lr * s"
+        );
+        // `t` holds `m` before its update: kept.
+        assert_eq!(
+            fold("state m = zeros_like(w)\nlet t = m\nm = 0.9 * m + g\nu = lr * (t + m)"),
+            "m = zeros_like(w); t = m; m = 0.9 * m + g; u = lr * (t + m)"
         );
     }
 
