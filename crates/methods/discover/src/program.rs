@@ -166,6 +166,20 @@ impl Expr {
 }
 
 impl Stmt {
+    /// The statement with its expression (if it has one) replaced by `f` of it.
+    pub fn map_expr(&self, f: impl FnOnce(&Expr) -> Expr) -> Stmt {
+        let kind = match &self.kind {
+            StmtKind::Let(n, e) => StmtKind::Let(n.clone(), f(e)),
+            StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), f(e)),
+            StmtKind::State(n, e) => StmtKind::State(n.clone(), f(e)),
+            other => other.clone(),
+        };
+        Stmt {
+            kind,
+            origin: self.origin,
+        }
+    }
+
     /// The name a `state`, `let` or assignment defines.
     pub fn target(&self) -> Option<&Name> {
         match &self.kind {

@@ -21,7 +21,7 @@ mod functional;
 
 pub use functional::{folded, without_redundant};
 
-use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, StmtKind, UnOp};
+use crate::program::{Arg, BinOp, Expr, ExprKind, RuleProgram, Stmt, UnOp};
 use crate::program::{names_read, to_source};
 use std::rc::Rc;
 
@@ -38,21 +38,7 @@ pub fn simplified(program: &RuleProgram) -> Option<RuleProgram> {
         abs: !defines("abs"),
         sign: !defines("sign"),
     };
-    let stmts: Vec<Stmt> = body
-        .iter()
-        .map(|s| {
-            let kind = match &s.kind {
-                StmtKind::Let(n, e) => StmtKind::Let(n.clone(), cx.expr(e)),
-                StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), cx.expr(e)),
-                StmtKind::State(n, e) => StmtKind::State(n.clone(), cx.expr(e)),
-                other => other.clone(),
-            };
-            Stmt {
-                kind,
-                origin: s.origin,
-            }
-        })
-        .collect();
+    let stmts: Vec<Stmt> = body.iter().map(|s| s.map_expr(|e| cx.expr(e))).collect();
     (stmts != *body).then_some(RuleProgram { stmts })
 }
 

@@ -28,18 +28,7 @@ pub fn folded(program: &RuleProgram) -> Option<RuleProgram> {
     let stmts: Vec<Stmt> = program
         .stmts
         .iter()
-        .map(|s| {
-            let kind = match &s.kind {
-                StmtKind::Let(n, e) => StmtKind::Let(n.clone(), cx.expr(e)),
-                StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), cx.expr(e)),
-                StmtKind::State(n, e) => StmtKind::State(n.clone(), cx.expr(e)),
-                other => other.clone(),
-            };
-            Stmt {
-                kind,
-                origin: s.origin,
-            }
-        })
+        .map(|s| s.map_expr(|e| cx.expr(e)))
         .collect();
     let stmts = without_aliases(stmts);
     (stmts != program.stmts).then_some(RuleProgram { stmts })
@@ -74,13 +63,7 @@ fn without_aliases(mut stmts: Vec<Stmt>) -> Vec<Stmt> {
         }
         stmts.remove(i);
         for s in &mut stmts[i..] {
-            let renamed = |e: &Expr| rename(e, &t, &x);
-            s.kind = match &s.kind {
-                StmtKind::Let(n, e) => StmtKind::Let(n.clone(), renamed(e)),
-                StmtKind::Assign(n, e) => StmtKind::Assign(n.clone(), renamed(e)),
-                StmtKind::State(n, e) => StmtKind::State(n.clone(), renamed(e)),
-                other => other.clone(),
-            };
+            *s = s.map_expr(|e| rename(e, &t, &x));
         }
     }
     stmts

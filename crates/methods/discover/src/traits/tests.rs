@@ -1,3 +1,7 @@
+//! Unit tests of the traits: the prelude's rules have their families' traits, and
+//! the analysis follows lets, ignores states that do not accumulate the gradient
+//! and a `sign` buried in another call.
+
 use super::traits;
 use crate::testing::program;
 
