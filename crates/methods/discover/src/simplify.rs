@@ -182,6 +182,7 @@ fn reads_a_name(e: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::program::StmtKind;
     use crate::testing::program;
 
     /// The rule body `text` simplified, as `name = expr` lines joined by `; `.
