@@ -152,6 +152,25 @@ impl RuleProgram {
 }
 
 impl Expr {
+    /// The node's kind with `f` applied to its operands (of unary and binary
+    /// operators) and call arguments; a callee and other nodes are kept as they are.
+    pub fn map_operands(&self, mut f: impl FnMut(&Expr) -> Expr) -> ExprKind {
+        match &self.kind {
+            ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(f(a))),
+            ExprKind::Binary(op, a, b) => ExprKind::Binary(*op, Box::new(f(a)), Box::new(f(b))),
+            ExprKind::Call(callee, args) => ExprKind::Call(
+                callee.clone(),
+                args.iter()
+                    .map(|a| Arg {
+                        name: a.name.clone(),
+                        value: f(&a.value),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
     /// The number of nodes of the expression (an opaque one counts one).
     pub fn nodes(&self) -> usize {
         1 + match &self.kind {

@@ -52,31 +52,11 @@ impl Context {
     /// `e` with its sub-expressions simplified first, then the rewrites at its root
     /// until none applies.
     fn expr(&self, e: &Expr) -> Expr {
-        let mut e = Expr::new(self.children(&e.kind), e.origin);
+        let mut e = Expr::new(e.map_operands(|x| self.expr(x)), e.origin);
         while let Some(next) = self.rewrite(&e) {
             e = next;
         }
         e
-    }
-
-    /// The sub-expressions of the operations the rewrites look into, simplified.
-    fn children(&self, kind: &ExprKind) -> ExprKind {
-        match kind {
-            ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(self.expr(a))),
-            ExprKind::Binary(op, a, b) => {
-                ExprKind::Binary(*op, Box::new(self.expr(a)), Box::new(self.expr(b)))
-            }
-            ExprKind::Call(f, args) => ExprKind::Call(
-                f.clone(),
-                args.iter()
-                    .map(|a| Arg {
-                        name: a.name.clone(),
-                        value: self.expr(&a.value),
-                    })
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
     }
 
     /// One rewrite at the root of `e`, if any applies.

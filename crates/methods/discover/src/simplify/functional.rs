@@ -75,22 +75,7 @@ fn without_aliases(mut stmts: Vec<Stmt>) -> Vec<Stmt> {
 fn rename(e: &Expr, from: &str, to: &std::rc::Rc<str>) -> Expr {
     let kind = match &e.kind {
         ExprKind::Name(n) if &**n == from => ExprKind::Name(to.clone()),
-        ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(rename(a, from, to))),
-        ExprKind::Binary(op, a, b) => ExprKind::Binary(
-            *op,
-            Box::new(rename(a, from, to)),
-            Box::new(rename(b, from, to)),
-        ),
-        ExprKind::Call(f, args) => ExprKind::Call(
-            Box::new(rename(f, from, to)),
-            args.iter()
-                .map(|a| Arg {
-                    name: a.name.clone(),
-                    value: rename(&a.value, from, to),
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+        _ => e.map_operands(|x| rename(x, from, to)),
     };
     Expr::new(kind, e.origin)
 }
@@ -132,22 +117,7 @@ struct Folder<'a> {
 
 impl Folder<'_> {
     fn expr(&self, e: &Expr) -> Expr {
-        let kind = match &e.kind {
-            ExprKind::Unary(op, a) => ExprKind::Unary(*op, Box::new(self.expr(a))),
-            ExprKind::Binary(op, a, b) => {
-                ExprKind::Binary(*op, Box::new(self.expr(a)), Box::new(self.expr(b)))
-            }
-            ExprKind::Call(f, args) => ExprKind::Call(
-                f.clone(),
-                args.iter()
-                    .map(|a| Arg {
-                        name: a.name.clone(),
-                        value: self.expr(&a.value),
-                    })
-                    .collect(),
-            ),
-            other => other.clone(),
-        };
+        let kind = e.map_operands(|x| self.expr(x));
         let e = Expr::new(kind, e.origin);
         self.at_root(&e).unwrap_or(e)
     }
